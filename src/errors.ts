@@ -25,7 +25,10 @@ export class WaitTimeoutError extends BatonError {
   constructor(fields: { waitedFor: string; timeoutMs: number; lastSeen?: string; hint?: string }) {
     const seen = fields.lastSeen === undefined ? '' : `; last seen: ${fields.lastSeen}`;
     const hint = fields.hint === undefined ? '' : `; ${fields.hint}`;
-    super('WAIT_TIMEOUT', `Timed out after ${fields.timeoutMs} ms waiting for ${fields.waitedFor}${seen}${hint}`);
+    super(
+      'WAIT_TIMEOUT',
+      `Timed out after ${fields.timeoutMs} ms waiting for ${fields.waitedFor}${seen}${hint}`,
+    );
     this.waitedFor = fields.waitedFor;
     this.timeoutMs = fields.timeoutMs;
     this.lastSeen = fields.lastSeen;
@@ -51,3 +54,91 @@ export class InvalidInputError extends BatonError {
   }
 }
 InvalidInputError.prototype.name = 'InvalidInputError';
+
+/** QEMU answered a QMP command with an error. */
+export class QmpCommandError extends BatonError {
+  readonly command: string;
+  readonly errorClass: string;
+  readonly desc: string;
+  readonly vm: string;
+
+  constructor(fields: { command: string; errorClass: string; desc: string; vm: string }) {
+    super('QMP_COMMAND_FAILED', `QMP ${fields.command} failed on ${fields.vm}: ${fields.desc}`);
+    this.command = fields.command;
+    this.errorClass = fields.errorClass;
+    this.desc = fields.desc;
+    this.vm = fields.vm;
+  }
+}
+QmpCommandError.prototype.name = 'QmpCommandError';
+
+/** The QMP connection closed while a command was pending, or before one could be sent. */
+export class QmpDisconnectedError extends BatonError {
+  readonly vm: string;
+  readonly command: string | undefined;
+
+  constructor(fields: { vm: string; command?: string }, options?: { cause?: unknown }) {
+    const what = fields.command === undefined ? 'QMP connection' : `QMP ${fields.command}`;
+    super('QMP_DISCONNECTED', `${what} lost on ${fields.vm}: the connection closed`, options);
+    this.vm = fields.vm;
+    this.command = fields.command;
+  }
+}
+QmpDisconnectedError.prototype.name = 'QmpDisconnectedError';
+
+/** The QMP peer broke the protocol (no greeting, an id-less error, a malformed reply). */
+export class QmpProtocolError extends BatonError {
+  readonly vm: string;
+
+  constructor(vm: string, detail: string) {
+    super('QMP_PROTOCOL', `QMP protocol error on ${vm}: ${detail}`);
+    this.vm = vm;
+  }
+}
+QmpProtocolError.prototype.name = 'QmpProtocolError';
+
+/** The guest agent answered a request with an error, or sent something we refused. */
+export class AgentError extends BatonError {
+  readonly vm: string;
+  readonly agentCode: string;
+
+  constructor(fields: { vm: string; agentCode: string; message: string }) {
+    super(
+      'AGENT_ERROR',
+      `Guest agent on ${fields.vm} refused the request: ${fields.agentCode}: ${fields.message}`,
+    );
+    this.vm = fields.vm;
+    this.agentCode = fields.agentCode;
+  }
+}
+AgentError.prototype.name = 'AgentError';
+
+/** QEMU did not start, or exited before it could be used. */
+export class VmLaunchError extends BatonError {
+  readonly vm: string;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly argv: readonly string[];
+  readonly logTail: string;
+
+  constructor(fields: {
+    vm: string;
+    detail: string;
+    exitCode: number | null;
+    signal: string | null;
+    argv: readonly string[];
+    logTail: string;
+  }) {
+    const status = fields.signal === null ? `exit code ${fields.exitCode}` : `signal ${fields.signal}`;
+    super(
+      'VM_LAUNCH_FAILED',
+      `QEMU for ${fields.vm} failed to start: ${fields.detail} (${status})\nargv: ${fields.argv.join(' ')}\nlog tail:\n${fields.logTail}`,
+    );
+    this.vm = fields.vm;
+    this.exitCode = fields.exitCode;
+    this.signal = fields.signal;
+    this.argv = fields.argv;
+    this.logTail = fields.logTail;
+  }
+}
+VmLaunchError.prototype.name = 'VmLaunchError';

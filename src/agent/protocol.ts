@@ -1,0 +1,97 @@
+// The guest agent's wire format (docs/agent-protocol.md) as schemas; every guest line is hostile input.
+import { z } from 'zod';
+
+/** Cap on one line, both directions (the agent enforces the same). */
+export const AGENT_MAX_LINE_BYTES = 4096;
+/** Cap on JSON nesting in a guest message; no valid message is deeper than 4. */
+export const AGENT_MAX_DEPTH = 6;
+
+const bytes = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const shortText = z.string().max(128);
+
+export const helloSchema = z.strictObject({
+  type: z.literal('hello'),
+  agentVersion: shortText,
+  bootId: z.string().regex(/^[0-9a-f-]{1,64}$/),
+  memTotalBytes: bytes,
+  memoryBlockSizeBytes: bytes,
+  numaNodes: z.array(z.strictObject({ id: z.number().int().min(0).max(1023), memTotalBytes: bytes })).max(64),
+  heartbeatMs: z.number().int().min(1).max(3_600_000),
+  uptimeMs: bytes,
+});
+
+export const heartbeatSchema = z.strictObject({
+  type: z.literal('heartbeat'),
+  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  uptimeMs: bytes,
+});
+
+const errorBody = z.strictObject({ code: shortText, message: z.string().max(1024) });
+
+export const replySchema = z.union([
+  z.strictObject({
+    type: z.literal('reply'),
+    id: bytes,
+    ok: z.literal(true),
+    result: z.record(z.string(), z.unknown()),
+  }),
+  z.strictObject({ type: z.literal('reply'), id: bytes, ok: z.literal(false), error: errorBody }),
+]);
+
+export const agentErrorSchema = z.strictObject({
+  type: z.literal('error'),
+  code: shortText,
+  message: z.string().max(1024),
+});
+
+export const guestMessageSchema = z.union([helloSchema, heartbeatSchema, replySchema, agentErrorSchema]);
+
+export type Hello = z.infer<typeof helloSchema>;
+export type Heartbeat = z.infer<typeof heartbeatSchema>;
+export type Reply = z.infer<typeof replySchema>;
+export type GuestMessage = z.infer<typeof guestMessageSchema>;
+
+export const syncResultSchema = z.strictObject({ nonce: z.string().max(64) });
+
+export const memStatusSchema = z.strictObject({
+  memTotalBytes: bytes,
+  memFreeBytes: bytes,
+  memAvailableBytes: bytes,
+  memoryBlockSizeBytes: bytes,
+  blocksOnline: bytes,
+  blocksOffline: bytes,
+  numaNodes: z
+    .array(
+      z.strictObject({ id: z.number().int().min(0).max(1023), memTotalBytes: bytes, memFreeBytes: bytes }),
+    )
+    .max(64),
+});
+
+export type MemStatus = z.infer<typeof memStatusSchema>;
+
+/** Depth of a parsed JSON value (a scalar is 0, `{}` is 1). Stops counting past `limit`. */
+export function jsonDepth(value: unknown, limit: number = AGENT_MAX_DEPTH + 1): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  if (limit <= 0) return 1;
+  let deepest = 0;
+  for (const child of Object.values(value)) {
+    deepest = Math.max(deepest, jsonDepth(child, limit - 1));
+    if (deepest >= limit) break;
+  }
+  return deepest + 1;
+}
+
+/** Validates one parsed guest line. Returns the typed message or a short reason it was refused. */
+export function parseGuestMessage(
+  value: unknown,
+): { ok: true; message: GuestMessage } | { ok: false; reason: string } {
+  if (jsonDepth(value) > AGENT_MAX_DEPTH)
+    return { ok: false, reason: `nested deeper than ${AGENT_MAX_DEPTH}` };
+  const parsed = guestMessageSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : '(message)';
+    return { ok: false, reason: `${where}: ${issue?.message ?? 'invalid'}` };
+  }
+  return { ok: true, message: parsed.data };
+}

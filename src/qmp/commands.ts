@@ -1,0 +1,100 @@
+// Typed QMP commands: the only file that knows QMP's wire names (kebab-case) and reply shapes.
+import type { QmpClient } from './client.js';
+
+export type RunState =
+  | 'running'
+  | 'paused'
+  | 'guest-panicked'
+  | 'shutdown'
+  | 'prelaunch'
+  | 'inmigrate'
+  | string;
+
+export interface VmStatus {
+  isRunning: boolean;
+  runState: RunState;
+}
+
+export interface MemorySizeSummary {
+  baseMemoryBytes: number;
+  pluggedMemoryBytes: number;
+}
+
+export interface VirtioMemInfo {
+  kind: 'virtio-mem';
+  id: string;
+  node: number;
+  sizeBytes: number;
+  maxSizeBytes: number;
+  blockSizeBytes: number;
+  requestedSizeBytes: number;
+  memdev: string;
+}
+
+export interface OtherMemoryDevice {
+  kind: string;
+  id: string;
+}
+
+export type MemoryDeviceInfo = VirtioMemInfo | OtherMemoryDevice;
+
+/** `query-status`: QEMU's run state. */
+export async function queryStatus(qmp: QmpClient): Promise<VmStatus> {
+  const reply = (await qmp.execute('query-status')) as { running: boolean; status: string };
+  return { isRunning: reply.running, runState: reply.status };
+}
+
+/** `query-memory-size-summary`: boot memory and hot-plugged memory, in bytes. */
+export async function queryMemorySizeSummary(qmp: QmpClient): Promise<MemorySizeSummary> {
+  const reply = (await qmp.execute('query-memory-size-summary')) as {
+    'base-memory': number;
+    'plugged-memory'?: number;
+  };
+  return { baseMemoryBytes: reply['base-memory'], pluggedMemoryBytes: reply['plugged-memory'] ?? 0 };
+}
+
+/** `query-memory-devices`: every memory device with its current and requested size. */
+export async function queryMemoryDevices(qmp: QmpClient): Promise<MemoryDeviceInfo[]> {
+  const reply = (await qmp.execute('query-memory-devices')) as Array<{
+    type: string;
+    data: Record<string, unknown>;
+  }>;
+  return reply.map((device) => {
+    const data = device.data;
+    if (device.type !== 'virtio-mem') return { kind: device.type, id: String(data.id ?? '') };
+    return {
+      kind: 'virtio-mem',
+      id: String(data.id ?? ''),
+      node: Number(data.node),
+      sizeBytes: Number(data.size),
+      maxSizeBytes: Number(data['max-size']),
+      blockSizeBytes: Number(data['block-size']),
+      requestedSizeBytes: Number(data['requested-size']),
+      memdev: String(data.memdev ?? ''),
+    };
+  });
+}
+
+/** `qom-set <device> requested-size`: asks the guest to grow or shrink a virtio-mem device. */
+export async function setVirtioMemRequestedSize(
+  qmp: QmpClient,
+  deviceId: string,
+  sizeBytes: number,
+): Promise<void> {
+  await qmp.execute('qom-set', { path: deviceId, property: 'requested-size', value: sizeBytes });
+}
+
+/** `stop`: pauses the guest's CPUs. */
+export async function stopVm(qmp: QmpClient): Promise<void> {
+  await qmp.execute('stop');
+}
+
+/** `cont`: resumes the guest's CPUs. */
+export async function continueVm(qmp: QmpClient): Promise<void> {
+  await qmp.execute('cont');
+}
+
+/** `quit`: asks QEMU to exit. The reply may or may not arrive before the socket closes. */
+export async function quitVm(qmp: QmpClient, timeoutMs?: number): Promise<void> {
+  await qmp.execute('quit', undefined, timeoutMs);
+}

@@ -1,0 +1,233 @@
+// One QEMU process: launched in a private run directory, driven over QMP, stopped with quit then SIGKILL.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { type AgentChannel, connectAgent } from '../agent/channel.js';
+import type { Hello } from '../agent/protocol.js';
+import { InvalidInputError, MissingDependencyError, VmLaunchError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { QmpClient } from '../qmp/client.js';
+import { quitVm } from '../qmp/commands.js';
+import { connectQmp } from '../qmp/connect.js';
+import { buildQemuArgv, QEMU_BINARY } from './argv.js';
+import { type MachineSpec, type RunPaths, runPathsOf } from './spec.js';
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export type ShutdownHow = 'quit' | 'killed' | 'already-exited';
+
+const MAX_SOCKET_PATH_BYTES = 107;
+
+/** Creates a fresh private (0700) run directory for a VM under `parent`. */
+export async function createRunDir(parent: string, vmName: string): Promise<string> {
+  const dir = await mkdtemp(join(parent, `${vmName}-`));
+  // mkdtemp creates the directory 0700: only this user can reach the sockets inside.
+  return dir;
+}
+
+/** Finds an executable on PATH; MissingDependencyError with the Debian package when absent. */
+export function resolveQemuBinary(binary: string = QEMU_BINARY): string {
+  const candidates = binary.includes('/')
+    ? [binary]
+    : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, binary));
+  for (const path of candidates) {
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // Not here: try the next PATH entry.
+    }
+  }
+  throw new MissingDependencyError(
+    `QEMU (${binary})`,
+    'install it with `apt-get install qemu-system-x86` or run `make setup`',
+  );
+}
+
+export class Machine {
+  readonly spec: MachineSpec;
+  readonly paths: RunPaths;
+  readonly argv: readonly string[];
+  readonly pid: number;
+  readonly qmp: QmpClient;
+  readonly agent: AgentChannel;
+  /** Host monotonic time when QEMU was spawned. */
+  readonly spawnedAtMs: number;
+  readonly exited: Promise<ExitStatus>;
+  private readonly child: ChildProcess;
+  private readonly log: Logger;
+  private exitStatus: ExitStatus | undefined;
+
+  private constructor(fields: {
+    spec: MachineSpec;
+    argv: string[];
+    child: ChildProcess;
+    exited: Promise<ExitStatus>;
+    qmp: QmpClient;
+    agent: AgentChannel;
+    spawnedAtMs: number;
+    log: Logger;
+  }) {
+    this.spec = fields.spec;
+    this.paths = runPathsOf(fields.spec.runDir);
+    this.argv = fields.argv;
+    this.child = fields.child;
+    this.pid = fields.child.pid ?? -1;
+    this.exited = fields.exited;
+    this.qmp = fields.qmp;
+    this.agent = fields.agent;
+    this.spawnedAtMs = fields.spawnedAtMs;
+    this.log = fields.log;
+    void this.exited.then((status) => {
+      this.exitStatus = status;
+    });
+  }
+
+  /**
+   * Starts QEMU for `spec` in its run directory (which must exist, 0700) and connects QMP and the
+   * agent socket. Throws MissingDependencyError for a missing binary or image, VmLaunchError
+   * (exit code, argv, log tail) when QEMU exits or never answers QMP.
+   */
+  static async launch(
+    spec: MachineSpec,
+    options: { log: Logger; qemuBinary?: string; qmpTimeoutMs?: number },
+  ): Promise<Machine> {
+    const log = options.log.child({ vm: spec.name, role: spec.role });
+    const binary = resolveQemuBinary(options.qemuBinary);
+    checkImage(spec.kernelPath, 'kernel');
+    checkImage(spec.initrdPath, 'initramfs');
+    checkRunDir(spec.runDir);
+    const paths = runPathsOf(spec.runDir);
+    const args = buildQemuArgv(spec);
+    const logFd = openSync(paths.qemuLog, 'a', 0o600);
+    const spawnedAtMs = performance.now();
+    // detached: QEMU gets its own session and process group, so it outlives a daemon restart.
+    const child = spawn(binary, args, { stdio: ['ignore', logFd, logFd], detached: true });
+    closeSync(logFd);
+    const exited = new Promise<ExitStatus>((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+      child.once('error', () => resolve({ code: null, signal: null }));
+    });
+    let isAlive = true;
+    void exited.then(() => {
+      isAlive = false;
+    });
+    log.info({ pid: child.pid, accel: spec.accel }, 'QEMU started');
+    const fail = async (detail: string): Promise<never> => {
+      if (isAlive) child.kill('SIGKILL');
+      const status = await exited;
+      throw new VmLaunchError({
+        vm: spec.name,
+        detail,
+        exitCode: status.code,
+        signal: status.signal,
+        argv: [binary, ...args],
+        logTail: await readTail(paths.qemuLog),
+      });
+    };
+    let qmp: QmpClient;
+    try {
+      qmp = await connectQmp(paths.qmpSocket, {
+        vm: spec.name,
+        log,
+        timeoutMs: options.qmpTimeoutMs ?? 15_000,
+        isAlive: () => isAlive,
+      });
+    } catch (error) {
+      return fail(
+        isAlive ? `QMP did not answer: ${(error as Error).message}` : 'QEMU exited during start-up',
+      );
+    }
+    let agent: AgentChannel;
+    try {
+      agent = await connectAgent(paths.agentSocket, { vm: spec.name, log });
+    } catch (error) {
+      qmp.close();
+      return fail(`cannot connect to the agent socket: ${(error as Error).message}`);
+    }
+    return new Machine({ spec, argv: [binary, ...args], child, exited, qmp, agent, spawnedAtMs, log });
+  }
+
+  get isRunning(): boolean {
+    return this.exitStatus === undefined;
+  }
+
+  /** Waits for the agent's hello; the timeout error points at the serial console. */
+  waitForHello(timeoutMs: number): Promise<Hello> {
+    return this.agent.waitForHello(timeoutMs, `see the serial console at ${this.paths.serialLog}`);
+  }
+
+  /**
+   * Stops QEMU: QMP `quit`, then SIGKILL if it has not exited within `timeoutMs`; waits for the
+   * exit, closes the channels and removes the run directory (unless `keepRunDir`).
+   */
+  async shutdown(
+    options: { timeoutMs?: number; keepRunDir?: boolean } = {},
+  ): Promise<{ how: ShutdownHow; durationMs: number }> {
+    const startedAtMs = performance.now();
+    const timeoutMs = options.timeoutMs ?? 5_000;
+    let how: ShutdownHow = 'already-exited';
+    if (this.isRunning) {
+      how = 'quit';
+      // quit may lose its reply when QEMU closes the socket first: the exit is the confirmation.
+      quitVm(this.qmp, timeoutMs).catch(() => undefined);
+      const status = await Promise.race([this.exited, sleep(timeoutMs).then(() => undefined)]);
+      if (status === undefined) {
+        how = 'killed';
+        this.log.warn({ timeoutMs }, 'QEMU did not quit in time; sending SIGKILL');
+        this.child.kill('SIGKILL');
+        await this.exited;
+      }
+    }
+    this.qmp.close();
+    this.agent.close();
+    if (options.keepRunDir !== true) await rm(this.spec.runDir, { recursive: true, force: true });
+    const durationMs = performance.now() - startedAtMs;
+    this.log.info({ how, durationMs }, 'QEMU stopped');
+    return { how, durationMs };
+  }
+
+  /** SIGKILLs QEMU at once (fault injection and last-resort fencing) and waits for the exit. */
+  async kill(): Promise<ExitStatus> {
+    if (this.isRunning) this.child.kill('SIGKILL');
+    return this.exited;
+  }
+}
+
+function checkImage(path: string, what: string): void {
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    throw new MissingDependencyError(`The guest ${what} ${path}`, 'build the guest image with `make images`');
+  }
+}
+
+function checkRunDir(runDir: string): void {
+  const longest = `${runDir}/agent.sock`;
+  if (Buffer.byteLength(longest) > MAX_SOCKET_PATH_BYTES) {
+    throw new InvalidInputError(
+      `Run directory path too long for unix sockets (max ${MAX_SOCKET_PATH_BYTES} bytes): ${runDir}`,
+    );
+  }
+  const stat = statSync(runDir);
+  if (!stat.isDirectory() || (stat.mode & 0o077) !== 0) {
+    throw new InvalidInputError(`Run directory must be a private (0700) directory: ${runDir}`);
+  }
+}
+
+async function readTail(path: string, maxLines = 20): Promise<string> {
+  try {
+    const text = await readFile(path, 'utf8');
+    return text.trimEnd().split('\n').slice(-maxLines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,54 @@
+// What one VM is made of: the typed input of the argv builder and the launcher.
+export type Accel = 'kvm' | 'tcg';
+export type Role = 'active' | 'standby';
+
+/** One app slot: a memory-less guest NUMA node with one virtio-mem device on it. */
+export interface MemorySlotSpec {
+  /** Stable slot id, e.g. `slot0`; device id is `vmem-<id>`, backend `mem-<id>`. */
+  id: string;
+  maxSizeBytes: number;
+  requestedSizeBytes: number;
+  blockSizeBytes: number;
+}
+
+export interface MachineSpec {
+  /** Stable VM name (`vm-a`, `vm-b`): used in logs, QEMU's -name and the guest's hostname. */
+  name: string;
+  role: Role;
+  accel: Accel;
+  cpus: number;
+  baseMemoryBytes: number;
+  /** Upper bound of base plus all hot-pluggable memory (QEMU `maxmem`). */
+  maxMemoryBytes: number;
+  slots: readonly MemorySlotSpec[];
+  kernelPath: string;
+  initrdPath: string;
+  heartbeatMs: number;
+  /** Private directory (0700) holding the VM's sockets, pid file, log and console. */
+  runDir: string;
+  /** TCG translation cache in MiB; small keeps a tiny guest's host RSS small. */
+  tcgTbSizeMiB: number;
+  extraKernelArgs?: readonly string[];
+}
+
+/** Where a VM's files live inside its run directory. */
+export interface RunPaths {
+  qmpSocket: string;
+  agentSocket: string;
+  pidFile: string;
+  serialLog: string;
+  qemuLog: string;
+}
+
+/** The agent port's name inside the guest (`/sys/class/virtio-ports/*\/name`). */
+export const AGENT_PORT_NAME = 'org.baton.agent.0';
+
+export function runPathsOf(runDir: string): RunPaths {
+  return {
+    qmpSocket: `${runDir}/qmp.sock`,
+    agentSocket: `${runDir}/agent.sock`,
+    pidFile: `${runDir}/qemu.pid`,
+    serialLog: `${runDir}/serial.log`,
+    qemuLog: `${runDir}/qemu.log`,
+  };
+}
