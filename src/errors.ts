@@ -142,3 +142,46 @@ export class VmLaunchError extends BatonError {
   }
 }
 VmLaunchError.prototype.name = 'VmLaunchError';
+
+/**
+ * A system call in the native addon failed unexpectedly. `code` is the errno name ('EISDIR') or
+ * 'NATIVE_INTERNAL'; `syscall` and `errno` (negative, as on Node's own system errors) are set
+ * when a system call failed.
+ */
+export class NativeError extends BatonError {
+  readonly syscall: string | undefined;
+  readonly errno: number | undefined;
+
+  constructor(
+    fields: { code: string; message: string; syscall?: string; errno?: number },
+    options?: { cause?: unknown },
+  ) {
+    super(fields.code, fields.message, options);
+    this.syscall = fields.syscall;
+    this.errno = fields.errno;
+  }
+}
+NativeError.prototype.name = 'NativeError';
+
+/** One candidate path for the native addon and why it did not load. */
+export interface NativeLoadFailure {
+  path: string;
+  error: Error;
+}
+
+/** No candidate path held a loadable native addon; lists every path tried and why each failed. */
+export class NativeLoadError extends BatonError {
+  readonly triedPaths: readonly string[];
+  readonly failures: readonly NativeLoadFailure[];
+
+  constructor(failures: readonly NativeLoadFailure[]) {
+    const lines = failures.map(({ path, error }) => `  ${path}: ${error.message.split('\n')[0]}`);
+    super(
+      'NATIVE_LOAD_FAILED',
+      `Native addon baton_native.node could not be loaded from ${failures.length} path(s):\n${lines.join('\n')}\nBuild it with \`make build\` (or \`npm run build:native\`)`,
+    );
+    this.triedPaths = failures.map(({ path }) => path);
+    this.failures = failures;
+  }
+}
+NativeLoadError.prototype.name = 'NativeLoadError';

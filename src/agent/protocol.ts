@@ -81,16 +81,28 @@ export function jsonDepth(value: unknown, limit: number = AGENT_MAX_DEPTH + 1): 
   return deepest + 1;
 }
 
+const schemaByType = {
+  hello: helloSchema,
+  heartbeat: heartbeatSchema,
+  reply: replySchema,
+  error: agentErrorSchema,
+} as const;
+
 /** Validates one parsed guest line. Returns the typed message or a short reason it was refused. */
 export function parseGuestMessage(
   value: unknown,
 ): { ok: true; message: GuestMessage } | { ok: false; reason: string } {
   if (jsonDepth(value) > AGENT_MAX_DEPTH)
     return { ok: false, reason: `nested deeper than ${AGENT_MAX_DEPTH}` };
-  const parsed = guestMessageSchema.safeParse(value);
+  const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+  if (typeof type !== 'string' || !Object.hasOwn(schemaByType, type)) {
+    return { ok: false, reason: `type: unknown message type ${JSON.stringify(type)?.slice(0, 40)}` };
+  }
+  const parsed = schemaByType[type as keyof typeof schemaByType].safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? issue.path.join('.') : '(message)';
+    const keys = issue?.code === 'unrecognized_keys' ? issue.keys.join(',').slice(0, 80) : undefined;
+    const where = keys ?? (issue?.path.length ? issue.path.join('.') : '(message)');
     return { ok: false, reason: `${where}: ${issue?.message ?? 'invalid'}` };
   }
   return { ok: true, message: parsed.data };

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { jsonDepth, memStatusSchema, parseGuestMessage } from '../../../src/agent/protocol.js';
+import { HELLO } from '../../fakes/agent-peer.js';
+
+describe('parseGuestMessage', () => {
+  it('accepts a well-formed hello, heartbeat, reply and error', () => {
+    for (const message of [
+      HELLO,
+      { type: 'heartbeat', seq: 1, uptimeMs: 10 },
+      { type: 'reply', id: 4, ok: true, result: { nonce: 'abc' } },
+      { type: 'reply', id: 5, ok: false, error: { code: 'bad-request', message: 'nonce missing' } },
+      { type: 'error', code: 'bad-json', message: 'unparseable' },
+    ]) {
+      expect(parseGuestMessage(message)).toEqual({ ok: true, message });
+    }
+  });
+
+  it.each([
+    ['a hello missing its fields', { type: 'hello' }, 'agentVersion'],
+    ['a hello naming a VM', { ...HELLO, vm: 'vm-b' }, 'vm'],
+    ['a negative size', { ...HELLO, memTotalBytes: -1 }, 'memTotalBytes'],
+    ['a boot id shaped like a path', { ...HELLO, bootId: '../../etc/passwd' }, 'bootId'],
+    [
+      '65 NUMA nodes',
+      { ...HELLO, numaNodes: Array.from({ length: 65 }, (_, id) => ({ id, memTotalBytes: 0 })) },
+      'numaNodes',
+    ],
+    ['heartbeat seq 0', { type: 'heartbeat', seq: 0, uptimeMs: 1 }, 'seq'],
+    ['a fractional seq', { type: 'heartbeat', seq: 1.5, uptimeMs: 1 }, 'seq'],
+    ['a reply with neither result nor error', { type: 'reply', id: 1, ok: true }, '(message)'],
+    ['a host-only message type', { type: 'app.start', id: 1 }, 'type'],
+    ['an over-long error code', { type: 'error', code: 'x'.repeat(200), message: '' }, 'code'],
+    ['a message that is not an object', 'hello', 'type'],
+    ['null', null, 'type'],
+  ])('refuses %s', (_label, message, where) => {
+    const result = parseGuestMessage(message);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.reason.startsWith(where)).toBe(true);
+  });
+
+  it('refuses a message nested deeper than the cap before validating it', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 50; i += 1) deep = { d: deep };
+    expect(parseGuestMessage({ type: 'error', code: 'x', message: 'y', deep })).toEqual({
+      ok: false,
+      reason: 'nested deeper than 6',
+    });
+  });
+});
+
+describe('jsonDepth', () => {
+  it('counts nesting of objects and arrays', () => {
+    expect(jsonDepth(1)).toBe(0);
+    expect(jsonDepth({})).toBe(1);
+    expect(jsonDepth({ a: [{ b: 1 }] })).toBe(3);
+  });
+});
+
+describe('memStatusSchema', () => {
+  it('requires every documented field', () => {
+    expect(memStatusSchema.safeParse({ memTotalBytes: 1 }).success).toBe(false);
+  });
+});
