@@ -1,0 +1,25 @@
+# Builds the baton_native addon (build/Release/baton_native.node) from native/src.
+{
+  'targets': [
+    {
+      'target_name': 'baton_native',
+      'sources': [
+        'native/src/addon.cc',
+        'native/src/errors.cc',
+        'native/src/kvm_probe.cc',
+        'native/src/kvm_probe_worker.cc',
+        'native/src/syscall_error.cc',
+      ],
+      'dependencies': [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
+      ],
+      'defines': [
+        'NAPI_VERSION=8',
+        'NODE_ADDON_API_DISABLE_DEPRECATED',
+      ],
+      'cflags': ['-fvisibility=hidden', '-Wall', '-Wextra', '-Werror'],
+      'cflags_cc!': ['-std=gnu++17', '-std=gnu++20'],
+      'cflags_cc': ['-std=c++17'],
+    },
+  ],
+}

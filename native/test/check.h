@@ -1,0 +1,58 @@
+// Minimal test harness for the Node-free native core: named cases, EXPECT, a pass/fail summary.
+#ifndef BATON_NATIVE_TEST_CHECK_H_
+#define BATON_NATIVE_TEST_CHECK_H_
+
+#include <cstddef>
+#include <cstdio>
+#include <exception>
+#include <string>
+
+namespace baton_test {
+
+struct TestCase {
+  const char* name;
+  void (*run)();
+};
+
+// Failures recorded by the case currently running; reset by RunAll before each case.
+inline int& CurrentFailures() {
+  static int failures = 0;
+  return failures;
+}
+
+inline void Expect(bool condition, const char* expression, const char* file, int line) {
+  if (condition) return;
+  ++CurrentFailures();
+  std::printf("  expectation failed: %s (%s:%d)\n", expression, file, line);
+}
+
+inline bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// Runs every case, prints one line per case and the summary; returns the process exit code.
+template <std::size_t N>
+int RunAll(const TestCase (&cases)[N]) {
+  int passed = 0;
+  int failed = 0;
+  for (const TestCase& test_case : cases) {
+    CurrentFailures() = 0;
+    try {
+      test_case.run();
+    } catch (const std::exception& error) {
+      ++CurrentFailures();
+      std::printf("  unexpected exception: %s\n", error.what());
+    }
+    const bool ok = CurrentFailures() == 0;
+    std::printf("%s %s\n", ok ? "ok  " : "FAIL", test_case.name);
+    ++(ok ? passed : failed);
+  }
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace baton_test
+
+#define EXPECT(condition) ::baton_test::Expect((condition), #condition, __FILE__, __LINE__)
+
+#endif  // BATON_NATIVE_TEST_CHECK_H_
