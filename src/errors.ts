@@ -175,7 +175,11 @@ export class NativeLoadError extends BatonError {
   readonly failures: readonly NativeLoadFailure[];
 
   constructor(failures: readonly NativeLoadFailure[]) {
-    const lines = failures.map(({ path, error }) => `  ${path}: ${error.message.split('\n')[0]}`);
+    const lines = failures.map(({ path, error }) => {
+      // dlopen errors already start with the path; print it once.
+      const detail = (error.message.split('\n')[0] ?? '').replace(`${path}: `, '');
+      return `  ${path}: ${detail}`;
+    });
     super(
       'NATIVE_LOAD_FAILED',
       `Native addon baton_native.node could not be loaded from ${failures.length} path(s):\n${lines.join('\n')}\nBuild it with \`make build\` (or \`npm run build:native\`)`,

@@ -1,7 +1,7 @@
 // Loads the real baton_native.node and exercises every export, plus the loader's search and errors.
 import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { isBatonError, NativeError, NativeLoadError } from '../../../src/errors.js';
@@ -114,7 +114,7 @@ describe('probeKvm', () => {
       name: 'NativeError',
       code: 'EISDIR',
       syscall: 'open',
-      errno: -constants.errno.EISDIR,
+      errno: -osConstants.errno.EISDIR,
       message: `Opening ${tempDir} failed: EISDIR (is a directory)`,
     });
   });
@@ -136,7 +136,7 @@ describe('loadNative', () => {
 
   test('throws NativeLoadError naming every path tried and how to build', () => {
     const notAddon = join(tempDir, 'not-an-addon.node');
-    writeFileSync(notAddon, 'plain text');
+    writeFileSync(notAddon, 'plain text, not an ELF shared object\n'.repeat(4));
     const searchPaths = [join(tempDir, 'missing', 'baton_native.node'), notAddon];
     const error = (() => {
       try {
