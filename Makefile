@@ -1,0 +1,97 @@
+# baton: `make demo` and `make test` do all set-up they need (Debian packages, npm, addon, agent, image).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+# Debian packages the build, the guest image and the tests use.
+APT_PACKAGES := qemu-system-x86 qemu-utils busybox-static libjansson-dev cpio build-essential \
+	python3 kmod zstd xz-utils ca-certificates
+STAMPS := .make
+NODE_MIN_MAJOR := 20
+# Build the addon against the installed Node's headers (no download) when they are there.
+NODE_PREFIX := $(shell dirname "$$(dirname "$$(command -v node)")")
+NODEDIR_FLAG := $(if $(wildcard $(NODE_PREFIX)/include/node/common.gypi),--nodedir=$(NODE_PREFIX))
+
+TS_SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
+NATIVE_SOURCES := binding.gyp $(wildcard native/src/*.cc native/src/*.h)
+AGENT_SOURCES := guest-agent/Makefile $(wildcard guest-agent/src/*.c guest-agent/src/*.h)
+IMAGE_INPUTS := $(wildcard images/build.sh images/lib/* images/kernel.lock images/modules.list) \
+	$(shell find images/rootfs -type f 2>/dev/null) guest-agent/out/baton-agent
+
+NATIVE_ADDON := build/Release/baton_native.node
+AGENT := guest-agent/out/baton-agent
+IMAGE := images/out/initramfs.cpio.gz
+DIST := dist/cli/main.js
+
+.PHONY: setup build images test test-unit test-integration lint demo bench clean check-node
+
+## setup: Debian packages (apt-get) and npm packages (npm ci); skips what is already there.
+setup: check-node $(STAMPS)/apt node_modules/.package-lock.json
+
+check-node:
+	@command -v node >/dev/null || { echo "Node.js $(NODE_MIN_MAJOR) is missing: install Debian's nodejs package or Node $(NODE_MIN_MAJOR) from nodejs.org" >&2; exit 1; }
+	@major=$$(node -p 'process.versions.node.split(".")[0]'); \
+	  [ "$$major" -ge $(NODE_MIN_MAJOR) ] || { echo "Node.js $$major is too old: baton needs Node $(NODE_MIN_MAJOR) or newer" >&2; exit 1; }
+
+$(STAMPS)/apt: Makefile
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "setup: installing Debian packages:" $$missing; \
+	  if [ "$$(id -u)" -ne 0 ]; then echo "setup: installing packages needs root (run as root or: sudo apt-get install" $$missing")" >&2; exit 1; fi; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -q; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	else echo "setup: Debian packages present"; fi
+	@mkdir -p $(STAMPS) && touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@echo "setup: npm ci"
+	npm ci --no-audit --no-fund
+	@touch $@
+
+## build: the native addon, the TypeScript output and the guest agent.
+build: setup $(NATIVE_ADDON) $(DIST) $(AGENT)
+
+$(NATIVE_ADDON): $(NATIVE_SOURCES) node_modules/.package-lock.json
+	@echo "build: native addon"
+	@mkdir -p $(STAMPS)
+	@npx --no-install node-gyp rebuild $(NODEDIR_FLAG) > $(STAMPS)/node-gyp.log 2>&1 || { cat $(STAMPS)/node-gyp.log; exit 1; }
+
+$(DIST): $(TS_SOURCES) tsconfig.json tsconfig.build.json node_modules/.package-lock.json
+	@echo "build: TypeScript"
+	npx --no-install tsc -p tsconfig.build.json
+	@touch $@
+
+$(AGENT): $(AGENT_SOURCES) $(STAMPS)/apt
+	@echo "build: guest agent"
+	$(MAKE) -s -C guest-agent
+
+## images: the guest kernel and initramfs (images/out/).
+images: setup $(IMAGE)
+
+$(IMAGE): $(IMAGE_INPUTS) $(AGENT)
+	images/build.sh
+
+## lint: biome (TS) and the type checker.
+lint: setup
+	npx --no-install biome check .
+	npx --no-install tsc -p tsconfig.json --noEmit
+
+## test: everything, ending with the vitest summary (unit, then integration on real guests).
+test: build images lint
+	$(MAKE) -s -C guest-agent test
+	$(MAKE) -s -C native test
+	npx --no-install vitest run
+
+test-unit: build
+	npx --no-install vitest run --project unit
+
+test-integration: build images
+	npx --no-install vitest run --project integration
+
+## demo: boot the pair and show what each guest reports.
+demo: build images
+	node bin/baton.js demo
+
+clean:
+	rm -rf dist build images/out $(STAMPS)
+	$(MAKE) -s -C guest-agent clean

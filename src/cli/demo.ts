@@ -1,0 +1,86 @@
+// `baton demo`: boots the active and the standby guest side by side and shows what each agent reports.
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from '../log.js';
+import { queryMemorySizeSummary } from '../qmp/commands.js';
+import { formatBytes, formatMs } from '../units.js';
+import type { AccelRequest } from '../vm/accel.js';
+import { type BootedGuest, bootGuest } from '../vm/boot.js';
+import { defaultPairSpecs } from '../vm/defaults.js';
+import { resolveAccel } from '../vm/host-accel.js';
+import { renderTable } from './format.js';
+
+export interface DemoOptions {
+  accel: AccelRequest;
+  json: boolean;
+  log: Logger;
+  print: (line: string) => void;
+}
+
+/** Runs the demo; always stops the guests it started. Returns the report it printed. */
+export async function runDemo(options: DemoOptions): Promise<Record<string, unknown>> {
+  const { print } = options;
+  const decision = await resolveAccel(options.accel);
+  if (!options.json) print(`accelerator: ${decision.accel.toUpperCase()} (${decision.reason})`);
+  const runParent = join(process.env.BATON_RUN_DIR ?? join(tmpdir(), 'baton'), 'demo');
+  await mkdir(runParent, { recursive: true, mode: 0o700 });
+  const specs = defaultPairSpecs(decision.accel);
+  if (!options.json)
+    print(
+      `booting ${specs.map((s) => `${s.name} (${s.role}, ${formatBytes(s.baseMemoryBytes)})`).join(' and ')} ...`,
+    );
+  const started = performance.now();
+  const ticker = options.json
+    ? undefined
+    : setInterval(() => print(`  ... ${formatMs(performance.now() - started)} elapsed`), 2000);
+  const results = await Promise.allSettled(
+    specs.map((spec) => bootGuest(spec, { runParent, log: options.log })),
+  );
+  if (ticker !== undefined) clearInterval(ticker);
+  const guests = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  try {
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    const report = await collectReport(guests, decision);
+    if (options.json) print(JSON.stringify(report, null, 2));
+    else printReport(guests, print);
+    return report;
+  } finally {
+    await Promise.all(guests.map((g) => g.machine.shutdown()));
+    if (!options.json) print('both guests stopped');
+  }
+}
+
+async function collectReport(guests: BootedGuest[], decision: { accel: string; reason: string }) {
+  const vms = await Promise.all(
+    guests.map(async ({ machine, hello, bootMs }) => ({
+      name: machine.spec.name,
+      role: machine.spec.role,
+      pid: machine.pid,
+      bootMs: Math.round(bootMs),
+      qemu: await queryMemorySizeSummary(machine.qmp),
+      hello,
+    })),
+  );
+  return { accel: decision.accel, accelReason: decision.reason, vms };
+}
+
+function printReport(guests: BootedGuest[], print: (line: string) => void): void {
+  const rows = guests.map(({ machine, hello, bootMs }) => [
+    machine.spec.name,
+    machine.spec.role,
+    formatMs(bootMs),
+    formatBytes(machine.spec.baseMemoryBytes),
+    formatBytes(hello.memTotalBytes),
+    hello.numaNodes.map((n) => `${n.id}:${formatBytes(n.memTotalBytes)}`).join(' '),
+    formatBytes(hello.memoryBlockSizeBytes),
+    hello.bootId.slice(0, 8),
+  ]);
+  print('');
+  print('what each guest agent reported (hello):');
+  print(
+    renderTable(['vm', 'role', 'boot→hello', 'base RAM', 'MemTotal', 'NUMA nodes', 'block', 'boot id'], rows),
+  );
+  print('');
+}
