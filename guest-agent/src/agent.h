@@ -1,0 +1,41 @@
+/* Agent-wide constants (wire limits, timings) and the run configuration. */
+#ifndef BATON_AGENT_H
+#define BATON_AGENT_H
+
+#include <stdbool.h>
+
+#define AGENT_VERSION "0.1.0"
+
+/* docs/agent-protocol.md: no line is longer than 4096 bytes including the newline. */
+#define LINE_MAX_BYTES 4096
+#define NONCE_MAX_CHARS 64
+#define REQUEST_ID_MAX 9007199254740991LL /* 2^53 - 1 */
+
+#define HEARTBEAT_DEFAULT_MS 1000
+#define HEARTBEAT_MIN_MS 50
+#define HEARTBEAT_MAX_MS 60000
+
+/* Port discovery/open: fast retries for the first window, then slow ones. */
+#define PORT_FAST_RETRY_MS 100
+#define PORT_FAST_RETRY_WINDOW_MS 30000
+#define PORT_SLOW_RETRY_MS 1000
+
+/* How often to look again while the host side of the port is not connected. */
+#define HOST_WAIT_RETRY_MS 100
+/* Longest a single outgoing line may wait for the host to drain the port. */
+#define WRITE_TIMEOUT_MS 1000
+/* Upper bound on reads when discarding input left over from a closed connection. */
+#define DRAIN_MAX_READS 64
+
+/* NUMA nodes reported; 32 keeps the largest message well under LINE_MAX_BYTES. */
+#define NUMA_NODES_MAX 32
+
+struct agent_config {
+    const char *root;      /* prefix for /proc, /sys and /dev; "" in a real guest */
+    const char *port_path; /* NULL: discover the virtio-serial port by name */
+    long heartbeat_option_ms; /* --heartbeat-ms, 0 when not given */
+    int heartbeat_ms;         /* in effect: option, else kernel command line, else default */
+    bool is_once;          /* exit when the host closes the channel */
+};
+
+#endif

@@ -1,0 +1,51 @@
+/* Every /proc, /sys and /dev path and kernel file-format constant the agent relies on. */
+#ifndef BATON_LINUX_ABI_H
+#define BATON_LINUX_ABI_H
+
+/* Paths are relative to the --root prefix ("" in a real guest). */
+#define PROC_MEMINFO_PATH "/proc/meminfo"
+#define PROC_UPTIME_PATH "/proc/uptime"
+#define PROC_CMDLINE_PATH "/proc/cmdline"
+#define PROC_BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
+
+#define SYSFS_MEMORY_DIR "/sys/devices/system/memory"
+#define SYSFS_MEMORY_BLOCK_SIZE_PATH SYSFS_MEMORY_DIR "/block_size_bytes"
+#define SYSFS_MEMORY_BLOCK_PREFIX "memory" /* memoryN/ */
+#define SYSFS_MEMORY_BLOCK_STATE_FILE "state"
+#define SYSFS_MEMORY_STATE_ONLINE "online"
+
+#define SYSFS_NODE_DIR "/sys/devices/system/node"
+#define SYSFS_NODE_PREFIX "node" /* nodeN/ */
+#define SYSFS_NODE_MEMINFO_FILE "meminfo"
+
+#define SYSFS_VIRTIO_PORTS_DIR "/sys/class/virtio-ports"
+#define SYSFS_VIRTIO_PORT_NAME_FILE "name"
+#define DEV_DIR "/dev"
+
+/* The virtio-serial port name QEMU gives the agent channel (virtserialport name=...). */
+#define AGENT_PORT_NAME "org.baton.agent.0"
+
+/* Kernel command-line parameter that sets the heartbeat period. */
+#define CMDLINE_HEARTBEAT_KEY "baton.heartbeat_ms="
+
+/* meminfo keys ("Key:   N kB"; node files prefix each line with "Node N "). */
+#define MEMINFO_KEY_TOTAL "MemTotal"
+#define MEMINFO_KEY_FREE "MemFree"
+#define MEMINFO_KEY_AVAILABLE "MemAvailable"
+#define MEMINFO_UNIT_KB " kB"
+#define MEMINFO_BYTES_PER_KB 1024ULL
+
+/* block_size_bytes is printed in hexadecimal without a 0x prefix. */
+#define SYSFS_BLOCK_SIZE_BASE 16
+
+/* /proc/uptime: "seconds.fraction idle-seconds.fraction". */
+#define UPTIME_MS_PER_SECOND 1000ULL
+
+/* Largest sysfs/procfs text file the agent reads whole (meminfo is about 1.5 KiB). */
+#define PROC_FILE_MAX_BYTES 8192
+/* The kernel caps the command line at COMMAND_LINE_SIZE (2048 on x86). */
+#define PROC_CMDLINE_MAX_BYTES 4096
+/* boot_id is a 36-character UUID. */
+#define BOOT_ID_MAX_CHARS 64
+
+#endif

@@ -1,0 +1,59 @@
+/* A minimal test runner: named cases, each run in a child process so a crash is a failure. */
+#ifndef BATON_TEST_CHECK_H
+#define BATON_TEST_CHECK_H
+
+#include <stdbool.h>
+#include <string.h>
+
+struct test_env {
+    const char *agent_path;    /* the real out/baton-agent */
+    const char *fixtures_root; /* test/fixtures/root */
+};
+
+extern struct test_env test_env;
+extern int check_failures; /* failed checks in the current case (in its child process) */
+
+typedef void (*test_fn)(void);
+
+void add_test(const char *name, test_fn run);
+void check_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define CHECK(cond)                                    \
+    do {                                               \
+        if (!(cond)) {                                 \
+            check_fail(__FILE__, __LINE__, "%s", #cond); \
+        }                                              \
+    } while (0)
+
+#define CHECK_STR_EQ(actual, expected)                                                      \
+    do {                                                                                    \
+        const char *check_actual_ = (actual);                                               \
+        const char *check_expected_ = (expected);                                           \
+        if (!check_actual_ || strcmp(check_actual_, check_expected_) != 0) {                \
+            check_fail(__FILE__, __LINE__, "%s\n      got:      %s\n      expected: %s", \
+                       #actual, check_actual_ ? check_actual_ : "(null)", check_expected_); \
+        }                                                                                   \
+    } while (0)
+
+#define CHECK_INT_EQ(actual, expected)                                                     \
+    do {                                                                                   \
+        long long check_actual_ = (long long)(actual);                                     \
+        long long check_expected_ = (long long)(expected);                                 \
+        if (check_actual_ != check_expected_) {                                            \
+            check_fail(__FILE__, __LINE__, "%s: got %lld, expected %lld", #actual,          \
+                       check_actual_, check_expected_);                                     \
+        }                                                                                  \
+    } while (0)
+
+/* Suites register their cases. */
+void register_framing_tests(void);
+void register_sysinfo_tests(void);
+void register_protocol_tests(void);
+void register_agent_tests(void);
+void register_agent_link_tests(void);
+void register_agent_steady_tests(void);
+void register_cli_tests(void);
+void register_messages_tests(void);
+
+#endif

@@ -1,0 +1,122 @@
+/* Tests of the real binary in steady state: heartbeat period and flat memory under load. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "agent_harness.h"
+#include "check.h"
+#include "fixture_facts.h"
+
+static void test_agent_keeps_heartbeat_period_while_answering(void)
+{
+    struct agent_proc agent = AGENT_PROC_INIT;
+    start_agent_on_pty(&agent, "50");
+    json_t *hello = expect_message(&agent, "hello", LINE_TIMEOUT_MS);
+    CHECK_INT_EQ(json_integer_value(json_object_get(hello, "heartbeatMs")), 50);
+    json_decref(hello);
+    long long start = now_ms();
+    int beats = 0;
+    int replies = 0;
+    char line[LINE_MAX_BYTES + 1];
+    while (now_ms() - start < 1000) {
+        char sync[64];
+        int len = snprintf(sync, sizeof(sync), "{\"type\":\"sync\",\"id\":%d,\"nonce\":\"x\"}\n",
+                           replies + beats);
+        CHECK(send_text(&agent, sync, (size_t)len));
+        /* Read whatever arrives for 10 ms: replies and heartbeats interleave. */
+        while (read_line(&agent, 10, line, sizeof(line)) >= 0) {
+            json_t *msg = json_loads(line, 0, NULL);
+            const char *type = json_string_value(json_object_get(msg, "type"));
+            if (type && strcmp(type, "heartbeat") == 0) {
+                beats++;
+                CHECK_INT_EQ(json_integer_value(json_object_get(msg, "seq")), beats);
+                CHECK_INT_EQ(json_integer_value(json_object_get(msg, "uptimeMs")), FIX_UPTIME_MS);
+            } else {
+                CHECK(json_is_true(json_object_get(msg, "ok")));
+                replies++;
+            }
+            json_decref(msg);
+        }
+    }
+    long long elapsed = now_ms() - start;
+    /* 50 ms beats over ~1 s: about 20, whatever the request traffic. */
+    CHECK(beats >= elapsed / 50 - 4 && beats <= elapsed / 50 + 1);
+    CHECK(replies >= 30);
+    if (check_failures > 0) {
+        printf("    %d heartbeats and %d replies in %lld ms\n", beats, replies, elapsed);
+    }
+    check_clean_exit(&agent);
+}
+
+/* A field of /proc/PID/status in kB ("VmData", "VmRSS"), or -1. */
+static long status_kb(pid_t pid, const char *field)
+{
+    char path[64];
+    char line[256];
+    long kb = -1;
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *file = fopen(path, "r");
+    while (file && fgets(line, sizeof(line), file)) {
+        if (strncmp(line, field, strlen(field)) == 0 && line[strlen(field)] == ':') {
+            kb = strtol(line + strlen(field) + 1, NULL, 10);
+        }
+    }
+    if (file) {
+        fclose(file);
+    }
+    return kb;
+}
+
+static void send_mixed_requests(struct agent_proc *agent, int count)
+{
+    static char too_long[LINE_MAX_BYTES + 100];
+    memset(too_long, 'q', sizeof(too_long) - 1);
+    const char *requests[] = {
+        "{\"type\":\"sync\",\"id\":1,\"nonce\":\"x\"}", "{\"type\":\"mem.status\",\"id\":2}",
+        "{bad", "[1]", "{\"type\":\"zz\",\"id\":3}", too_long,
+    };
+    for (int i = 0; i < count; i++) {
+        const char *answer = request(agent, requests[i % 6]);
+        if (strncmp(answer, "{\"type\":", 8) != 0) {
+            check_fail(__FILE__, __LINE__, "request %d got: %s", i, answer);
+            return;
+        }
+    }
+}
+
+static void test_agent_memory_stays_flat_under_load(void)
+{
+    struct agent_proc agent = AGENT_PROC_INIT;
+    start_agent_on_pty(&agent, "50");
+    json_decref(expect_message(&agent, "hello", LINE_TIMEOUT_MS));
+    send_mixed_requests(&agent, 600); /* warm up: the allocator settles on its arena */
+    long data_before = status_kb(agent.pid, "VmData");
+    long rss_before = status_kb(agent.pid, "VmRSS");
+    send_mixed_requests(&agent, 6000);
+    long data_after = status_kb(agent.pid, "VmData");
+    long rss_after = status_kb(agent.pid, "VmRSS");
+    CHECK(data_before > 0 && rss_before > 0);
+    CHECK_INT_EQ(data_after, data_before);
+    CHECK(rss_after - rss_before <= 16);
+    check_clean_exit(&agent);
+}
+
+static void test_agent_clamps_heartbeat_option(void)
+{
+    struct agent_proc agent = AGENT_PROC_INIT;
+    start_agent_on_pty(&agent, "10");
+    json_t *hello = expect_message(&agent, "hello", LINE_TIMEOUT_MS);
+    CHECK_INT_EQ(json_integer_value(json_object_get(hello, "heartbeatMs")), HEARTBEAT_MIN_MS);
+    json_decref(hello);
+    check_clean_exit(&agent);
+}
+
+void register_agent_steady_tests(void)
+{
+    add_test("steady: keeps the heartbeat period while answering requests",
+             test_agent_keeps_heartbeat_period_while_answering);
+    add_test("steady: memory stays flat over 6000 mixed requests",
+             test_agent_memory_stays_flat_under_load);
+    add_test("steady: --heartbeat-ms is clamped to the protocol range",
+             test_agent_clamps_heartbeat_option);
+}
