@@ -80,7 +80,7 @@ lint: setup
 test: build images lint
 	$(MAKE) -s -C guest-agent test
 	$(MAKE) -s -C native test
-	npx --no-install vitest run
+	npx --no-install vitest run --reporter=verbose
 
 test-unit: build
 	npx --no-install vitest run --project unit

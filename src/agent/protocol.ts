@@ -12,7 +12,7 @@ const shortText = z.string().max(128);
 export const helloSchema = z.strictObject({
   type: z.literal('hello'),
   agentVersion: shortText,
-  bootId: z.string().regex(/^[0-9a-f-]{1,64}$/),
+  bootId: z.string().regex(/^[0-9a-f-]{0,64}$/),
   memTotalBytes: bytes,
   memoryBlockSizeBytes: bytes,
   numaNodes: z.array(z.strictObject({ id: z.number().int().min(0).max(1023), memTotalBytes: bytes })).max(64),
