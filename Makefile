@@ -15,7 +15,7 @@ NODEDIR_FLAG := $(if $(wildcard $(NODE_PREFIX)/include/node/common.gypi),--noded
 TS_SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
 NATIVE_SOURCES := binding.gyp $(wildcard native/src/*.cc native/src/*.h)
 AGENT_SOURCES := guest-agent/Makefile $(wildcard guest-agent/src/*.c guest-agent/src/*.h)
-IMAGE_INPUTS := $(wildcard images/build.sh images/lib/* images/kernel.lock images/modules.list) \
+IMAGE_INPUTS := $(wildcard images/build.sh images/lib/* images/kernel.lock images/modules.list images/kernel-config.required) \
 	$(shell find images/rootfs -type f 2>/dev/null) guest-agent/out/baton-agent
 
 NATIVE_ADDON := build/Release/baton_native.node
