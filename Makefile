@@ -95,3 +95,7 @@ demo: build images
 clean:
 	rm -rf dist build images/out $(STAMPS)
 	$(MAKE) -s -C guest-agent clean
+
+## bench: boot time to the agent's hello (median of 5).
+bench: build images
+	npx --no-install tsx bench/boot-time.ts 5

@@ -9,6 +9,7 @@ import type { AccelRequest } from '../vm/accel.js';
 import { type BootedGuest, bootGuest } from '../vm/boot.js';
 import { defaultPairSpecs } from '../vm/defaults.js';
 import { resolveAccel } from '../vm/host-accel.js';
+import { readRssBytes } from '../vm/host-memory.js';
 import { renderTable } from './format.js';
 
 export interface DemoOptions {
@@ -44,7 +45,7 @@ export async function runDemo(options: DemoOptions): Promise<Record<string, unkn
     if (failed !== undefined) throw failed.reason;
     const report = await collectReport(guests, decision);
     if (options.json) print(JSON.stringify(report, null, 2));
-    else printReport(guests, print);
+    else printReport(report.vms, print);
     return report;
   } finally {
     await Promise.all(guests.map((g) => g.machine.shutdown()));
@@ -59,28 +60,46 @@ async function collectReport(guests: BootedGuest[], decision: { accel: string; r
       role: machine.spec.role,
       pid: machine.pid,
       bootMs: Math.round(bootMs),
+      baseBytes: machine.spec.baseMemoryBytes,
       qemu: await queryMemorySizeSummary(machine.qmp),
+      qemuRssBytes: (await readRssBytes(machine.pid)) ?? 0,
       hello,
     })),
   );
   return { accel: decision.accel, accelReason: decision.reason, vms };
 }
 
-function printReport(guests: BootedGuest[], print: (line: string) => void): void {
-  const rows = guests.map(({ machine, hello, bootMs }) => [
-    machine.spec.name,
-    machine.spec.role,
-    formatMs(bootMs),
-    formatBytes(machine.spec.baseMemoryBytes),
-    formatBytes(hello.memTotalBytes),
-    hello.numaNodes.map((n) => `${n.id}:${formatBytes(n.memTotalBytes)}`).join(' '),
-    formatBytes(hello.memoryBlockSizeBytes),
-    hello.bootId.slice(0, 8),
+type VmReport = Awaited<ReturnType<typeof collectReport>>['vms'][number];
+
+function printReport(vms: VmReport[], print: (line: string) => void): void {
+  const rows = vms.map((vm) => [
+    vm.name,
+    vm.role,
+    formatMs(vm.bootMs),
+    formatBytes(vm.baseBytes),
+    formatBytes(vm.qemu.pluggedMemoryBytes),
+    formatBytes(vm.qemuRssBytes),
+    formatBytes(vm.hello.memTotalBytes),
+    vm.hello.numaNodes.map((n) => `${n.id}:${formatBytes(n.memTotalBytes)}`).join(' '),
+    vm.hello.bootId.slice(0, 8),
   ]);
   print('');
-  print('what each guest agent reported (hello):');
+  print('host view (QMP, /proc) and guest view (agent hello) of each VM:');
   print(
-    renderTable(['vm', 'role', 'boot→hello', 'base RAM', 'MemTotal', 'NUMA nodes', 'block', 'boot id'], rows),
+    renderTable(
+      [
+        'vm',
+        'role',
+        'boot→hello',
+        'base',
+        'plugged',
+        'QEMU RSS',
+        'guest MemTotal',
+        'guest NUMA nodes',
+        'boot id',
+      ],
+      rows,
+    ),
   );
   print('');
 }
