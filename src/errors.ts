@@ -189,3 +189,30 @@ export class NativeLoadError extends BatonError {
   }
 }
 NativeLoadError.prototype.name = 'NativeLoadError';
+
+/** The resource table broke one or more of its invariants; `violations` lists each one found. */
+export class TableInvariantError extends BatonError {
+  readonly epoch: number;
+  readonly violations: readonly string[];
+
+  constructor(fields: { epoch: number; violations: readonly string[] }) {
+    super(
+      'TABLE_INVARIANT',
+      `Resource table at epoch ${fields.epoch} breaks ${fields.violations.length} invariant(s):\n  ${fields.violations.join('\n  ')}`,
+    );
+    this.epoch = fields.epoch;
+    this.violations = fields.violations;
+  }
+}
+TableInvariantError.prototype.name = 'TableInvariantError';
+
+/** A change to the resource table was refused (not enough memory, unknown app or VM); nothing changed. */
+export class TableRequestError extends BatonError {
+  readonly operation: string;
+
+  constructor(fields: { operation: string; message: string }) {
+    super('TABLE_REQUEST_REFUSED', fields.message);
+    this.operation = fields.operation;
+  }
+}
+TableRequestError.prototype.name = 'TableRequestError';
