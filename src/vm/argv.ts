@@ -1,7 +1,7 @@
 // Pure: turns a MachineSpec into QEMU's argv (no shell, no I/O). Golden-tested.
 import { InvalidInputError } from '../errors.js';
 import { MiB, toMiB } from '../units.js';
-import { AGENT_PORT_NAME, type MachineSpec, runPathsOf } from './spec.js';
+import { AGENT_PORT_NAME, type MachineSpec, runPathsOf, spareRootPortId } from './spec.js';
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
 
@@ -61,6 +61,20 @@ export function buildQemuArgv(spec: MachineSpec): string[] {
       `virtio-mem-pci,id=vmem-${slot.id},memdev=mem-${slot.id},node=${node},block-size=${toMiB(slot.blockSizeBytes)}M,requested-size=${toMiB(slot.requestedSizeBytes)}M`,
     );
   });
+  for (let index = 0; index < (spec.spareRootPorts ?? 0); index += 1) {
+    argv.push('-device', `pcie-root-port,id=${spareRootPortId(index)},bus=pcie.0,chassis=${index + 1}`);
+  }
+  if (spec.hostForwards !== undefined) {
+    const forwards = spec.hostForwards
+      .map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`)
+      .join('');
+    argv.push(
+      '-netdev',
+      `user,id=net0,restrict=on${forwards}`,
+      '-device',
+      'virtio-net-pci,netdev=net0,id=nic0',
+    );
+  }
   argv.push(
     '-device',
     'pvpanic-pci',
@@ -110,6 +124,15 @@ function validateSpec(spec: MachineSpec): void {
     throw new InvalidInputError(
       `Invalid maxmem for ${spec.name}: ${toMiB(spec.maxMemoryBytes)} MiB is less than base ${toMiB(spec.baseMemoryBytes)} MiB plus slots ${toMiB(slotsBytes)} MiB`,
     );
+  }
+  for (const forward of spec.hostForwards ?? []) {
+    for (const port of [forward.hostPort, forward.guestPort]) {
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new InvalidInputError(
+          `Invalid port forward for ${spec.name}: expected ports 1-65535, got ${port}`,
+        );
+      }
+    }
   }
   for (const slot of spec.slots) {
     if (!/^[a-z0-9]{1,16}$/.test(slot.id)) {

@@ -29,6 +29,21 @@ export interface MachineSpec {
   /** TCG translation cache in MiB; small keeps a tiny guest's host RSS small. */
   tcgTbSizeMiB: number;
   extraKernelArgs?: readonly string[];
+  /** User networking (restricted: the guest reaches nothing outside) with these loopback forwards. */
+  hostForwards?: readonly HostForward[];
+  /** Empty PCIe root ports for hot-adding data disks (q35 needs one free port per disk). */
+  spareRootPorts?: number;
+}
+
+/** Host 127.0.0.1:hostPort → guest guestPort (TCP), through QEMU's user networking. */
+export interface HostForward {
+  hostPort: number;
+  guestPort: number;
+}
+
+/** The id of spare root port `index`, for `device_add ... bus=<id>`. */
+export function spareRootPortId(index: number): string {
+  return `rp-spare${index}`;
 }
 
 /** Where a VM's files live inside its run directory. */

@@ -121,6 +121,37 @@ describe('buildQemuArgv', () => {
     ]);
   });
 
+  it('adds spare root ports and restricted user networking with loopback forwards', () => {
+    const argv = buildQemuArgv({
+      ...active,
+      spareRootPorts: 2,
+      hostForwards: [
+        { hostPort: 17001, guestPort: 7000 },
+        { hostPort: 17002, guestPort: 8080 },
+      ],
+    });
+    const at = argv.indexOf(
+      '-device',
+      argv.indexOf('virtio-mem-pci,id=vmem-slot0,memdev=mem-slot0,node=1,block-size=2M,requested-size=128M'),
+    );
+    expect(argv.slice(at, at + 8)).toEqual([
+      '-device',
+      'pcie-root-port,id=rp-spare0,bus=pcie.0,chassis=1',
+      '-device',
+      'pcie-root-port,id=rp-spare1,bus=pcie.0,chassis=2',
+      '-netdev',
+      'user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:17001-:7000,hostfwd=tcp:127.0.0.1:17002-:8080',
+      '-device',
+      'virtio-net-pci,netdev=net0,id=nic0',
+    ]);
+  });
+
+  it('refuses a port forward outside 1-65535', () => {
+    expect(() => buildQemuArgv({ ...active, hostForwards: [{ hostPort: 70000, guestPort: 7000 }] })).toThrow(
+      'Invalid port forward for vm-a: expected ports 1-65535, got 70000',
+    );
+  });
+
   it('appends extra kernel arguments after the fixed ones', () => {
     expect(buildKernelCmdline({ ...active, extraKernelArgs: ['softlockup_panic=1'] })).toMatch(
       /baton\.heartbeat_ms=500 softlockup_panic=1$/,
