@@ -6,6 +6,10 @@ import type { Logger } from '../log.js';
 import { JsonLines, type JsonObject } from '../qmp/framing.js';
 import {
   AGENT_MAX_LINE_BYTES,
+  type AppExited,
+  type AppStartRequest,
+  appStartResultSchema,
+  appStopResultSchema,
   type Heartbeat,
   type Hello,
   type MemStatus,
@@ -17,6 +21,7 @@ import { TokenBucket } from './rate-limit.js';
 
 export interface AgentChannelEvents {
   hello: [Hello, number];
+  appExited: [AppExited, number];
   heartbeat: [Heartbeat, number];
   refused: [string];
   close: [];
@@ -122,6 +127,28 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
     return memStatusSchema.parse(await this.request('mem.status', {}, timeoutMs));
   }
 
+  /** Starts an app in the guest (mounting its data disk first); resolves with its guest pid. */
+  async appStart(request: AppStartRequest, timeoutMs: number): Promise<{ name: string; pid: number }> {
+    const fields: JsonObject = { name: request.name, argv: [...request.argv] };
+    if (request.disk !== undefined) fields.disk = { ...request.disk };
+    return appStartResultSchema.parse(await this.request('app.start', fields, timeoutMs));
+  }
+
+  /** Stops an app (SIGTERM, then SIGKILL) and unmounts its disk; resolves with how it ended. */
+  async appStop(
+    name: string,
+    timeoutMs: number,
+  ): Promise<{ name: string; code: number | null; signal: number | null }> {
+    return appStopResultSchema.parse(
+      await this.request('app.stop', { name, timeoutMs: Math.max(100, timeoutMs - 1000) }, timeoutMs),
+    );
+  }
+
+  /** Test-only: asks the guest kernel to panic (honoured only with baton.faults=1). */
+  async injectPanic(timeoutMs: number): Promise<void> {
+    await this.request('fault.panic', {}, timeoutMs);
+  }
+
   /** Sends a raw request (tests use this to send invalid ones) and resolves with its result. */
   request(type: string, fields: JsonObject, timeoutMs: number): Promise<Record<string, unknown>> {
     const id = this.nextId++;
@@ -167,6 +194,9 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
         this.lastHeartbeat = message;
         this.lastHeartbeatAtMs = now;
         this.emit('heartbeat', message, now);
+        return;
+      case 'app.exited':
+        this.emit('appExited', message, now);
         return;
       case 'error':
         this.log.warn(

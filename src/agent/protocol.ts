@@ -38,17 +38,35 @@ export const replySchema = z.union([
   z.strictObject({ type: z.literal('reply'), id: bytes, ok: z.literal(false), error: errorBody }),
 ]);
 
+const appName = z.string().regex(/^[a-z0-9-]{1,32}$/);
+const exitNumber = z.number().int().min(0).max(255).nullable();
+
+export const appExitedSchema = z.strictObject({
+  type: z.literal('app.exited'),
+  name: appName,
+  pid: z.number().int().min(1).max(4_194_304),
+  code: exitNumber,
+  signal: exitNumber,
+});
+
 export const agentErrorSchema = z.strictObject({
   type: z.literal('error'),
   code: shortText,
   message: z.string().max(1024),
 });
 
-export const guestMessageSchema = z.union([helloSchema, heartbeatSchema, replySchema, agentErrorSchema]);
+export const guestMessageSchema = z.union([
+  helloSchema,
+  heartbeatSchema,
+  replySchema,
+  agentErrorSchema,
+  appExitedSchema,
+]);
 
 export type Hello = z.infer<typeof helloSchema>;
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 export type Reply = z.infer<typeof replySchema>;
+export type AppExited = z.infer<typeof appExitedSchema>;
 export type GuestMessage = z.infer<typeof guestMessageSchema>;
 
 export const syncResultSchema = z.strictObject({ nonce: z.string().max(64) });
@@ -69,6 +87,19 @@ export const memStatusSchema = z.strictObject({
 
 export type MemStatus = z.infer<typeof memStatusSchema>;
 
+export const appStartResultSchema = z.strictObject({
+  name: appName,
+  pid: z.number().int().min(1).max(4_194_304),
+});
+export const appStopResultSchema = z.strictObject({ name: appName, code: exitNumber, signal: exitNumber });
+
+/** What the host asks the agent to start: argv[0] under /apps, an optional data disk by serial. */
+export interface AppStartRequest {
+  name: string;
+  argv: readonly string[];
+  disk?: { serial: string; mountPoint: string };
+}
+
 /** Depth of a parsed JSON value (a scalar is 0, `{}` is 1). Stops counting past `limit`. */
 export function jsonDepth(value: unknown, limit: number = AGENT_MAX_DEPTH + 1): number {
   if (typeof value !== 'object' || value === null) return 0;
@@ -86,6 +117,7 @@ const schemaByType = {
   heartbeat: heartbeatSchema,
   reply: replySchema,
   error: agentErrorSchema,
+  'app.exited': appExitedSchema,
 } as const;
 
 /** Validates one parsed guest line. Returns the typed message or a short reason it was refused. */

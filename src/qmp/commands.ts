@@ -98,3 +98,36 @@ export async function continueVm(qmp: QmpClient): Promise<void> {
 export async function quitVm(qmp: QmpClient, timeoutMs?: number): Promise<void> {
   await qmp.execute('quit', undefined, timeoutMs);
 }
+
+/** A raw image file as a block node: `blockdev-add` of a file node and a raw node on top. */
+export async function addRawFileBlockdev(qmp: QmpClient, nodeName: string, filename: string): Promise<void> {
+  await qmp.execute('blockdev-add', {
+    driver: 'raw',
+    'node-name': nodeName,
+    file: { driver: 'file', filename, 'node-name': `${nodeName}-file` },
+  });
+}
+
+/** `blockdev-del` of a node added by addRawFileBlockdev (its file node goes with it). */
+export async function deleteBlockdev(qmp: QmpClient, nodeName: string): Promise<void> {
+  await qmp.execute('blockdev-del', { 'node-name': nodeName });
+}
+
+/** Hot-adds a virtio-blk disk for `nodeName` on PCIe root port `bus`, visible in the guest by `serial`. */
+export async function addVirtioBlkDevice(
+  qmp: QmpClient,
+  fields: { deviceId: string; nodeName: string; serial: string; bus: string },
+): Promise<void> {
+  await qmp.execute('device_add', {
+    driver: 'virtio-blk-pci',
+    id: fields.deviceId,
+    drive: fields.nodeName,
+    serial: fields.serial,
+    bus: fields.bus,
+  });
+}
+
+/** `device_del`: asks the guest to release a device; completion is the DEVICE_DELETED event. */
+export async function deleteDevice(qmp: QmpClient, deviceId: string): Promise<void> {
+  await qmp.execute('device_del', { id: deviceId });
+}

@@ -10,6 +10,7 @@ describe('parseGuestMessage', () => {
       { type: 'reply', id: 4, ok: true, result: { nonce: 'abc' } },
       { type: 'reply', id: 5, ok: false, error: { code: 'bad-request', message: 'nonce missing' } },
       { type: 'error', code: 'bad-json', message: 'unparseable' },
+      { type: 'app.exited', name: 'kvd', pid: 311, code: null, signal: 9 },
     ]) {
       expect(parseGuestMessage(message)).toEqual({ ok: true, message });
     }
@@ -30,6 +31,8 @@ describe('parseGuestMessage', () => {
     ['a reply with neither result nor error', { type: 'reply', id: 1, ok: true }, '(message)'],
     ['a host-only message type', { type: 'app.start', id: 1 }, 'type'],
     ['an over-long error code', { type: 'error', code: 'x'.repeat(200), message: '' }, 'code'],
+    ['an app name shaped like a path', { type: 'app.exited', name: '../kvd', pid: 3, code: 0, signal: null }, 'name'],
+    ['an exit code over 255', { type: 'app.exited', name: 'kvd', pid: 3, code: 256, signal: null }, 'code'],
     ['a message that is not an object', 'hello', 'type'],
     ['null', null, 'type'],
   ])('refuses %s', (_label, message, where) => {
