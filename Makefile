@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 # Debian packages the build, the guest image and the tests use.
 APT_PACKAGES := qemu-system-x86 qemu-utils busybox-static libjansson-dev cpio build-essential \
-	python3 kmod zstd xz-utils ca-certificates
+	python3 kmod zstd xz-utils ca-certificates e2fsprogs
 STAMPS := .make
 NODE_MIN_MAJOR := 20
 # Build the addon against the installed Node's headers (no download) when they are there.

@@ -216,3 +216,82 @@ export class TableRequestError extends BatonError {
   }
 }
 TableRequestError.prototype.name = 'TableRequestError';
+
+/** The host could not prove that a VM is stopped: nothing may start its apps elsewhere. */
+export class FenceError extends BatonError {
+  readonly vm: string;
+
+  constructor(vm: string, detail: string, options?: { cause?: unknown }) {
+    super('FENCE_FAILED', `Cannot confirm that ${vm} is stopped: ${detail}`, options);
+    this.vm = vm;
+  }
+}
+FenceError.prototype.name = 'FenceError';
+
+/** A memory request was refused before anything was sent to QEMU (unknown slot, too large, unaligned). */
+export class MemoryRequestError extends BatonError {
+  readonly vm: string;
+  readonly slot: string;
+  readonly operation: 'plug' | 'unplug' | 'observe';
+  readonly requestedBytes: number | undefined;
+
+  constructor(fields: {
+    vm: string;
+    slot: string;
+    operation: 'plug' | 'unplug' | 'observe';
+    requestedBytes?: number;
+    message: string;
+  }) {
+    super('MEMORY_REQUEST_REFUSED', fields.message);
+    this.vm = fields.vm;
+    this.slot = fields.slot;
+    this.operation = fields.operation;
+    this.requestedBytes = fields.requestedBytes;
+  }
+}
+MemoryRequestError.prototype.name = 'MemoryRequestError';
+
+/** A memory slot's size stopped moving toward the request: no change for `stalledMs`. */
+export class MemoryStuckError extends BatonError {
+  readonly vm: string;
+  readonly slot: string;
+  readonly operation: 'plug' | 'unplug';
+  readonly requestedBytes: number;
+  /** The size last seen plugged. */
+  readonly pluggedBytes: number;
+  /** How long the size had not changed when the wait gave up. */
+  readonly stalledMs: number;
+  /** How long since the request was sent. */
+  readonly elapsedMs: number;
+  /** How the last size was seen, and when (the mechanism's clock). */
+  readonly lastSeenBy: 'event' | 'poll';
+  readonly lastSeenAtMs: number;
+
+  constructor(fields: {
+    vm: string;
+    slot: string;
+    operation: 'plug' | 'unplug';
+    requestedBytes: number;
+    pluggedBytes: number;
+    stalledMs: number;
+    elapsedMs: number;
+    lastSeenBy: 'event' | 'poll';
+    lastSeenAtMs: number;
+  }) {
+    const mib = (bytes: number) => `${Math.round((bytes / 1048576) * 10) / 10} MiB`;
+    super(
+      'MEMORY_STUCK',
+      `Memory ${fields.operation} stuck on ${fields.vm} ${fields.slot}: ${mib(fields.pluggedBytes)} plugged of ${mib(fields.requestedBytes)} requested, no progress for ${Math.round(fields.stalledMs)} ms (${Math.round(fields.elapsedMs)} ms since the request; last seen by ${fields.lastSeenBy})`,
+    );
+    this.vm = fields.vm;
+    this.slot = fields.slot;
+    this.operation = fields.operation;
+    this.requestedBytes = fields.requestedBytes;
+    this.pluggedBytes = fields.pluggedBytes;
+    this.stalledMs = fields.stalledMs;
+    this.elapsedMs = fields.elapsedMs;
+    this.lastSeenBy = fields.lastSeenBy;
+    this.lastSeenAtMs = fields.lastSeenAtMs;
+  }
+}
+MemoryStuckError.prototype.name = 'MemoryStuckError';

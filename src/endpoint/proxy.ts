@@ -49,6 +49,12 @@ export class StableEndpoint extends EventEmitter<EndpointEvents> {
     });
   }
 
+  /** The port it listens on (after `listen`). */
+  get port(): number {
+    const address = this.server.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+
   get currentTarget(): EndpointTarget | undefined {
     return this.target;
   }

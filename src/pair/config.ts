@@ -1,0 +1,74 @@
+// The pair's configuration: budget, the two VMs, the protected apps; and the built-in default.
+import { join } from 'node:path';
+import { MiB } from '../units.js';
+
+export interface AppConfig {
+  name: string;
+  /** Slot id on both VMs (the standby mirrors the active's slots). */
+  slot: string;
+  sizeBytes: number;
+  slotMaxBytes: number;
+  hotStandby: boolean;
+  /** argv inside the guest; argv[0] under /apps. */
+  argv: readonly string[];
+  /** The port the app listens on in the guest. */
+  guestPort: number;
+  /** The stable endpoint on the host (127.0.0.1); 0 picks a free port. */
+  endpointPort: number;
+  /** A data disk of this size, mounted at /data/<name> wherever the app runs. */
+  diskBytes?: number;
+}
+
+export interface PairConfig {
+  budgetBytes: number;
+  blockBytes: number;
+  monitorBytes: number;
+  /** VM names; the first starts as the active. */
+  vmNames: readonly [string, string];
+  /** Base memory of both guests: their OS areas (a VM is full-size through its plugged app slots). */
+  baseBytes: number;
+  maxMemoryBytes: number;
+  cpus: number;
+  heartbeatMs: number;
+  apps: readonly AppConfig[];
+  stateDir: string;
+  /** Lets the agent honour fault-injection requests (tests and the demo). */
+  isFaultInjectionAllowed: boolean;
+  helloTimeoutMs: number;
+  healthTimeoutMs: number;
+}
+
+/** The demo's pair: two 96 MiB guests and a hot-standby `kvd` with 128 MiB and a 64 MiB data disk. */
+export function defaultPairConfig(stateDir: string): PairConfig {
+  return {
+    budgetBytes: 96 * MiB * 2 + 32 * MiB + 512 * MiB,
+    blockBytes: 2 * MiB,
+    monitorBytes: 32 * MiB,
+    vmNames: ['vm-a', 'vm-b'],
+    baseBytes: 96 * MiB,
+    maxMemoryBytes: 2048 * MiB,
+    cpus: 1,
+    heartbeatMs: 500,
+    apps: [
+      {
+        name: 'kvd',
+        slot: 'slot0',
+        sizeBytes: 128 * MiB,
+        slotMaxBytes: 512 * MiB,
+        hotStandby: true,
+        argv: ['/apps/kvd', '--port', '7000', '--data', '/data/kvd'],
+        guestPort: 7000,
+        endpointPort: 0,
+        diskBytes: 64 * MiB,
+      },
+    ],
+    stateDir,
+    isFaultInjectionAllowed: true,
+    helloTimeoutMs: 60_000,
+    healthTimeoutMs: 20_000,
+  };
+}
+
+export function diskPathOf(config: PairConfig, app: string): string {
+  return join(config.stateDir, 'disks', `${app}.img`);
+}

@@ -1,0 +1,180 @@
+// The protected pair: two VMs, the resource table, the apps' endpoints, and the detectors that trigger failover.
+
+import { StableEndpoint } from '../endpoint/proxy.js';
+import type { FailoverRecord } from '../failover/timeline.js';
+import type { Logger } from '../log.js';
+import type { MemoryMechanism } from '../memory/mechanism.js';
+import { appAreaName, createTable, type ResourceTable, recordObserved, startApp } from '../table/index.js';
+import type { Accel } from '../vm/spec.js';
+import type { PairConfig } from './config.js';
+import { diskPathOf } from './config.js';
+import { type DataDisk, ensureDataDisk } from './disk.js';
+import { placeApp } from './place-app.js';
+import { bootPairVm, type PairVm } from './vm-factory.js';
+import { runWholeVmFailover } from './whole-vm-failover.js';
+
+export type PairState = 'starting' | 'protected' | 'failing-over' | 'unprotected' | 'blocked' | 'stopped';
+
+export interface FailoverTrigger {
+  vm: string;
+  signal: 'GUEST_PANICKED' | 'qemu-exit' | 'qmp-disconnect' | 'request';
+  detectedAtMs: number;
+}
+
+/** Runs and protects the pair. Create with `Pair.start`; stop with `stop()`. */
+export class Pair {
+  readonly config: PairConfig;
+  readonly log: Logger;
+  readonly accel: Accel;
+  readonly mechanism: MemoryMechanism;
+  readonly vms = new Map<string, PairVm>();
+  readonly endpoints = new Map<string, StableEndpoint>();
+  readonly disks = new Map<string, DataDisk>();
+  readonly history: FailoverRecord[] = [];
+  roles: { active: string; standby: string };
+  table: ResourceTable;
+  state: PairState = 'starting';
+  blockedReason: string | undefined;
+  /** The failover under way, if any: a second signal joins it instead of starting another. */
+  inFlight: Promise<FailoverRecord> | undefined;
+
+  private constructor(
+    config: PairConfig,
+    options: { log: Logger; accel: Accel; mechanism: MemoryMechanism },
+  ) {
+    this.config = config;
+    this.log = options.log;
+    this.accel = options.accel;
+    this.mechanism = options.mechanism;
+    const [active, standby] = config.vmNames;
+    this.roles = { active, standby };
+    this.table = createTable({
+      budgetBytes: config.budgetBytes,
+      blockBytes: config.blockBytes,
+      roles: this.roles,
+      osAreas: config.vmNames.map((vm) => ({ vm, sizeBytes: config.baseBytes })),
+      monitorBytes: config.monitorBytes,
+      osMinBytes: config.baseBytes,
+    }).table;
+  }
+
+  /** Boots both VMs in parallel, opens the endpoints, starts every app on the active. */
+  static async start(
+    config: PairConfig,
+    options: { log: Logger; accel: Accel; mechanism: MemoryMechanism; onProgress?: (line: string) => void },
+  ): Promise<Pair> {
+    const pair = new Pair(config, options);
+    const progress = options.onProgress ?? (() => undefined);
+    try {
+      for (const app of config.apps) {
+        if (app.diskBytes !== undefined)
+          pair.disks.set(
+            app.name,
+            await ensureDataDisk(app.name, diskPathOf(config, app.name), app.diskBytes),
+          );
+        const endpoint = new StableEndpoint({ app: app.name, log: options.log });
+        await endpoint.listen(app.endpointPort);
+        endpoint.hold();
+        pair.endpoints.set(app.name, endpoint);
+      }
+      progress(`booting ${pair.roles.active} (active) and ${pair.roles.standby} (standby) ...`);
+      const booted = await Promise.allSettled([
+        bootPairVm(config, pair.roles.active, 'active', options),
+        bootPairVm(config, pair.roles.standby, 'standby', options),
+      ]);
+      for (const result of booted) if (result.status === 'fulfilled') pair.adopt(result.value);
+      const failed = booted.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      for (const app of config.apps) {
+        progress(`starting ${app.name} on ${pair.roles.active} ...`);
+        await pair.startAppOnActive(app.name);
+      }
+      pair.state = 'protected';
+      return pair;
+    } catch (error) {
+      await pair.stop();
+      throw error;
+    }
+  }
+
+  get activeVm(): PairVm | undefined {
+    return this.vms.get(this.roles.active);
+  }
+
+  get standbyVm(): PairVm | undefined {
+    return this.vms.get(this.roles.standby);
+  }
+
+  endpointPort(app: string): number {
+    return this.endpoints.get(app)?.port ?? 0;
+  }
+
+  /** Takes a booted VM into the pair and arms its detectors. */
+  adopt(vm: PairVm): void {
+    this.vms.set(vm.machine.spec.name, vm);
+    const name = vm.machine.spec.name;
+    const fire = (signal: FailoverTrigger['signal']) => {
+      if (this.vms.get(name) !== vm || this.state === 'stopped') return; // An old incarnation or a planned stop.
+      void this.onFault({ vm: name, signal, detectedAtMs: performance.now() });
+    };
+    vm.machine.qmp.on('event', (event) => {
+      if (event.event === 'GUEST_PANICKED') fire('GUEST_PANICKED');
+    });
+    vm.machine.qmp.on('close', () => fire('qmp-disconnect'));
+    void vm.machine.exited.then(() => fire('qemu-exit'));
+  }
+
+  /** A detector fired. Only a fault of the active VM fails over; one of the standby leaves us unprotected. */
+  onFault(trigger: FailoverTrigger): Promise<FailoverRecord | undefined> {
+    if (this.inFlight !== undefined) return this.inFlight;
+    if (trigger.vm !== this.roles.active) {
+      this.log.warn({ vm: trigger.vm, signal: trigger.signal }, 'standby lost; the pair is unprotected');
+      if (this.state === 'protected') this.state = 'unprotected';
+      return Promise.resolve(undefined);
+    }
+    if (this.state !== 'protected') return Promise.resolve(undefined);
+    this.state = 'failing-over';
+    this.inFlight = runWholeVmFailover(this, trigger).finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async startAppOnActive(name: string): Promise<void> {
+    const app = this.config.apps.find((a) => a.name === name);
+    const vm = this.activeVm;
+    if (app === undefined || vm === undefined)
+      throw new Error(`startAppOnActive: unknown app ${name} or no active VM`);
+    const next = startApp(this.table, {
+      app: app.name,
+      vm: vm.machine.spec.name,
+      sizeBytes: app.sizeBytes,
+      hotStandby: app.hotStandby,
+      slot: app.slot,
+    });
+    const disk = this.disks.get(app.name);
+    const placed = await placeApp(vm, app, {
+      mechanism: this.mechanism,
+      diskPortIndex: 0,
+      healthTimeoutMs: this.config.healthTimeoutMs,
+      ...(disk === undefined ? {} : { disk }),
+    });
+    this.table = recordObserved(next.table, {
+      area: appAreaName(app.name),
+      pluggedBytes: placed.pluggedBytes,
+      atMs: performance.now(),
+      by: 'qmp',
+    }).table;
+    this.endpoints
+      .get(app.name)
+      ?.route({ host: '127.0.0.1', port: placed.hostPort, vm: vm.machine.spec.name });
+  }
+
+  /** Stops the endpoints and both VMs (quit, then SIGKILL). */
+  async stop(): Promise<void> {
+    this.state = 'stopped';
+    await this.inFlight?.catch(() => undefined);
+    await Promise.all([...this.endpoints.values()].map((e) => e.close()));
+    await Promise.all([...this.vms.values()].map((vm) => vm.machine.shutdown()));
+  }
+}

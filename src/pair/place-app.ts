@@ -1,0 +1,80 @@
+// Places one app on one VM: its data disk, its memory (plugged, confirmed by QEMU and the agent), start, health.
+import { WaitTimeoutError } from '../errors.js';
+import type { MemoryMechanism } from '../memory/mechanism.js';
+import { targetOf } from '../memory/mechanism.js';
+import type { AppConfig } from './config.js';
+import { attachDataDisk, type DataDisk } from './disk.js';
+import { waitForHealthy } from './health.js';
+import type { PairVm } from './vm-factory.js';
+
+export type PhaseRunner = <T>(name: string, work: () => Promise<T>) => Promise<T>;
+
+const runDirectly: PhaseRunner = (_name, work) => work();
+
+export interface PlacedApp {
+  guestPid: number;
+  pluggedBytes: number;
+  hostPort: number;
+}
+
+/**
+ * disk → plug → confirm → start → healthy, each a named phase. The memory is confirmed twice:
+ * QEMU reports the slot at its size, and the guest's agent sees it online on the slot's node.
+ */
+export async function placeApp(
+  vm: PairVm,
+  app: AppConfig,
+  options: {
+    mechanism: MemoryMechanism;
+    disk?: DataDisk;
+    diskPortIndex: number;
+    healthTimeoutMs: number;
+    phase?: PhaseRunner;
+  },
+): Promise<PlacedApp> {
+  const phase = options.phase ?? runDirectly;
+  const { machine } = vm;
+  const disk = options.disk;
+  if (disk !== undefined) await phase('disk', () => attachDataDisk(machine, disk, options.diskPortIndex));
+  const plugged = await phase('plug', () =>
+    options.mechanism.plug(targetOf(machine), app.slot, app.sizeBytes),
+  );
+  const node = machine.spec.slots.findIndex((slot) => slot.id === app.slot) + 1;
+  await phase('confirm', () => waitForGuestNode(vm, node, app.sizeBytes, 10_000));
+  const started = await phase('start', () =>
+    machine.agent.appStart(
+      {
+        name: app.name,
+        argv: app.argv,
+        ...(disk === undefined ? {} : { disk: { serial: disk.serial, mountPoint: `/data/${app.name}` } }),
+      },
+      15_000,
+    ),
+  );
+  const hostPort = vm.forwards.get(app.name) ?? 0;
+  await phase('healthy', () =>
+    waitForHealthy(hostPort, {
+      timeoutMs: options.healthTimeoutMs,
+      what: `${app.name} on ${machine.spec.name}`,
+    }),
+  );
+  return { guestPid: started.pid, pluggedBytes: plugged.pluggedBytes, hostPort };
+}
+
+/** Polls the agent until NUMA node `node` holds at least `bytes` (the guest has onlined the memory). */
+async function waitForGuestNode(vm: PairVm, node: number, bytes: number, timeoutMs: number): Promise<void> {
+  const startedAtMs = performance.now();
+  let lastSeen = 'no answer';
+  while (performance.now() - startedAtMs < timeoutMs) {
+    const status = await vm.machine.agent.memStatus(2000);
+    const seen = status.numaNodes.find((n) => n.id === node)?.memTotalBytes ?? 0;
+    if (seen >= bytes) return;
+    lastSeen = `node ${node} has ${seen} bytes`;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new WaitTimeoutError({
+    waitedFor: `the guest on ${vm.machine.spec.name} to online ${bytes} bytes on node ${node}`,
+    timeoutMs,
+    lastSeen,
+  });
+}

@@ -1,0 +1,65 @@
+// Boots one VM of the pair: the spec from the config (base memory, mirrored slots, forwards), then hello.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../log.js';
+import { defaultImagePaths } from '../paths.js';
+import { type BootedGuest, bootGuest } from '../vm/boot.js';
+import type { Accel, MachineSpec, Role } from '../vm/spec.js';
+import type { PairConfig } from './config.js';
+import { findFreePort } from './ports.js';
+
+export interface PairVm extends BootedGuest {
+  /** Host loopback port forwarded to each app's guest port on this VM. */
+  forwards: Map<string, number>;
+}
+
+/** Builds the spec of `name` in `role`: every app slot mirrored and empty, a forward per app. */
+export async function pairVmSpec(
+  config: PairConfig,
+  name: string,
+  role: Role,
+  accel: Accel,
+): Promise<{ spec: Omit<MachineSpec, 'runDir'>; forwards: Map<string, number> }> {
+  const forwards = new Map<string, number>();
+  for (const app of config.apps) forwards.set(app.name, await findFreePort());
+  const image = defaultImagePaths();
+  const spec: Omit<MachineSpec, 'runDir'> = {
+    name,
+    role,
+    accel,
+    cpus: config.cpus,
+    baseMemoryBytes: config.baseBytes,
+    maxMemoryBytes: config.maxMemoryBytes,
+    slots: config.apps.map((app) => ({
+      id: app.slot,
+      maxSizeBytes: app.slotMaxBytes,
+      requestedSizeBytes: 0,
+      blockSizeBytes: config.blockBytes,
+    })),
+    kernelPath: image.kernelPath,
+    initrdPath: image.initrdPath,
+    heartbeatMs: config.heartbeatMs,
+    tcgTbSizeMiB: 16,
+    hostForwards: config.apps.map((app) => ({
+      hostPort: forwards.get(app.name) ?? 0,
+      guestPort: app.guestPort,
+    })),
+    spareRootPorts: Math.max(1, config.apps.length),
+    extraKernelArgs: ['softlockup_panic=1', ...(config.isFaultInjectionAllowed ? ['baton.faults=1'] : [])],
+  };
+  return { spec, forwards };
+}
+
+/** Boots `name` in `role` and waits for its agent's hello. */
+export async function bootPairVm(
+  config: PairConfig,
+  name: string,
+  role: Role,
+  options: { accel: Accel; log: Logger },
+): Promise<PairVm> {
+  const runParent = join(config.stateDir, 'run');
+  await mkdir(runParent, { recursive: true, mode: 0o700 });
+  const { spec, forwards } = await pairVmSpec(config, name, role, options.accel);
+  const guest = await bootGuest(spec, { runParent, log: options.log, helloTimeoutMs: config.helloTimeoutMs });
+  return { ...guest, forwards };
+}

@@ -1,0 +1,103 @@
+// Whole-VM failover (seed figure 5): fence the active, hand its hot-standby apps to the standby, re-protect.
+import { isBatonError } from '../errors.js';
+import { fenceMachine } from '../failover/fence.js';
+import { type FailoverRecord, Timeline } from '../failover/timeline.js';
+import { appAreaName, appAreasOf, failOver, recordObserved } from '../table/index.js';
+import type { FailoverTrigger, Pair } from './pair.js';
+import { placeApp } from './place-app.js';
+import { bootPairVm } from './vm-factory.js';
+
+/**
+ * fence → (disk → plug → confirm → start → healthy) per hot-standby app → commit → reprotect.
+ * Nothing starts on the standby before the old QEMU's exit is seen; when it cannot be seen the
+ * pair goes `blocked`. The table is committed only once every app runs on the new active, so
+ * until then each area keeps exactly one owner (the failed VM).
+ */
+export async function runWholeVmFailover(pair: Pair, trigger: FailoverTrigger): Promise<FailoverRecord> {
+  const failedName = pair.roles.active;
+  const targetName = pair.roles.standby;
+  const timeline = new Timeline({
+    kind: 'whole-vm',
+    trigger: `${trigger.signal} on ${trigger.vm}`,
+    fromVm: failedName,
+    toVm: targetName,
+    detectedAtMs: trigger.detectedAtMs,
+  });
+  const log = pair.log.child({ failoverId: timeline.record.id });
+  log.warn({ trigger }, 'whole-VM failover started');
+  const failed = pair.vms.get(failedName);
+  const target = pair.vms.get(targetName);
+  const movingApps = pair.config.apps.filter((app) =>
+    appAreasOf(pair.table, failedName).some(
+      (area) => area.name === appAreaName(app.name) && area.hotStandby === true,
+    ),
+  );
+  for (const app of pair.config.apps) pair.endpoints.get(app.name)?.hold();
+  try {
+    if (failed !== undefined) {
+      await timeline.phase('fence', () => fenceMachine(failed.machine, { log }));
+    }
+  } catch (error) {
+    return block(pair, timeline, error as Error);
+  }
+  try {
+    if (target === undefined || !target.machine.isRunning)
+      throw new Error(`the standby ${targetName} is not running`);
+    let table = failOver(pair.table, { failedVm: failedName }).table;
+    for (const [index, app] of movingApps.entries()) {
+      const disk = pair.disks.get(app.name);
+      const placed = await placeApp(target, app, {
+        mechanism: pair.mechanism,
+        diskPortIndex: index,
+        healthTimeoutMs: pair.config.healthTimeoutMs,
+        phase: (name, work) => timeline.phase(movingApps.length > 1 ? `${name}:${app.name}` : name, work),
+        ...(disk === undefined ? {} : { disk }),
+      });
+      table = recordObserved(table, {
+        area: appAreaName(app.name),
+        pluggedBytes: placed.pluggedBytes,
+        atMs: performance.now(),
+        by: 'qmp',
+      }).table;
+      pair.endpoints.get(app.name)?.route({ host: '127.0.0.1', port: placed.hostPort, vm: targetName });
+    }
+    await timeline.phase('commit', async () => {
+      pair.table = table;
+      pair.roles = { active: targetName, standby: failedName };
+      pair.vms.delete(failedName);
+    });
+    pair.state = 'unprotected';
+  } catch (error) {
+    return block(pair, timeline, error as Error);
+  }
+  const record = timeline.finish('succeeded');
+  pair.history.push(record);
+  log.warn({ totalMs: record.totalMs, phases: record.phases }, 'whole-VM failover done; re-protecting');
+  try {
+    await timeline.phase('reprotect', async () => {
+      if (failed !== undefined) await failed.machine.shutdown({ timeoutMs: 500 });
+      const fresh = await bootPairVm(pair.config, failedName, 'standby', {
+        accel: pair.accel,
+        log: pair.log,
+      });
+      if (pair.state === 'stopped') {
+        await fresh.machine.shutdown();
+        return;
+      }
+      pair.adopt(fresh);
+      pair.state = 'protected';
+    });
+  } catch (error) {
+    log.error({ err: (error as Error).message }, 're-protection failed: the pair stays unprotected');
+  }
+  return record;
+}
+
+function block(pair: Pair, timeline: Timeline, error: Error): FailoverRecord {
+  pair.state = 'blocked';
+  pair.blockedReason = isBatonError(error) ? error.message : `failover failed: ${error.message}`;
+  pair.log.error({ err: error.message }, 'failover blocked');
+  const record = timeline.finish('blocked', error);
+  pair.history.push(record);
+  return record;
+}
