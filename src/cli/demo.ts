@@ -1,105 +1,122 @@
-// `baton demo`: boots the active and the standby guest side by side and shows what each agent reports.
-import { mkdir } from 'node:fs/promises';
+// `baton demo`: boots the pair, runs kvd behind its stable endpoint, panics the active, shows the hand-off.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KvClient } from '../endpoint/kv-client.js';
 import type { Logger } from '../log.js';
+import { VirtioMemMechanism } from '../memory/virtio-mem.js';
+import { defaultPairConfig } from '../pair/config.js';
+import { Pair } from '../pair/pair.js';
+import type { PairVm } from '../pair/vm-factory.js';
 import { queryMemorySizeSummary } from '../qmp/commands.js';
 import { formatBytes, formatMs } from '../units.js';
 import type { AccelRequest } from '../vm/accel.js';
-import { type BootedGuest, bootGuest } from '../vm/boot.js';
-import { defaultPairSpecs } from '../vm/defaults.js';
 import { resolveAccel } from '../vm/host-accel.js';
 import { readRssBytes } from '../vm/host-memory.js';
 import { renderTable } from './format.js';
+import { renderResourceTable, renderTimeline } from './render.js';
 
 export interface DemoOptions {
   accel: AccelRequest;
-  json: boolean;
+  keys: number;
   log: Logger;
   print: (line: string) => void;
 }
 
-/** Runs the demo; always stops the guests it started. Returns the report it printed. */
-export async function runDemo(options: DemoOptions): Promise<Record<string, unknown>> {
+/** Runs the demo and always stops the guests it started. */
+export async function runDemo(options: DemoOptions): Promise<void> {
   const { print } = options;
   const decision = await resolveAccel(options.accel);
-  if (!options.json) print(`accelerator: ${decision.accel.toUpperCase()} (${decision.reason})`);
-  const runParent = join(process.env.BATON_RUN_DIR ?? join(tmpdir(), 'baton'), 'demo');
-  await mkdir(runParent, { recursive: true, mode: 0o700 });
-  const specs = defaultPairSpecs(decision.accel);
-  if (!options.json)
-    print(
-      `booting ${specs.map((s) => `${s.name} (${s.role}, ${formatBytes(s.baseMemoryBytes)})`).join(' and ')} ...`,
-    );
+  print(`accelerator: ${decision.accel.toUpperCase()} (${decision.reason})`);
+  const parent = join(process.env.BATON_RUN_DIR ?? join(tmpdir(), 'baton'));
+  await mkdir(parent, { recursive: true, mode: 0o700 });
+  const stateDir = await mkdtemp(join(parent, 'demo-'));
   const started = performance.now();
-  const ticker = options.json
-    ? undefined
-    : setInterval(() => print(`  ... ${formatMs(performance.now() - started)} elapsed`), 2000);
-  const results = await Promise.allSettled(
-    specs.map((spec) => bootGuest(spec, { runParent, log: options.log })),
-  );
-  if (ticker !== undefined) clearInterval(ticker);
-  const guests = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const ticker = setInterval(() => print(`  ... ${formatMs(performance.now() - started)}`), 3000);
+  let pair: Pair | undefined;
   try {
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
-    const report = await collectReport(guests, decision);
-    if (options.json) print(JSON.stringify(report, null, 2));
-    else printReport(report.vms, print);
-    return report;
+    pair = await Pair.start(defaultPairConfig(stateDir), {
+      log: options.log,
+      accel: decision.accel,
+      mechanism: new VirtioMemMechanism({ log: options.log }),
+      onProgress: print,
+    });
+    clearInterval(ticker);
+    print(
+      `pair up in ${formatMs(performance.now() - started)}; kvd's stable endpoint is 127.0.0.1:${pair.endpointPort('kvd')}\n`,
+    );
+    await printGuests(pair, print);
+    print(`resource table before the fault:\n${renderResourceTable(pair.table)}\n`);
+
+    const port = pair.endpointPort('kvd');
+    const client = await KvClient.connect(port);
+    for (let i = 0; i < options.keys; i += 1) await client.request(`SET key${i} value${i}`);
+    client.close();
+    print(`wrote ${options.keys} keys through the endpoint (each acknowledged after fsync in the guest)`);
+
+    const active = pair.activeVm;
+    print(`injecting a kernel panic into ${active?.machine.spec.name} ...`);
+    await active?.machine.agent.injectPanic(3000).catch(() => undefined); // The guest may die before it replies.
+    const record = await waitFor(() => pair?.history[0], 180_000, 'the failover');
+    const reader = await KvClient.connect(port, 60_000);
+    let readBack = 0;
+    for (let i = 0; i < options.keys; i += 1)
+      if ((await reader.request(`GET key${i}`)) === `VALUE value${i}`) readBack += 1;
+    reader.close();
+    print(`\n${renderTimeline(record)}\n`);
+    print(
+      `read back ${readBack}/${options.keys} keys through the same endpoint, now served by ${pair.roles.active}\n`,
+    );
+    print(`resource table after the failover:\n${renderResourceTable(pair.table)}\n`);
+    print(`re-protecting: booting ${pair.roles.standby} small as the new standby ...`);
+    await waitFor(() => (pair?.state === 'protected' ? true : undefined), 120_000, 're-protection');
+    await printGuests(pair, print);
   } finally {
-    await Promise.all(guests.map((g) => g.machine.shutdown()));
-    if (!options.json) print('both guests stopped');
+    clearInterval(ticker);
+    await pair?.stop();
+    await rm(stateDir, { recursive: true, force: true });
+    print('pair stopped');
   }
 }
 
-async function collectReport(guests: BootedGuest[], decision: { accel: string; reason: string }) {
-  const vms = await Promise.all(
-    guests.map(async ({ machine, hello, bootMs }) => ({
-      name: machine.spec.name,
-      role: machine.spec.role,
-      pid: machine.pid,
-      bootMs: Math.round(bootMs),
-      baseBytes: machine.spec.baseMemoryBytes,
-      qemu: await queryMemorySizeSummary(machine.qmp),
-      qemuRssBytes: (await readRssBytes(machine.pid)) ?? 0,
-      hello,
-    })),
-  );
-  return { accel: decision.accel, accelReason: decision.reason, vms };
-}
-
-type VmReport = Awaited<ReturnType<typeof collectReport>>['vms'][number];
-
-function printReport(vms: VmReport[], print: (line: string) => void): void {
-  const rows = vms.map((vm) => [
-    vm.name,
-    vm.role,
-    formatMs(vm.bootMs),
-    formatBytes(vm.baseBytes),
-    formatBytes(vm.qemu.pluggedMemoryBytes),
-    formatBytes(vm.qemuRssBytes),
-    formatBytes(vm.hello.memTotalBytes),
-    vm.hello.numaNodes.map((n) => `${n.id}:${formatBytes(n.memTotalBytes)}`).join(' '),
-    vm.hello.bootId.slice(0, 8),
-  ]);
-  print('');
-  print('host view (QMP, /proc) and guest view (agent hello) of each VM:');
+async function printGuests(pair: Pair, print: (line: string) => void): Promise<void> {
+  const rows = [];
+  for (const [role, vm] of [
+    ['active', pair.activeVm],
+    ['standby', pair.standbyVm],
+  ] as Array<[string, PairVm | undefined]>) {
+    if (vm === undefined) continue;
+    const summary = await queryMemorySizeSummary(vm.machine.qmp);
+    const status = await vm.machine.agent.memStatus(5000);
+    rows.push([
+      vm.machine.spec.name,
+      role,
+      formatMs(vm.bootMs),
+      formatBytes(summary.baseMemoryBytes),
+      formatBytes(summary.pluggedMemoryBytes),
+      formatBytes((await readRssBytes(vm.machine.pid)) ?? 0),
+      formatBytes(status.memTotalBytes),
+      status.numaNodes.map((n) => `${n.id}:${formatBytes(n.memTotalBytes)}`).join(' '),
+      `${vm.hello.agentVersion} ${vm.hello.bootId.slice(0, 8)}`,
+    ]);
+  }
+  print('each VM as the host (QMP, /proc) and its guest agent see it:');
   print(
     renderTable(
-      [
-        'vm',
-        'role',
-        'boot→hello',
-        'base',
-        'plugged',
-        'QEMU RSS',
-        'guest MemTotal',
-        'guest NUMA nodes',
-        'boot id',
-      ],
+      ['vm', 'role', 'boot→hello', 'base', 'plugged', 'QEMU RSS', 'guest MemTotal', 'guest NUMA nodes'],
       rows,
     ),
   );
   print('');
+}
+
+async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const startedAtMs = performance.now();
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (performance.now() - startedAtMs > timeoutMs)
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -1,6 +1,6 @@
 // The `baton` command line: parses arguments, runs a command, prints for people or as JSON.
 import { Command, Option } from 'commander';
-import { isBatonError } from '../errors.js';
+import { InvalidInputError, isBatonError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { loadNative } from '../native/binding.js';
 import { decideAccel, parseAccelRequest } from '../vm/accel.js';
@@ -13,6 +13,13 @@ const accelOption = () =>
   new Option('--accel <mode>', 'accelerator: auto (KVM when usable, else TCG), kvm or tcg')
     .default('auto')
     .argParser(parseAccelRequest);
+
+function parsePositiveInt(text: string, what: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new InvalidInputError(`Invalid ${what}: expected a whole number of at least 1, got '${text}'`);
+  return value;
+}
 
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -29,13 +36,20 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('boot an active and a standby guest side by side and show what each agent reports')
+    .description(
+      'boot the pair, run kvd behind its stable endpoint, panic the active guest, show the hand-off',
+    )
     .addOption(accelOption())
-    .action(async (options: { accel: ReturnType<typeof parseAccelRequest> }) => {
-      const json = program.opts<{ json: boolean }>().json;
+    .option(
+      '--keys <n>',
+      'keys written before the fault',
+      (text: string) => parsePositiveInt(text, '--keys'),
+      100,
+    )
+    .action(async (options: { accel: ReturnType<typeof parseAccelRequest>; keys: number }) => {
       await runDemo({
         accel: options.accel,
-        json,
+        keys: options.keys,
         log: createLogger({ level: process.env.BATON_LOG_LEVEL ?? 'warn' }),
         print,
       });

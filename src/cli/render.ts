@@ -1,0 +1,36 @@
+// Renders the resource table and a failover timeline for people.
+import type { FailoverRecord } from '../failover/timeline.js';
+import type { ResourceTable } from '../table/index.js';
+import { formatBytes, formatMs } from '../units.js';
+import { renderTable } from './format.js';
+
+/** The table as the seed's figure 4 draws it: area, size, user, where it goes on failure. */
+export function renderResourceTable(table: ResourceTable): string {
+  const rows = table.areas.map((area) => [
+    area.name,
+    area.kind,
+    formatBytes(area.sizeBytes),
+    area.user,
+    area.onFailure,
+    area.kind === 'app' ? formatBytes(area.pluggedBytes) : '-',
+  ]);
+  const total = table.areas.reduce((sum, area) => sum + area.sizeBytes, 0);
+  return [
+    renderTable(['area', 'kind', 'size', 'user', 'on failure', 'plugged (QEMU)'], rows),
+    `epoch ${table.epoch}, sum ${formatBytes(total)} of a ${formatBytes(table.budgetBytes)} budget`,
+  ].join('\n');
+}
+
+/** One line per phase with a bar proportional to its share of the total. */
+export function renderTimeline(record: FailoverRecord, widthChars = 40): string {
+  const longest = Math.max(1, ...record.phases.map((p) => p.ms));
+  const nameWidth = Math.max(...record.phases.map((p) => p.name.length));
+  const lines = record.phases.map((p) => {
+    const bar = '#'.repeat(Math.max(p.ms > 0 ? 1 : 0, Math.round((p.ms / longest) * widthChars)));
+    return `  ${p.name.padEnd(nameWidth)}  ${formatMs(p.ms).padStart(8)}  ${bar}`;
+  });
+  return [
+    `failover ${record.id.slice(0, 8)} (${record.kind}, ${record.trigger}): ${record.fromVm} → ${record.toVm}, ${record.result} in ${formatMs(record.totalMs)}`,
+    ...lines,
+  ].join('\n');
+}
