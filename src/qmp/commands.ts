@@ -131,3 +131,39 @@ export async function addVirtioBlkDevice(
 export async function deleteDevice(qmp: QmpClient, deviceId: string): Promise<void> {
   await qmp.execute('device_del', { id: deviceId });
 }
+
+/**
+ * `MEMORY_DEVICE_SIZE_CHANGE` as QEMU 7.2 sends it: `{ id, size, qom-path }`. QEMU rate-limits it to
+ * about one per second per device and sends the latest size at the end of each second, so it can
+ * report an intermediate size and then lag the device by up to a second.
+ */
+export interface MemoryDeviceSizeChange {
+  /** The device's id (`vmem-slot0`); absent for a device created without one. */
+  deviceId: string | undefined;
+  qomPath: string;
+  sizeBytes: number;
+  /** Host monotonic time (performance.now()) when the event arrived. */
+  receivedAtMs: number;
+}
+
+/** Calls `listener` for every MEMORY_DEVICE_SIZE_CHANGE from now on; returns the function that stops it. */
+export function onMemoryDeviceSizeChange(
+  qmp: QmpClient,
+  listener: (change: MemoryDeviceSizeChange) => void,
+): () => void {
+  const onEvent = (event: { event: string; data: Record<string, unknown>; receivedAtMs: number }) => {
+    if (event.event !== 'MEMORY_DEVICE_SIZE_CHANGE') return;
+    const { id, size } = event.data;
+    if (typeof size !== 'number' || !Number.isSafeInteger(size)) return;
+    listener({
+      deviceId: typeof id === 'string' ? id : undefined,
+      qomPath: String(event.data['qom-path'] ?? ''),
+      sizeBytes: size,
+      receivedAtMs: event.receivedAtMs,
+    });
+  };
+  qmp.on('event', onEvent);
+  return () => {
+    qmp.off('event', onEvent);
+  };
+}
