@@ -19,14 +19,18 @@ export interface FakeDeviceOptions {
   stepBytes?: number;
   /** Delay before each step; 0 applies every step at once, before qom-set is answered. */
   stepMs?: number;
+  /** Move one step per this many query-memory-devices instead of by time (for tests on a jumping clock). */
+  stepEveryQueries?: number;
   /** The device stops moving at this size (a guest that cannot plug or unplug any further). */
   stallAtBytes?: number;
   /** Send MEMORY_DEVICE_SIZE_CHANGE on every size change (default) or never (a lost or late event). */
   events?: 'each-change' | 'none';
 }
 
-interface FakeDevice extends Required<Omit<FakeDeviceOptions, 'stallAtBytes'>> {
+interface FakeDevice extends Required<Omit<FakeDeviceOptions, 'stallAtBytes' | 'stepEveryQueries'>> {
   stallAtBytes: number | undefined;
+  stepEveryQueries: number | undefined;
+  queries: number;
   requestedSizeBytes: number;
   timer: NodeJS.Timeout | undefined;
 }
@@ -51,6 +55,8 @@ export class FakeVirtioMemPeer {
       ...device,
       stepBytes: device.stepBytes ?? device.maxSizeBytes,
       stallAtBytes: device.stallAtBytes,
+      stepEveryQueries: device.stepEveryQueries,
+      queries: 0,
       requestedSizeBytes: device.sizeBytes ?? 0,
       timer: undefined,
     }));
@@ -111,6 +117,10 @@ export class FakeVirtioMemPeer {
       case 'qmp_capabilities':
         return reply({});
       case 'query-memory-devices':
+        for (const d of this.devices) {
+          d.queries += 1;
+          if (d.stepEveryQueries !== undefined && d.queries % d.stepEveryQueries === 0) this.step(d);
+        }
         return reply(this.devices.map((d) => ({ type: 'virtio-mem', data: this.wireData(d) })));
       case 'query-memory-size-summary':
         return reply({
@@ -128,9 +138,10 @@ export class FakeVirtioMemPeer {
           return fail(`'requested-size' has to be multiples of 'block-size'`);
         device.requestedSizeBytes = value;
         clearTimeout(device.timer);
-        if (device.stepMs === 0) while (this.step(device));
+        const byTime = device.stepEveryQueries === undefined;
+        if (byTime && device.stepMs === 0) while (this.step(device));
         reply({});
-        if (device.stepMs > 0) this.schedule(device);
+        if (byTime && device.stepMs > 0) this.schedule(device);
         return;
       }
       default:

@@ -47,23 +47,29 @@ describe('waiting for a slot to reach its size', () => {
   });
 
   it('counts from the last change of size, so a slow but moving resize is not stuck', async () => {
-    const { vm } = await startVm([device('vmem-slot0', { stepBytes: 32 * MiB, stepMs: 40, events: 'none' })]);
-    const memory = new VirtioMemMechanism({ pollIntervalMs: 10, plugLimits: { stuckAfterMs: 150 } });
+    // 32 MiB every third poll (every 300 ms on this clock), 8 steps, with 500 ms allowed between changes.
+    const { vm } = await startVm([
+      device('vmem-slot0', { stepBytes: 32 * MiB, stepEveryQueries: 3, events: 'none' }),
+    ]);
+    const clock = jumpingClock(0);
+    const memory = new VirtioMemMechanism({ clock, pollIntervalMs: 100, plugLimits: { stuckAfterMs: 500 } });
     const result = await memory.plug(vm, 'slot0', 256 * MiB);
     expect(result).toMatchObject({ pluggedBytes: 256 * MiB, seenBy: 'poll' });
-    expect(result.durationMs).toBeGreaterThan(250);
+    expect(result.durationMs).toBe(2200);
   });
 
   it('gives up at the overall deadline even while the size still moves', async () => {
-    const { vm } = await startVm([device('vmem-slot0', { stepMs: 20, stepBytes: 2 * MiB })]);
-    const memory = new VirtioMemMechanism({ pollIntervalMs: 10 });
+    const { vm } = await startVm([
+      device('vmem-slot0', { stepBytes: 2 * MiB, stepEveryQueries: 1, events: 'none' }),
+    ]);
+    const memory = new VirtioMemMechanism({ clock: jumpingClock(0), pollIntervalMs: 100 });
     const error = await memory
-      .plug(vm, 'slot0', 256 * MiB, { deadlineMs: 200, stuckAfterMs: 150 })
+      .plug(vm, 'slot0', 256 * MiB, { deadlineMs: 2000, stuckAfterMs: 1000 })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WaitTimeoutError);
-    expect(error).toMatchObject({ code: 'WAIT_TIMEOUT', timeoutMs: 200 });
-    expect((error as Error).message).toMatch(
-      /^Timed out after 200 ms waiting for vm-b slot0 to reach 256 MiB \(plug\); last seen: \d+ MiB plugged, by poll$/,
+    expect(error).toMatchObject({ code: 'WAIT_TIMEOUT', timeoutMs: 2000 });
+    expect((error as Error).message).toBe(
+      'Timed out after 2000 ms waiting for vm-b slot0 to reach 256 MiB (plug); last seen: 42 MiB plugged, by poll',
     );
   });
 
