@@ -99,3 +99,4 @@ clean:
 ## bench: boot time to the agent's hello (median of 5).
 bench: build images
 	npx --no-install tsx bench/boot-time.ts 5
+qmp-transcripts: build images ; npx --no-install tsx scripts/record-qmp-transcripts.ts
