@@ -30,12 +30,31 @@
 /* NUMA nodes reported; 32 keeps the largest message well under LINE_MAX_BYTES. */
 #define NUMA_NODES_MAX 32
 
+/* Applications (docs/agent-protocol.md, "Applications (v1)"). */
+#define APPS_MAX 8
+#define APP_NAME_MAX_CHARS 32
+#define APP_ARGV_MAX 32
+#define APP_ARG_MAX_BYTES 256
+#define APP_DIR_PREFIX "/apps/"  /* argv[0] lives under it */
+#define DATA_DIR_PREFIX "/data/" /* disk mount points live under it */
+#define DISK_SERIAL_MAX_CHARS 20
+#define APP_STOP_DEFAULT_TIMEOUT_MS 3000
+/* After SIGKILL, how long app.stop waits for the exit before answering `internal`. */
+#define APP_KILL_WAIT_MS 2000
+/* How long app.start looks for a hot-added disk, and how often. */
+#define DISK_WAIT_DEFAULT_MS 5000
+#define DISK_POLL_MS 50
+/* Between writing the fault.panic reply and crashing the kernel. */
+#define FAULT_PANIC_DELAY_MS 100
+
 struct agent_config {
     const char *root;      /* prefix for /proc, /sys and /dev; "" in a real guest */
     const char *port_path; /* NULL: discover the virtio-serial port by name */
     long heartbeat_option_ms; /* --heartbeat-ms, 0 when not given */
     int heartbeat_ms;         /* in effect: option, else kernel command line, else default */
     bool is_once;          /* exit when the host closes the channel */
+    int disk_wait_ms;      /* --disk-wait-ms, else DISK_WAIT_DEFAULT_MS */
+    bool is_faults_enabled; /* baton.faults=1 on the kernel command line */
 };
 
 #endif

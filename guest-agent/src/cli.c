@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,21 +21,32 @@ static const char USAGE[] =
     "Options:\n"
     "  --port PATH         use PATH (character device, tty or unix socket) instead of\n"
     "                      discovering the port in " SYSFS_VIRTIO_PORTS_DIR "\n"
-    "  --root DIR          prefix for every /proc, /sys and /dev path (test fixtures)\n"
+    "  --root DIR          prefix for every /proc, /sys, /dev, /apps and /data path (test\n"
+    "                      fixtures)\n"
     "  --heartbeat-ms N    heartbeat period in ms (default: baton.heartbeat_ms= from the\n"
     "                      kernel command line, else 1000; clamped to 50..60000)\n"
     "  --once              exit with status 0 when the host closes the channel instead of\n"
     "                      waiting for it to reconnect\n"
+    "  --disk-wait-ms N    how long app.start waits for its disk to appear (default 5000)\n"
     "  --version           print the agent version and exit\n"
     "  --help              print this help and exit\n";
 
-enum { OPT_PORT = 256, OPT_ROOT, OPT_HEARTBEAT_MS, OPT_ONCE, OPT_VERSION, OPT_HELP };
+enum {
+    OPT_PORT = 256,
+    OPT_ROOT,
+    OPT_HEARTBEAT_MS,
+    OPT_ONCE,
+    OPT_DISK_WAIT_MS,
+    OPT_VERSION,
+    OPT_HELP,
+};
 
 static const struct option OPTIONS[] = {
     {"port", required_argument, NULL, OPT_PORT},
     {"root", required_argument, NULL, OPT_ROOT},
     {"heartbeat-ms", required_argument, NULL, OPT_HEARTBEAT_MS},
     {"once", no_argument, NULL, OPT_ONCE},
+    {"disk-wait-ms", required_argument, NULL, OPT_DISK_WAIT_MS},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -46,9 +59,22 @@ static enum cli_action usage_error(const char *problem, const char *arg)
     return CLI_EXIT_USAGE;
 }
 
+/* A decimal integer in min..INT_MAX; false otherwise. */
+static bool parse_ms(const char *text, long min, long *out)
+{
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (errno != 0 || *end != '\0' || end == text || value < min || value > INT_MAX) {
+        return false;
+    }
+    *out = value;
+    return true;
+}
+
 enum cli_action parse_cli(int argc, char **argv, struct agent_config *cfg)
 {
-    *cfg = (struct agent_config){.root = ""};
+    *cfg = (struct agent_config){.root = "", .disk_wait_ms = DISK_WAIT_DEFAULT_MS};
     opterr = 0; /* errors are reported with the agent's prefix below */
     optind = 1;
     for (;;) {
@@ -65,14 +91,17 @@ enum cli_action parse_cli(int argc, char **argv, struct agent_config *cfg)
         case OPT_ROOT:
             cfg->root = optarg;
             break;
-        case OPT_HEARTBEAT_MS: {
-            char *end;
-            errno = 0;
-            long ms = strtol(optarg, &end, 10);
-            if (errno != 0 || *end != '\0' || end == optarg || ms <= 0) {
+        case OPT_HEARTBEAT_MS:
+            if (!parse_ms(optarg, 1, &cfg->heartbeat_option_ms)) {
                 return usage_error("--heartbeat-ms needs a positive integer", optarg);
             }
-            cfg->heartbeat_option_ms = ms;
+            break;
+        case OPT_DISK_WAIT_MS: {
+            long ms;
+            if (!parse_ms(optarg, 0, &ms)) {
+                return usage_error("--disk-wait-ms needs a non-negative integer", optarg);
+            }
+            cfg->disk_wait_ms = (int)ms;
             break;
         }
         case OPT_ONCE:

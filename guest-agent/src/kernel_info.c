@@ -1,4 +1,4 @@
-/* Readers for kernel facts: boot id, uptime, and the heartbeat period on the command line. */
+/* Readers for kernel facts: boot id, uptime, and the baton.* keys on the command line. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -60,32 +60,50 @@ int read_uptime_ms(const char *root, uint64_t *out_ms)
     return 0;
 }
 
-int parse_cmdline_heartbeat_ms(const char *cmdline, long *out_ms)
+/* The value of the last word starting with key (kernel parameters: the last one wins), or
+ * NULL when no word does. */
+static const char *find_cmdline_value(const char *cmdline, const char *key)
 {
-    size_t key_len = strlen(CMDLINE_HEARTBEAT_KEY);
+    size_t key_len = strlen(key);
     const char *value = NULL;
-    /* Whitespace-separated words; the last occurrence wins, as for kernel parameters. */
     for (const char *word = cmdline; *word != '\0';) {
         while (isspace((unsigned char)*word)) {
             word++;
         }
-        if (strncmp(word, CMDLINE_HEARTBEAT_KEY, key_len) == 0) {
+        if (strncmp(word, key, key_len) == 0) {
             value = word + key_len;
         }
         while (*word != '\0' && !isspace((unsigned char)*word)) {
             word++;
         }
     }
+    return value;
+}
+
+static bool is_word_end(char c)
+{
+    return c == '\0' || isspace((unsigned char)c);
+}
+
+int parse_cmdline_heartbeat_ms(const char *cmdline, long *out_ms)
+{
+    const char *value = find_cmdline_value(cmdline, CMDLINE_HEARTBEAT_KEY);
     if (!value) {
         return 0;
     }
     size_t digits = strspn(value, "0123456789");
-    bool is_word_end = value[digits] == '\0' || isspace((unsigned char)value[digits]);
-    if (digits == 0 || digits > 9 || !is_word_end) {
+    if (digits == 0 || digits > 9 || !is_word_end(value[digits])) {
         return -EINVAL;
     }
     *out_ms = strtol(value, NULL, 10);
     return 1;
+}
+
+bool parse_cmdline_faults(const char *cmdline)
+{
+    const char *value = find_cmdline_value(cmdline, CMDLINE_FAULTS_KEY);
+    size_t on_len = strlen(CMDLINE_FAULTS_ON);
+    return value && strncmp(value, CMDLINE_FAULTS_ON, on_len) == 0 && is_word_end(value[on_len]);
 }
 
 int clamp_heartbeat_ms(long ms)
@@ -126,4 +144,22 @@ int resolve_heartbeat_ms(const char *root, long option_ms)
                 HEARTBEAT_MAX_MS, clamped);
     }
     return clamped;
+}
+
+bool resolve_faults_enabled(const char *root)
+{
+    char path[PATH_MAX];
+    char cmdline[PROC_CMDLINE_MAX_BYTES];
+    int rc = path_join(path, sizeof(path), root, PROC_CMDLINE_PATH);
+    long len = rc < 0 ? rc : read_text_file(path, cmdline, sizeof(cmdline));
+    if (len < 0) {
+        log_msg("reading %s failed: %s; fault injection off", PROC_CMDLINE_PATH,
+                strerror((int)-len));
+        return false;
+    }
+    bool is_enabled = parse_cmdline_faults(cmdline);
+    if (is_enabled) {
+        log_msg("fault injection on (%s%s)", CMDLINE_FAULTS_KEY, CMDLINE_FAULTS_ON);
+    }
+    return is_enabled;
 }

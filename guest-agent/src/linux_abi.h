@@ -18,15 +18,32 @@
 #define SYSFS_NODE_PREFIX "node" /* nodeN/ */
 #define SYSFS_NODE_MEMINFO_FILE "meminfo"
 
+#define PROC_SYSRQ_TRIGGER_PATH "/proc/sysrq-trigger"
+/* Writing this to the sysrq trigger crashes the kernel (panic; pvpanic tells QEMU). */
+#define SYSRQ_CRASH_COMMAND "c"
+
 #define SYSFS_VIRTIO_PORTS_DIR "/sys/class/virtio-ports"
 #define SYSFS_VIRTIO_PORT_NAME_FILE "name"
 #define DEV_DIR "/dev"
+/* Apps get it as stdin. Opened without the --root prefix: it is never a fixture. */
+#define DEV_NULL_PATH "/dev/null"
+
+/* Block devices: virtio-blk disks are vdX, with the host's serial=... in vdX/serial (up to
+ * 20 bytes, possibly padded with NULs or followed by whitespace). */
+#define SYSFS_BLOCK_DIR "/sys/block"
+#define VIRTIO_BLOCK_PREFIX "vd"
+#define SYSFS_BLOCK_SERIAL_FILE "serial"
+#define DISK_FS_TYPE "ext4"
+#define DISK_MOUNT_DIR_MODE 0755
 
 /* The virtio-serial port name QEMU gives the agent channel (virtserialport name=...). */
 #define AGENT_PORT_NAME "org.baton.agent.0"
 
 /* Kernel command-line parameter that sets the heartbeat period. */
 #define CMDLINE_HEARTBEAT_KEY "baton.heartbeat_ms="
+/* Kernel command-line parameter that enables fault injection ("1" enables it). */
+#define CMDLINE_FAULTS_KEY "baton.faults="
+#define CMDLINE_FAULTS_ON "1"
 
 /* meminfo keys ("Key:   N kB"; node files prefix each line with "Node N "). */
 #define MEMINFO_KEY_TOTAL "MemTotal"

@@ -42,6 +42,7 @@ int main(int argc, char **argv)
     }
     install_signal_handlers();
     cfg.heartbeat_ms = resolve_heartbeat_ms(cfg.root, cfg.heartbeat_option_ms);
+    cfg.is_faults_enabled = resolve_faults_enabled(cfg.root);
     log_msg("version %s starting; heartbeat %d ms", AGENT_VERSION, cfg.heartbeat_ms);
     run_agent(&cfg, &should_stop);
     log_msg("stopping");

@@ -108,35 +108,34 @@ static int try_open(const struct agent_config *cfg, struct port *port)
     return rc < 0 ? rc : open_port(path, port);
 }
 
-int open_port_retrying(const struct agent_config *cfg, struct port *port,
-                       const volatile sig_atomic_t *stop)
+int open_port_step(const struct agent_config *cfg, struct port *port, struct port_retry *retry)
 {
     const char *what = cfg->port_path ? cfg->port_path : AGENT_PORT_NAME;
-    int64_t slow_after_ms = monotonic_ms() + PORT_FAST_RETRY_WINDOW_MS;
-    bool is_slow = false;
-    int last_rc = 0;
-    while (!*stop) {
-        int rc = try_open(cfg, port);
-        if (rc == 0) {
-            if (cfg->port_path) {
-                log_msg("opened %s", port->path);
-            } else {
-                log_msg("opened %s (port %s)", port->path, AGENT_PORT_NAME);
-            }
-            return 0;
-        }
-        if (rc != last_rc) {
-            log_msg("waiting for port %s: %s", what, strerror(-rc));
-            last_rc = rc;
-        }
-        if (!is_slow && monotonic_ms() >= slow_after_ms) {
-            log_msg("port %s still unavailable after %d ms; retrying every %d ms", what,
-                    PORT_FAST_RETRY_WINDOW_MS, PORT_SLOW_RETRY_MS);
-            is_slow = true;
-        }
-        poll(NULL, 0, is_slow ? PORT_SLOW_RETRY_MS : PORT_FAST_RETRY_MS);
+    int64_t now_ms = monotonic_ms();
+    if (!retry->is_retrying) {
+        *retry = (struct port_retry){.is_retrying = true,
+                                     .slow_after_ms = now_ms + PORT_FAST_RETRY_WINDOW_MS};
     }
-    return -1;
+    int rc = try_open(cfg, port);
+    if (rc == 0) {
+        if (cfg->port_path) {
+            log_msg("opened %s", port->path);
+        } else {
+            log_msg("opened %s (port %s)", port->path, AGENT_PORT_NAME);
+        }
+        retry->is_retrying = false;
+        return 0;
+    }
+    if (rc != retry->last_rc) {
+        log_msg("waiting for port %s: %s", what, strerror(-rc));
+        retry->last_rc = rc;
+    }
+    if (!retry->is_slow && now_ms >= retry->slow_after_ms) {
+        log_msg("port %s still unavailable after %d ms; retrying every %d ms", what,
+                PORT_FAST_RETRY_WINDOW_MS, PORT_SLOW_RETRY_MS);
+        retry->is_slow = true;
+    }
+    return retry->is_slow ? PORT_SLOW_RETRY_MS : PORT_FAST_RETRY_MS;
 }
 
 enum port_link probe_port(const struct port *port)

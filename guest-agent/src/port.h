@@ -3,9 +3,9 @@
 #define BATON_PORT_H
 
 #include <limits.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "agent.h"
 
@@ -28,11 +28,19 @@ int find_agent_port(const char *root, char *out, size_t cap);
 /* Opens a character device, tty (set to raw) or unix socket; returns 0 or -errno. */
 int open_port(const char *path, struct port *port);
 
-/* Opens the port (cfg->port_path, or discovered), retrying every PORT_FAST_RETRY_MS for
- * PORT_FAST_RETRY_WINDOW_MS and then every PORT_SLOW_RETRY_MS. Returns 0, or -1 once *stop
- * is set. */
-int open_port_retrying(const struct agent_config *cfg, struct port *port,
-                       const volatile sig_atomic_t *stop);
+/* Retry state while the port cannot be opened. */
+struct port_retry {
+    bool is_retrying; /* attempts have failed since the port was last opened */
+    bool is_slow;
+    int last_rc;
+    int64_t slow_after_ms;
+};
+
+/* One attempt to open the port (cfg->port_path, or discovered). Returns 0 once it is open,
+ * else how long to wait before the next attempt: PORT_FAST_RETRY_MS for the first
+ * PORT_FAST_RETRY_WINDOW_MS of failures, then PORT_SLOW_RETRY_MS. Logs when the reason
+ * changes. */
+int open_port_step(const struct agent_config *cfg, struct port *port, struct port_retry *retry);
 
 /* Whether the host side is connected, without blocking. */
 enum port_link probe_port(const struct port *port);

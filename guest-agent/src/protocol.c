@@ -10,12 +10,12 @@
 #define NONCE_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 #define ERROR_MESSAGE_BYTES 256
 
-typedef json_t *(*request_handler)(const struct agent_config *cfg, json_int_t id,
+typedef json_t *(*request_handler)(struct protocol_ctx *ctx, json_int_t id,
                                    const json_t *request);
 
-static json_t *handle_sync(const struct agent_config *cfg, json_int_t id, const json_t *request)
+static json_t *handle_sync(struct protocol_ctx *ctx, json_int_t id, const json_t *request)
 {
-    (void)cfg;
+    (void)ctx;
     const json_t *nonce = json_object_get(request, "nonce");
     const char *text = json_string_value(nonce);
     size_t len = text ? json_string_length(nonce) : 0;
@@ -27,12 +27,11 @@ static json_t *handle_sync(const struct agent_config *cfg, json_int_t id, const 
     return build_reply_ok(id, json_pack("{s:s}", "nonce", text));
 }
 
-static json_t *handle_mem_status(const struct agent_config *cfg, json_int_t id,
-                                 const json_t *request)
+static json_t *handle_mem_status(struct protocol_ctx *ctx, json_int_t id, const json_t *request)
 {
     (void)request;
     char err[ERROR_MESSAGE_BYTES];
-    json_t *result = build_mem_status(cfg, err, sizeof(err));
+    json_t *result = build_mem_status(ctx->cfg, err, sizeof(err));
     return result ? build_reply_ok(id, result) : build_reply_error(id, ERR_INTERNAL, err);
 }
 
@@ -42,6 +41,10 @@ static const struct {
 } REQUESTS[] = {
     {"sync", handle_sync},
     {"mem.status", handle_mem_status},
+    {"app.start", handle_app_start},
+    {"app.stop", handle_app_stop},
+    {"app.list", handle_app_list},
+    {"fault.panic", handle_fault_panic},
 };
 
 /* Error messages quote input (a type, jansson's "near '...'"); truncation may split a UTF-8
@@ -76,7 +79,7 @@ static json_t *build_failure(bool has_id, json_int_t id, const char *code, const
     return has_id ? build_reply_error(id, code, message) : build_error(code, message);
 }
 
-static json_t *dispatch(const struct agent_config *cfg, const json_t *request)
+static json_t *dispatch(struct protocol_ctx *ctx, const json_t *request)
 {
     json_int_t id = 0;
     bool has_id = read_id(request, &id);
@@ -91,7 +94,7 @@ static json_t *dispatch(const struct agent_config *cfg, const json_t *request)
         if (!has_id) {
             return build_error(ERR_BAD_REQUEST, "id must be an integer in 0..2^53-1");
         }
-        return REQUESTS[i].handle(cfg, id, request);
+        return REQUESTS[i].handle(ctx, id, request);
     }
     char message[ERROR_MESSAGE_BYTES];
     snprintf(message, sizeof(message), "unknown type: %.64s", type);
@@ -99,8 +102,8 @@ static json_t *dispatch(const struct agent_config *cfg, const json_t *request)
     return build_failure(has_id, id, ERR_UNKNOWN_TYPE, message);
 }
 
-size_t protocol_handle_line(const struct agent_config *cfg, const char *line, size_t len,
-                            char *out, size_t cap)
+size_t protocol_handle_line(struct protocol_ctx *ctx, const char *line, size_t len, char *out,
+                            size_t cap)
 {
     if (len == 0) {
         return 0;
@@ -117,9 +120,12 @@ size_t protocol_handle_line(const struct agent_config *cfg, const char *line, si
     } else if (!json_is_object(request)) {
         answer = build_error(ERR_BAD_JSON, "message must be a JSON object");
     } else {
-        answer = dispatch(cfg, request);
+        answer = dispatch(ctx, request);
     }
     json_decref(request);
+    if (!answer && ctx->is_reply_deferred) {
+        return 0;
+    }
     return serialize_line(answer, out, cap);
 }
 

@@ -1,125 +1,20 @@
-/* The agent's main loop: wait for the host, say hello, heartbeat, answer requests. */
+/* The agent's main loop: open the port, wait for the host, heartbeat, serve requests and
+ * move apps along, sleeping in one poll until the next thing is due. */
 #include "session.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "clock.h"
-#include "framing.h"
+#include "connection.h"
 #include "log.h"
-#include "messages.h"
-#include "port.h"
-#include "protocol.h"
-
-struct session {
-    const struct agent_config *cfg;
-    struct port port;
-    struct line_reader reader;
-    struct line_writer writer;
-    bool is_up;             /* hello sent; heartbeats and replies flow */
-    bool is_wait_logged;    /* "waiting for the host" already said for this wait */
-    bool should_exit;       /* --once and the host closed the channel */
-    unsigned dropped_lines; /* consecutive lines the host did not drain in time */
-    uint64_t seq;
-    int64_t next_beat_ms;
-    char out[OUT_LINE_BYTES];
-};
-
-/* Discards input queued before the host went away, so a new connection starts clean. */
-static void drain_input(struct session *s)
-{
-    char scratch[LINE_MAX_BYTES];
-    for (int i = 0; i < DRAIN_MAX_READS && read(s->port.fd, scratch, sizeof(scratch)) > 0; i++) {
-    }
-}
-
-static void lose_link(struct session *s, const char *reason, bool is_port_gone)
-{
-    if (s->is_up) {
-        log_msg("host disconnected from %s: %s", s->port.path, reason);
-        s->should_exit = s->cfg->is_once;
-    }
-    s->is_up = false;
-    s->is_wait_logged = false;
-    /* A virtio-serial fd stays valid across host reconnects; a unix socket does not. */
-    if (is_port_gone || s->port.is_socket) {
-        close_port(&s->port);
-    } else {
-        drain_input(s);
-    }
-}
-
-static void send_line(struct session *s, size_t len)
-{
-    if (!s->is_up || len == 0) {
-        return;
-    }
-    enum write_result result = write_line(&s->writer, s->out, len, WRITE_TIMEOUT_MS);
-    if (result == WRITE_OK && s->dropped_lines > 0) {
-        log_msg("host is reading again; %u lines were dropped", s->dropped_lines);
-        s->dropped_lines = 0;
-    } else if (result == WRITE_TIMED_OUT && s->dropped_lines++ == 0) {
-        log_msg("host is not reading %s; dropping lines after %d ms", s->port.path,
-                WRITE_TIMEOUT_MS);
-    } else if (result == WRITE_HUNG_UP) {
-        lose_link(s, "hangup while writing", false);
-    } else if (result == WRITE_FAILED) {
-        lose_link(s, strerror(errno), true);
-    }
-}
-
-static void handle_line(void *ctx, const char *line, size_t len, bool is_too_long)
-{
-    struct session *s = ctx;
-    if (!s->is_up) {
-        return;
-    }
-    size_t out_len = is_too_long ? protocol_line_too_long(s->out, sizeof(s->out))
-                                 : protocol_handle_line(s->cfg, line, len, s->out, sizeof(s->out));
-    send_line(s, out_len);
-}
-
-static void start_connection(struct session *s)
-{
-    line_reader_reset(&s->reader);
-    s->writer = (struct line_writer){.fd = s->port.fd};
-    s->is_up = true;
-    s->seq = 0;
-    s->dropped_lines = 0;
-    send_line(s, serialize_line(build_hello(s->cfg), s->out, sizeof(s->out)));
-    if (s->is_up) {
-        log_msg("host connected on %s; sent hello", s->port.path);
-    }
-    s->next_beat_ms = monotonic_ms() + s->cfg->heartbeat_ms;
-}
-
-/* While nobody is on the host side, virtio-serial reports POLLHUP at once: look again
- * every HOST_WAIT_RETRY_MS instead of spinning. */
-static void wait_for_host(struct session *s)
-{
-    enum port_link link = probe_port(&s->port);
-    if (link == PORT_LINK_UP) {
-        start_connection(s);
-        return;
-    }
-    if (link == PORT_LINK_ERROR) {
-        log_msg("polling %s failed; reopening", s->port.path);
-        close_port(&s->port);
-    } else if (s->port.is_socket) {
-        close_port(&s->port); /* the peer closed it; connect again */
-    } else if (!s->is_wait_logged) {
-        log_msg("waiting for the host to connect to %s", s->port.path);
-        s->is_wait_logged = true;
-    }
-    poll(NULL, 0, HOST_WAIT_RETRY_MS);
-}
+#include "spawn.h"
 
 static void send_heartbeat(struct session *s, int64_t now_ms)
 {
     s->seq++;
-    send_line(s, serialize_line(build_heartbeat(s->cfg, s->seq), s->out, sizeof(s->out)));
+    emit_message(s, build_heartbeat(s->cfg, s->seq));
     /* Keep the period; after a stall skip the missed beats rather than bursting. */
     s->next_beat_ms += s->cfg->heartbeat_ms;
     if (s->next_beat_ms <= now_ms) {
@@ -127,10 +22,14 @@ static void send_heartbeat(struct session *s, int64_t now_ms)
     }
 }
 
-static void serve_input(struct session *s, int timeout_ms)
+/* Waits up to timeout_ms for input from the host or a child's exit, and reads the input. */
+static void wait_for_events(struct session *s, int timeout_ms)
 {
-    struct pollfd pfd = {.fd = s->port.fd, .events = POLLIN};
-    int ready = poll(&pfd, 1, timeout_ms);
+    struct pollfd fds[2] = {
+        {.fd = s->child_fd, .events = POLLIN},
+        {.fd = s->is_up ? s->port.fd : -1, .events = POLLIN},
+    };
+    int ready = poll(fds, 2, timeout_ms);
     if (ready < 0 && errno != EINTR) {
         log_msg("poll on %s failed: %s", s->port.path, strerror(errno));
         lose_link(s, strerror(errno), true);
@@ -139,40 +38,59 @@ static void serve_input(struct session *s, int timeout_ms)
     if (ready <= 0) {
         return;
     }
-    if (pfd.revents & POLLIN) {
-        char chunk[LINE_MAX_BYTES];
-        ssize_t n = read(s->port.fd, chunk, sizeof(chunk));
-        if (n > 0) {
-            line_reader_feed(&s->reader, chunk, (size_t)n, handle_line, s);
-        } else if (n == 0) {
-            lose_link(s, "end of file", false);
-        } else if (errno == EIO) {
-            lose_link(s, "hangup while reading", false); /* a pty whose master closed */
-        } else if (errno != EAGAIN && errno != EINTR) {
-            lose_link(s, strerror(errno), true); /* e.g. ENODEV: the port was unplugged */
-        }
-    } else if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
-        lose_link(s, "hangup", (pfd.revents & POLLNVAL) != 0);
+    if (fds[0].revents & POLLIN) {
+        drain_child_signals(s->child_fd); /* the loop reaps on its next pass */
     }
+    if (fds[1].revents & POLLIN) {
+        read_input(s);
+    } else if (fds[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+        lose_link(s, "hangup", (fds[1].revents & POLLNVAL) != 0);
+    }
+}
+
+/* Opens the port, waits for the host or beats; returns how long the loop may sleep. */
+static int serve_link(struct session *s)
+{
+    if (s->port.fd < 0) {
+        return open_port_step(s->cfg, &s->port, &s->retry);
+    }
+    if (!s->is_up) {
+        return wait_for_host(s);
+    }
+    int64_t now_ms = monotonic_ms();
+    if (now_ms >= s->next_beat_ms) {
+        send_heartbeat(s, now_ms);
+        return 0;
+    }
+    return (int)(s->next_beat_ms - now_ms);
 }
 
 void run_agent(const struct agent_config *cfg, const volatile sig_atomic_t *stop)
 {
-    struct session s = {.cfg = cfg, .port = {.fd = -1}};
+    static struct session s; /* holds the app table: kept off the stack */
+    memset(&s, 0, sizeof(s));
+    s.cfg = cfg;
+    s.port.fd = -1;
+    apps_init(&s.apps, cfg->root, cfg->disk_wait_ms);
+    s.requests = (struct protocol_ctx){.cfg = cfg, .apps = &s.apps};
+    s.child_fd = watch_children();
+    if (s.child_fd < 0) {
+        log_msg("watching for app exits failed: %s; reaping on each wake-up only",
+                strerror(-s.child_fd));
+    }
     while (!*stop && !s.should_exit) {
-        if (s.port.fd < 0 && open_port_retrying(cfg, &s.port, stop) < 0) {
-            break;
-        }
-        if (!s.is_up) {
-            wait_for_host(&s);
+        apps_reap(&s.apps, emit_message, &s);
+        apps_advance(&s.apps, monotonic_ms(), emit_message, &s);
+        apps_flush_exits(&s.apps, emit_message, &s);
+        int wait_ms = serve_link(&s);
+        if (wait_ms == 0) {
             continue;
         }
-        int64_t now_ms = monotonic_ms();
-        if (now_ms >= s.next_beat_ms) {
-            send_heartbeat(&s, now_ms);
-        } else {
-            serve_input(&s, (int)(s.next_beat_ms - now_ms));
+        int app_step_ms = apps_next_step_ms(&s.apps, monotonic_ms());
+        if (app_step_ms >= 0 && app_step_ms < wait_ms) {
+            wait_ms = app_step_ms;
         }
+        wait_for_events(&s, wait_ms);
     }
     close_port(&s.port);
 }

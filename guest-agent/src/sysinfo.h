@@ -53,5 +53,9 @@ int clamp_heartbeat_ms(long ms);
 /* The heartbeat period: option_ms if > 0, else the kernel command line, else the default;
  * clamped, and logged when something was ignored or changed. */
 int resolve_heartbeat_ms(const char *root, long option_ms);
+/* Whether baton.faults=1 is in a command line (the last baton.faults= wins). */
+bool parse_cmdline_faults(const char *cmdline);
+/* Reads the command line under root; false (logged) when it cannot be read. */
+bool resolve_faults_enabled(const char *root);
 
 #endif

@@ -56,8 +56,28 @@ bool send_text(struct agent_proc *agent, const char *text, size_t len);
 int read_line(struct agent_proc *agent, int timeout_ms, char *out, size_t cap);
 /* The next message of the given type, skipping heartbeats (unless type is "heartbeat"). */
 json_t *expect_message(struct agent_proc *agent, const char *type, int timeout_ms);
+/* The next non-heartbeat message as text (static buffer), or "(no answer)". */
+const char *next_message_text(struct agent_proc *agent);
 /* Sends a request line and returns the next non-heartbeat message as text (static buffer). */
 const char *request(struct agent_proc *agent, const char *line);
+
+/* app_root.c: a root for app tests under agent->temp_dir: proc -> the fixture's proc, sys ->
+ * the fixture's sys (or, with is_own_sys, an empty sys/block to add disks to), apps/test-app
+ * -> the test app, and an empty data/. Writes its path into root (PATH_MAX bytes). */
+void make_app_root(struct agent_proc *agent, char *root, bool is_own_sys);
+/* Starts the agent on a fresh pty with root, heartbeat 50 ms and the given disk wait, and
+ * reads its hello. */
+void start_app_agent(struct agent_proc *agent, const char *root, const char *disk_wait_ms);
+/* The next reply (skipping heartbeats; any other message fails the test). */
+json_t *expect_reply(struct agent_proc *agent, long long id);
+/* Sends app.start for /apps/test-app with the given JSON argv tail (e.g. "\"wait\"") and
+ * returns the pid from its reply, or -1. */
+int start_test_app(struct agent_proc *agent, long long id, const char *name, const char *args);
+/* SIGKILLs an app's process group that a test left behind (the agent does not stop apps
+ * when it exits). */
+void kill_test_app(int pid);
+/* Checks an app.exited message's fields; code or signal -1 means null. */
+void check_app_exited(const json_t *msg, const char *name, int pid, int code, int signo);
 
 long long now_ms(void);
 void sleep_ms(int ms);

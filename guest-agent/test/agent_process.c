@@ -16,6 +16,7 @@
 
 #define ARGS_MAX 16
 #define EXIT_WAIT_MS 3000
+#define INHERITED_FDS_CLOSED 1024
 
 long long now_ms(void)
 {
@@ -49,6 +50,11 @@ void start_agent(struct agent_proc *agent, const char *const args[])
         int null_fd = open("/dev/null", O_RDWR);
         dup2(null_fd, STDIN_FILENO);
         dup2(null_fd, STDOUT_FILENO);
+        /* Only 0-2 reach the agent (whatever the runner inherited), so an app test can tell
+         * whether the agent leaks fds to its apps. */
+        for (int fd = STDERR_FILENO + 1; fd < INHERITED_FDS_CLOSED; fd++) {
+            close(fd);
+        }
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }

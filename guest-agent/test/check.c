@@ -72,7 +72,8 @@ static bool run_case(size_t index)
 
 static int usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s --agent PATH --fixtures DIR [NAME-SUBSTRING]\n", argv0);
+    fprintf(stderr, "usage: %s --agent PATH --app PATH --fixtures DIR [NAME-SUBSTRING]\n",
+            argv0);
     return 2;
 }
 
@@ -82,6 +83,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--agent") == 0 && i + 1 < argc) {
             test_env.agent_path = argv[++i];
+        } else if (strcmp(argv[i], "--app") == 0 && i + 1 < argc) {
+            test_env.app_path = argv[++i];
         } else if (strcmp(argv[i], "--fixtures") == 0 && i + 1 < argc) {
             test_env.fixtures_root = argv[++i];
         } else if (argv[i][0] != '-' && !filter) {
@@ -90,7 +93,7 @@ int main(int argc, char **argv)
             return usage(argv[0]);
         }
     }
-    if (!test_env.agent_path || !test_env.fixtures_root) {
+    if (!test_env.agent_path || !test_env.app_path || !test_env.fixtures_root) {
         return usage(argv[0]);
     }
     signal(SIGPIPE, SIG_IGN);
@@ -98,9 +101,13 @@ int main(int argc, char **argv)
     register_sysinfo_tests();
     register_protocol_tests();
     register_messages_tests();
+    register_app_request_tests();
+    register_disk_tests();
     register_agent_tests();
     register_agent_steady_tests();
     register_agent_link_tests();
+    register_agent_app_tests();
+    register_agent_disk_tests();
     register_cli_tests();
 
     int passed = 0;

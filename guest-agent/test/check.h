@@ -7,6 +7,7 @@
 
 struct test_env {
     const char *agent_path;    /* the real out/baton-agent */
+    const char *app_path;      /* out/test-app, started through app.start */
     const char *fixtures_root; /* test/fixtures/root */
 };
 
@@ -55,5 +56,9 @@ void register_agent_link_tests(void);
 void register_agent_steady_tests(void);
 void register_cli_tests(void);
 void register_messages_tests(void);
+void register_app_request_tests(void);
+void register_disk_tests(void);
+void register_agent_app_tests(void);
+void register_agent_disk_tests(void);
 
 #endif

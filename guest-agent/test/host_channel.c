@@ -142,15 +142,20 @@ json_t *expect_message(struct agent_proc *agent, const char *type, int timeout_m
     return NULL;
 }
 
-const char *request(struct agent_proc *agent, const char *line)
+const char *next_message_text(struct agent_proc *agent)
 {
-    static char answer[LINE_MAX_BYTES + 1];
-    CHECK(send_text(agent, line, strlen(line)) && send_text(agent, "\n", 1));
+    static char text[LINE_MAX_BYTES + 1];
     long long deadline = now_ms() + LINE_TIMEOUT_MS;
-    while (read_line(agent, (int)(deadline - now_ms()), answer, sizeof(answer)) >= 0) {
-        if (strncmp(answer, "{\"type\":\"heartbeat\"", 19) != 0) {
-            return answer;
+    while (read_line(agent, (int)(deadline - now_ms()), text, sizeof(text)) >= 0) {
+        if (strncmp(text, "{\"type\":\"heartbeat\"", 19) != 0) {
+            return text;
         }
     }
     return "(no answer)";
+}
+
+const char *request(struct agent_proc *agent, const char *line)
+{
+    CHECK(send_text(agent, line, strlen(line)) && send_text(agent, "\n", 1));
+    return next_message_text(agent);
 }

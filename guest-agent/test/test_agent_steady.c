@@ -1,5 +1,6 @@
 /* Tests of the real binary in steady state: heartbeat period and flat memory under load. */
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 
@@ -101,6 +102,40 @@ static void test_agent_memory_stays_flat_under_load(void)
     check_clean_exit(&agent);
 }
 
+/* Starts apps that exit at once under ten names (more than the table's slots), and asks for the
+ * list and a bad start in between. */
+static void cycle_apps(struct agent_proc *agent, int count)
+{
+    for (int i = 0; i < count && check_failures == 0; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "cycle-%d", i % 10);
+        start_test_app(agent, i, name, "\"exit\",\"0\"");
+        json_decref(expect_message(agent, "app.exited", LINE_TIMEOUT_MS));
+        const char *list = request(agent, "{\"type\":\"app.list\",\"id\":1}");
+        CHECK(strncmp(list, "{\"type\":\"reply\",\"id\":1,\"ok\":true", 30) == 0);
+        const char *bad = request(agent, "{\"type\":\"app.start\",\"id\":2,\"name\":\"x\"}");
+        CHECK(strstr(bad, "\"code\":\"bad-request\"") != NULL);
+    }
+}
+
+static void test_agent_memory_stays_flat_over_app_cycles(void)
+{
+    struct agent_proc agent = AGENT_PROC_INIT;
+    char root[PATH_MAX];
+    make_app_root(&agent, root, false);
+    start_app_agent(&agent, root, "0");
+    cycle_apps(&agent, 60);
+    long data_before = status_kb(agent.pid, "VmData");
+    long rss_before = status_kb(agent.pid, "VmRSS");
+    cycle_apps(&agent, 400);
+    long data_after = status_kb(agent.pid, "VmData");
+    long rss_after = status_kb(agent.pid, "VmRSS");
+    CHECK(data_before > 0 && rss_before > 0);
+    CHECK_INT_EQ(data_after, data_before);
+    CHECK(rss_after - rss_before <= 16);
+    check_clean_exit(&agent);
+}
+
 static void test_agent_clamps_heartbeat_option(void)
 {
     struct agent_proc agent = AGENT_PROC_INIT;
@@ -117,6 +152,8 @@ void register_agent_steady_tests(void)
              test_agent_keeps_heartbeat_period_while_answering);
     add_test("steady: memory stays flat over 6000 mixed requests",
              test_agent_memory_stays_flat_under_load);
+    add_test("steady: memory stays flat over 400 app start/exit cycles",
+             test_agent_memory_stays_flat_over_app_cycles);
     add_test("steady: --heartbeat-ms is clamped to the protocol range",
              test_agent_clamps_heartbeat_option);
 }

@@ -31,6 +31,8 @@ static void test_cli_help_and_bad_arguments(void)
     CHECK_CLI("--port", NULL, 2, "baton-agent: option needs a value: --port\nUsage:");
     CHECK_CLI("--heartbeat-ms", "0", 2, "--heartbeat-ms needs a positive integer: 0");
     CHECK_CLI("--heartbeat-ms", "5s", 2, "--heartbeat-ms needs a positive integer: 5s");
+    CHECK_CLI("--disk-wait-ms", "-1", 2, "--disk-wait-ms needs a non-negative integer: -1");
+    CHECK_CLI("--help", NULL, 0, "--disk-wait-ms N");
 }
 
 void register_cli_tests(void)

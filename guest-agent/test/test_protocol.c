@@ -2,51 +2,11 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "answer.h"
 #include "check.h"
 #include "fixture_facts.h"
 #include "messages.h"
 #include "protocol.h"
-
-#define NO_ID (-1)
-
-static char out[OUT_LINE_BYTES];
-
-static struct agent_config fixture_config(void)
-{
-    return (struct agent_config){.root = test_env.fixtures_root, .heartbeat_ms = 250};
-}
-
-static const char *answer(const char *line)
-{
-    struct agent_config cfg = fixture_config();
-    size_t len = protocol_handle_line(&cfg, line, strlen(line), out, sizeof(out));
-    CHECK(len > 0 && len <= LINE_MAX_BYTES && out[len - 1] == '\n' && strlen(out) == len);
-    return out;
-}
-
-/* Checks an answer's envelope: `reply` with ok:false and the id, or `error` without one. */
-#define CHECK_FAILURE(line, id, code) check_failure(__FILE__, __LINE__, line, id, code)
-static void check_failure(const char *file, int at, const char *line, long long id,
-                          const char *code)
-{
-    const char *text = answer(line);
-    json_t *msg = json_loads(text, 0, NULL);
-    const char *type = json_string_value(json_object_get(msg, "type"));
-    json_t *got_id = json_object_get(msg, "id");
-    json_t *error = id == NO_ID ? msg : json_object_get(msg, "error");
-    const char *got_code = json_string_value(json_object_get(error, "code"));
-    bool is_ok = msg && type && got_code && strcmp(got_code, code) == 0 &&
-                 json_is_string(json_object_get(error, "message")) &&
-                 (id == NO_ID ? strcmp(type, "error") == 0 && !got_id
-                              : strcmp(type, "reply") == 0 &&
-                                    json_integer_value(got_id) == id &&
-                                    json_is_false(json_object_get(msg, "ok")));
-    if (!is_ok) {
-        check_fail(file, at, "input %s\n      answer %s      wanted %s, id %lld", line, text,
-                   code, id);
-    }
-    json_decref(msg);
-}
 
 static void test_sync_echoes_the_nonce(void)
 {
@@ -150,18 +110,19 @@ static void test_mem_status_reports_the_fixture(void)
 
 static void test_mem_status_failure_is_an_internal_reply(void)
 {
-    struct agent_config cfg = {.root = "/nonexistent-baton-root", .heartbeat_ms = 1000};
-    const char *line = "{\"type\":\"mem.status\",\"id\":4}";
-    protocol_handle_line(&cfg, line, strlen(line), out, sizeof(out));
-    CHECK_STR_EQ(out, "{\"type\":\"reply\",\"id\":4,\"ok\":false,\"error\":{\"code\":\"internal\","
-                      "\"message\":\"reading /proc/meminfo failed: No such file or "
-                      "directory\"}}\n");
+    reset_answers();
+    answer_config.root = "/nonexistent-baton-root";
+    CHECK_STR_EQ(answer("{\"type\":\"mem.status\",\"id\":4}"),
+                 "{\"type\":\"reply\",\"id\":4,\"ok\":false,\"error\":{\"code\":\"internal\","
+                 "\"message\":\"reading /proc/meminfo failed: No such file or directory\"}}\n");
 }
 
 static void test_empty_line_gets_no_answer(void)
 {
-    struct agent_config cfg = fixture_config();
-    CHECK_INT_EQ(protocol_handle_line(&cfg, "", 0, out, sizeof(out)), 0);
+    char out[OUT_LINE_BYTES];
+    struct agent_config cfg = {.root = test_env.fixtures_root, .heartbeat_ms = 250};
+    struct protocol_ctx ctx = {.cfg = &cfg};
+    CHECK_INT_EQ(protocol_handle_line(&ctx, "", 0, out, sizeof(out)), 0);
 }
 
 void register_protocol_tests(void)

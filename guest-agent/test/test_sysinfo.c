@@ -82,6 +82,19 @@ static void test_missing_root_gives_enoent(void)
     CHECK_INT_EQ(count_memory_blocks("/nonexistent-baton-root", &blocks), -ENOENT);
 }
 
+static void test_cmdline_faults_flag(void)
+{
+    CHECK(parse_cmdline_faults("console=ttyS0 baton.faults=1 quiet\n"));
+    CHECK(parse_cmdline_faults("baton.faults=0 baton.faults=1"));
+    CHECK(!parse_cmdline_faults("baton.faults=1 baton.faults=0"));
+    CHECK(!parse_cmdline_faults("console=ttyS0 quiet"));
+    CHECK(!parse_cmdline_faults("baton.faults=10"));
+    CHECK(!parse_cmdline_faults("baton.faults="));
+    CHECK(!parse_cmdline_faults("xbaton.faults=1"));
+    CHECK(!resolve_faults_enabled(test_env.fixtures_root));
+    CHECK(!resolve_faults_enabled("/nonexistent-baton-root"));
+}
+
 static void test_cmdline_heartbeat_is_parsed_and_clamped(void)
 {
     long ms = 0;
@@ -137,6 +150,8 @@ void register_sysinfo_tests(void)
              test_memory_blocks_are_counted_by_state);
     add_test("sysinfo: boot id and uptime come from /proc", test_boot_id_and_uptime_come_from_proc);
     add_test("sysinfo: a missing root gives ENOENT", test_missing_root_gives_enoent);
+    add_test("sysinfo: baton.faults=1 turns fault injection on; the last one wins",
+             test_cmdline_faults_flag);
     add_test("sysinfo: baton.heartbeat_ms is parsed, validated and clamped",
              test_cmdline_heartbeat_is_parsed_and_clamped);
     add_test("sysinfo: the agent port is found by its virtio-serial name",

@@ -1,0 +1,181 @@
+/* Answering app.start, app.stop and app.list against the fixed table of apps. */
+#include "apps.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "clock.h"
+#include "disk.h"
+#include "log.h"
+#include "messages.h"
+#include "protocol.h"
+
+#define APP_MESSAGE_BYTES 256
+
+void apps_init(struct apps *apps, const char *root, int disk_wait_ms)
+{
+    memset(apps, 0, sizeof(*apps));
+    apps->root = root;
+    apps->disk_wait_ms = disk_wait_ms;
+}
+
+static struct app *find_app(struct apps *apps, const char *name)
+{
+    for (size_t i = 0; i < APPS_MAX; i++) {
+        struct app *app = &apps->slots[i];
+        if (app->state != APP_FREE && strcmp(app->spec.name, name) == 0) {
+            return app;
+        }
+    }
+    return NULL;
+}
+
+/* The slot for a new app: its own exited one, a free one, or an exited one whose app.exited
+ * the host already has. */
+static struct app *claim_slot(struct apps *apps, struct app *same_name)
+{
+    if (same_name) {
+        return same_name;
+    }
+    for (size_t i = 0; i < APPS_MAX; i++) {
+        if (apps->slots[i].state == APP_FREE) {
+            return &apps->slots[i];
+        }
+    }
+    for (size_t i = 0; i < APPS_MAX; i++) {
+        if (apps->slots[i].state == APP_EXITED && !apps->slots[i].is_exit_pending) {
+            return &apps->slots[i];
+        }
+    }
+    return NULL;
+}
+
+json_t *handle_app_start(struct protocol_ctx *ctx, json_int_t id, const json_t *request)
+{
+    struct apps *apps = ctx->apps;
+    struct app_spec spec;
+    char message[APP_MESSAGE_BYTES];
+    if (!parse_app_start(request, &spec, message, sizeof(message))) {
+        return build_reply_error(id, ERR_BAD_REQUEST, message);
+    }
+    struct app *app = find_app(apps, spec.name);
+    if (app && app->state != APP_EXITED) {
+        if (app->state == APP_STARTING) {
+            snprintf(message, sizeof(message), "app %s is already starting", spec.name);
+        } else {
+            snprintf(message, sizeof(message), "app %s is already running (pid %d)", spec.name,
+                     (int)app->pid);
+        }
+        return build_reply_error(id, ERR_ALREADY_RUNNING, message);
+    }
+    app = claim_slot(apps, app);
+    if (!app) {
+        snprintf(message, sizeof(message), "app %s: all %d app slots are in use", spec.name,
+                 APPS_MAX);
+        return build_reply_error(id, ERR_TOO_MANY_APPS, message);
+    }
+    if (app->state == APP_EXITED && app->is_exit_pending) {
+        log_msg("app.exited for %s (pid %d) was never delivered; reusing its slot",
+                app->spec.name, (int)app->pid);
+    }
+    int64_t now_ms = monotonic_ms();
+    *app = (struct app){.state = APP_STARTING, .spec = spec};
+    app->deadline_ms = now_ms + apps->disk_wait_ms;
+    app->next_scan_ms = now_ms;
+    json_t *reply = step_start(apps, app, id, now_ms);
+    if (!reply) {
+        app->has_reply = true;
+        app->reply_id = id;
+        ctx->is_reply_deferred = true;
+    }
+    return reply;
+}
+
+void signal_app(const struct app *app, int signo)
+{
+    /* The whole group; the leader alone if it left the group (setsid) and emptied it. */
+    if (kill(-app->pid, signo) < 0) {
+        kill(app->pid, signo);
+    }
+}
+
+json_t *handle_app_stop(struct protocol_ctx *ctx, json_int_t id, const json_t *request)
+{
+    char name[APP_NAME_MAX_CHARS + 1];
+    int64_t timeout_ms;
+    char message[APP_MESSAGE_BYTES];
+    if (!parse_app_stop(request, name, &timeout_ms, message, sizeof(message))) {
+        return build_reply_error(id, ERR_BAD_REQUEST, message);
+    }
+    struct app *app = find_app(ctx->apps, name);
+    if (!app || app->state != APP_RUNNING) {
+        const char *why = !app || app->state == APP_EXITED ? "is not running"
+                          : app->state == APP_STARTING  ? "is still starting"
+                                                        : "is already stopping";
+        snprintf(message, sizeof(message), "app %s %s", name, why);
+        return build_reply_error(id, ERR_NOT_RUNNING, message);
+    }
+    log_msg("stopping app %s (pid %d): SIGTERM, SIGKILL after %lld ms", name, (int)app->pid,
+            (long long)timeout_ms);
+    signal_app(app, SIGTERM);
+    app->state = APP_STOPPING;
+    app->is_killed = false;
+    app->deadline_ms = monotonic_ms() + timeout_ms;
+    app->has_reply = true;
+    app->reply_id = id;
+    ctx->is_reply_deferred = true;
+    return NULL;
+}
+
+json_t *handle_app_list(struct protocol_ctx *ctx, json_int_t id, const json_t *request)
+{
+    (void)request;
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < APPS_MAX; i++) {
+        const struct app *app = &ctx->apps->slots[i];
+        if (app->state == APP_FREE || app->state == APP_STARTING) {
+            continue; /* no process yet */
+        }
+        json_t *entry = json_pack("{s:s, s:i, s:b}", "name", app->spec.name, "pid",
+                                  (int)app->pid, "running", app->state != APP_EXITED);
+        if (!entry || json_array_append_new(list, entry) < 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    return build_reply_ok(id, json_pack("{s:o}", "apps", list));
+}
+
+static json_t *exit_code(const struct app *app)
+{
+    return WIFEXITED(app->wait_status) ? json_integer(WEXITSTATUS(app->wait_status))
+                                       : json_null();
+}
+
+static json_t *exit_signal(const struct app *app)
+{
+    return WIFSIGNALED(app->wait_status) ? json_integer(WTERMSIG(app->wait_status))
+                                         : json_null();
+}
+
+json_t *build_app_exited(const struct app *app)
+{
+    return json_pack("{s:s, s:s, s:i, s:o, s:o}", "type", "app.exited", "name", app->spec.name,
+                     "pid", (int)app->pid, "code", exit_code(app), "signal", exit_signal(app));
+}
+
+json_t *build_app_exit_result(const struct app *app)
+{
+    return json_pack("{s:s, s:o, s:o}", "name", app->spec.name, "code", exit_code(app),
+                     "signal", exit_signal(app));
+}
+
+void unmount_app_disk(struct apps *apps, struct app *app)
+{
+    if (app->is_mounted) {
+        unmount_disk(apps->root, app->spec.mount_point);
+        app->is_mounted = false;
+    }
+}

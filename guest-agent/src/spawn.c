@@ -1,0 +1,114 @@
+/* Starting an app's process and watching for children that end. */
+#define _GNU_SOURCE /* pipe2 */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "linux_abi.h"
+#include "textfile.h"
+
+extern char **environ;
+
+static int child_pipe[2] = {-1, -1};
+
+/* Only async-signal-safe calls between fork and execve; the exec error goes back through a
+ * close-on-exec pipe, so EOF on it means execve succeeded. */
+static void exec_child(const char *path, char *const argv[], int error_fd)
+{
+    setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL); /* ignored by the agent; an ignored signal survives execve */
+    int null_fd = open(DEV_NULL_PATH, O_RDONLY);
+    if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0) {
+        int err = errno;
+        ssize_t ignored = write(error_fd, &err, sizeof(err));
+        (void)ignored;
+        _exit(127);
+    }
+    if (null_fd != STDIN_FILENO) {
+        close(null_fd);
+    }
+    execve(path, argv, environ);
+    int err = errno;
+    ssize_t ignored = write(error_fd, &err, sizeof(err));
+    (void)ignored;
+    _exit(127);
+}
+
+int spawn_app(const char *root, char *const argv[], pid_t *out_pid)
+{
+    char path[PATH_MAX];
+    int rc = path_join(path, sizeof(path), root, argv[0]);
+    if (rc < 0) {
+        return rc;
+    }
+    int error_pipe[2];
+    if (pipe2(error_pipe, O_CLOEXEC) < 0) {
+        return -errno;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(error_pipe[0]);
+        exec_child(path, argv, error_pipe[1]);
+    }
+    int fork_errno = errno;
+    close(error_pipe[1]);
+    if (pid < 0) {
+        close(error_pipe[0]);
+        return -fork_errno;
+    }
+    setpgid(pid, pid); /* also here, so the group exists before anyone signals it */
+    int child_errno = 0;
+    ssize_t n;
+    while ((n = read(error_pipe[0], &child_errno, sizeof(child_errno))) < 0 && errno == EINTR) {
+    }
+    close(error_pipe[0]);
+    if (n != 0) {
+        /* execve failed: the child is ours alone, so reap it here rather than report it. */
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+        return n == (ssize_t)sizeof(child_errno) && child_errno != 0 ? -child_errno : -EIO;
+    }
+    *out_pid = pid;
+    return 0;
+}
+
+static void on_child_signal(int signo)
+{
+    (void)signo;
+    int saved_errno = errno;
+    char byte = 0;
+    /* A full pipe already says "look": EAGAIN is fine to ignore. */
+    ssize_t ignored = write(child_pipe[1], &byte, 1);
+    (void)ignored;
+    errno = saved_errno;
+}
+
+int watch_children(void)
+{
+    if (child_pipe[0] < 0 && pipe2(child_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+        return -errno;
+    }
+    struct sigaction action = {.sa_handler = on_child_signal,
+                               .sa_flags = SA_RESTART | SA_NOCLDSTOP};
+    sigemptyset(&action.sa_mask);
+    if (sigaction(SIGCHLD, &action, NULL) < 0) {
+        return -errno;
+    }
+    return child_pipe[0];
+}
+
+void drain_child_signals(int fd)
+{
+    char scratch[64];
+    while (read(fd, scratch, sizeof(scratch)) > 0) {
+    }
+}
