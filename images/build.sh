@@ -13,6 +13,8 @@ MODULES_LIST=$IMAGES_DIR/modules.list
 CONFIG_REQUIRED=$IMAGES_DIR/kernel-config.required
 META_PACKAGE=linux-image-cloud-amd64
 AGENT_BIN=${BATON_AGENT_BIN:-$REPO_DIR/guest-agent/out/baton-agent}
+APPS_OUT=$IMAGES_DIR/apps/out
+APPS=(kvd) # demo applications, built by 'make -C images/apps', installed as /apps/<name>
 BUSYBOX_BIN=${BATON_BUSYBOX_BIN:-/bin/busybox}
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
 DEPMOD=$(command -v depmod || echo /sbin/depmod)
@@ -22,6 +24,7 @@ usage() {
 Usage: images/build.sh [--force] [--update-kernel] [--check-reproducible]
 
 Builds images/out/vmlinuz and images/out/initramfs.cpio.gz for baton guests.
+Needs the guest agent (make -C guest-agent) and the demo apps (make -C images/apps).
 
   --force               rebuild even if the outputs match the inputs
   --update-kernel       re-pin images/kernel.lock to what $META_PACKAGE points to now
@@ -70,21 +73,28 @@ if [[ ! -x $AGENT_BIN ]]; then
     die "guest agent binary $AGENT_BIN not found: run 'make -C guest-agent' first"
 fi
 [[ -x $BUSYBOX_BIN ]] || die "busybox $BUSYBOX_BIN not found: apt-get install busybox-static"
+APP_BINS=()
+for app in "${APPS[@]}"; do
+    [[ -x $APPS_OUT/$app ]] ||
+        die "demo app binary $APPS_OUT/$app not found: run 'make -C images/apps' first"
+    APP_BINS+=("$APPS_OUT/$app")
+done
 require_static_elf "$AGENT_BIN" "guest agent"
 require_static_elf "$BUSYBOX_BIN" busybox
+for bin in "${APP_BINS[@]}"; do require_static_elf "$bin" "demo app"; done
 
 mkdir -p "$OUT_DIR" "$CACHE_DIR"
 exec 9> "$OUT_DIR/.build.lock"
 flock 9 # one build at a time per checkout
 
 # input_fingerprint: SHA-256 over everything the outputs are made from. Content, not mtimes, so a
-# fresh checkout or a touched file does not force a rebuild and a changed agent always does.
+# fresh checkout or a touched file does not force a rebuild and a changed agent or app always does.
 input_fingerprint() {
     {
         echo "SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH"
         (cd "$IMAGES_DIR" && find build.sh lib rootfs modules.list kernel-config.required kernel.lock \
             -type f -print0 2>/dev/null | LC_ALL=C sort -z | xargs -0 sha256sum)
-        sha256sum "$AGENT_BIN" "$BUSYBOX_BIN"
+        sha256sum "$AGENT_BIN" "$BUSYBOX_BIN" "${APP_BINS[@]}"
     } | sha256sum | cut -d' ' -f1
 }
 
@@ -134,6 +144,12 @@ fi
 cp "$KERNEL_IMAGE" "$WORK_DIR/vmlinuz"
 
 read -r busybox_package busybox_ver <<< "$(busybox_version)"
+apps_json="{"
+for app in "${APPS[@]}"; do
+    [[ $apps_json == "{" ]] || apps_json+=","
+    apps_json+=$'\n'"    \"$app\": \"$(sha256_of "$APPS_OUT/$app")\""
+done
+apps_json+=$'\n'"  }"
 initramfs_sha=$(sha256_of "$WORK_DIR/initramfs.cpio.gz")
 cat > "$WORK_DIR/manifest.json" <<EOF
 {
@@ -150,6 +166,7 @@ cat > "$WORK_DIR/manifest.json" <<EOF
     "sha256": "$(sha256_of "$BUSYBOX_BIN")"
   },
   "agentSha256": "$(sha256_of "$AGENT_BIN")",
+  "appsSha256": $apps_json,
   "initramfsSha256": "$initramfs_sha",
   "modules": $(module_names_json "${MODULE_LOAD_ORDER[@]}"),
   "builtinModules": $(module_names_json "${MODULES_BUILTIN[@]}"),

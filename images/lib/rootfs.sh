@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Initramfs tree and reproducible packing for images/build.sh.
-# Sourced, not run. Uses the kernel/module results plus ROOTFS_DIR, AGENT_BIN, BUSYBOX_BIN.
+# Sourced, not run. Uses the kernel/module results plus ROOTFS_DIR, AGENT_BIN, BUSYBOX_BIN,
+# APPS and APPS_OUT.
 
 # stage_rootfs DIR: builds the whole initramfs tree in DIR (which must be empty).
 stage_rootfs() {
@@ -15,6 +16,10 @@ stage_rootfs() {
     done < <("$BUSYBOX_BIN" --list-full | LC_ALL=C sort)
     cp -R "$ROOTFS_DIR"/. "$root"/
     cp "$AGENT_BIN" "$root/sbin/baton-agent"
+    local app
+    for app in "${APPS[@]}"; do
+        cp "$APPS_OUT/$app" "$root/apps/$app"
+    done
     install_modules "$root" "$root/etc/baton/modules.load"
     normalize_tree "$root"
 }
