@@ -15,11 +15,13 @@ NODEDIR_FLAG := $(if $(wildcard $(NODE_PREFIX)/include/node/common.gypi),--noded
 TS_SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
 NATIVE_SOURCES := binding.gyp $(wildcard native/src/*.cc native/src/*.h)
 AGENT_SOURCES := guest-agent/Makefile $(wildcard guest-agent/src/*.c guest-agent/src/*.h)
+KVD_SOURCES := images/apps/Makefile $(wildcard images/apps/kvd/*.c images/apps/kvd/*.h)
 IMAGE_INPUTS := $(wildcard images/build.sh images/lib/* images/kernel.lock images/modules.list images/kernel-config.required) \
 	$(shell find images/rootfs -type f 2>/dev/null) guest-agent/out/baton-agent
 
 NATIVE_ADDON := build/Release/baton_native.node
 AGENT := guest-agent/out/baton-agent
+KVD := images/apps/out/kvd
 IMAGE := images/out/initramfs.cpio.gz
 DIST := dist/cli/main.js
 
@@ -68,7 +70,11 @@ $(AGENT): $(AGENT_SOURCES) $(STAMPS)/apt
 ## images: the guest kernel and initramfs (images/out/).
 images: setup $(IMAGE)
 
-$(IMAGE): $(IMAGE_INPUTS) $(AGENT)
+$(KVD): $(KVD_SOURCES) $(STAMPS)/apt
+	@echo "build: demo app kvd"
+	$(MAKE) -s -C images/apps
+
+$(IMAGE): $(IMAGE_INPUTS) $(AGENT) $(KVD)
 	images/build.sh
 
 ## lint: biome (TS) and the type checker.
