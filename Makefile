@@ -85,6 +85,7 @@ lint: setup
 ## test: everything, ending with the vitest summary (unit, then integration on real guests).
 test: build images lint
 	$(MAKE) -s -C guest-agent test
+	$(MAKE) -s -C images/apps test
 	$(MAKE) -s -C native test
 	npx --no-install vitest run --reporter=verbose
 
@@ -101,6 +102,7 @@ demo: build images
 clean:
 	rm -rf dist build images/out $(STAMPS)
 	$(MAKE) -s -C guest-agent clean
+	$(MAKE) -s -C images/apps clean
 
 ## bench: boot time to the agent's hello (median of 5).
 bench: build images

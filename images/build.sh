@@ -68,7 +68,7 @@ for tool in apt-get apt-cache dpkg dpkg-query cpio gzip sha256sum flock find; do
     command -v "$tool" > /dev/null || die "$tool is required"
 done
 [[ -x $DEPMOD ]] || die "depmod (package kmod) is required"
-cpio --help | grep -q -- --reproducible || die "GNU cpio with --reproducible (2.13+) is required"
+grep -q -- --reproducible <<<"$(cpio --help)" || die "GNU cpio with --reproducible (2.13+) is required"
 if [[ ! -x $AGENT_BIN ]]; then
     die "guest agent binary $AGENT_BIN not found: run 'make -C guest-agent' first"
 fi

@@ -1,0 +1,177 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KvClient } from '../../src/endpoint/kv-client.js';
+import type { FailoverRecord } from '../../src/failover/timeline.js';
+import { createLogger } from '../../src/log.js';
+import { slotOfDeviceId } from '../../src/memory/mechanism.js';
+import { VirtioMemMechanism } from '../../src/memory/virtio-mem.js';
+import { defaultPairConfig } from '../../src/pair/config.js';
+import { Pair } from '../../src/pair/pair.js';
+import { queryMemoryDevices } from '../../src/qmp/commands.js';
+import { assertInvariants, compareWithQemu } from '../../src/table/index.js';
+import { MiB } from '../../src/units.js';
+import { hostAccel } from '../helpers/vm-fixture.js';
+
+let pair: Pair | undefined;
+let stateDir: string | undefined;
+
+afterEach(async () => {
+  await pair?.stop();
+  pair = undefined;
+  if (stateDir !== undefined) {
+    expect(qemuPidsUnder(stateDir)).toEqual([]);
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+function qemuPidsUnder(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.includes('qemu-system') && cmdline.includes(dir);
+      } catch {
+        return false; // Exited while we looked.
+      }
+    })
+    .map(Number);
+}
+
+async function startPair(): Promise<Pair> {
+  stateDir = mkdtempSync(join(tmpdir(), 'baton-fo-'));
+  const accel = await hostAccel();
+  const log = createLogger({ level: process.env.BATON_LOG_LEVEL ?? 'warn' });
+  pair = await Pair.start(defaultPairConfig(stateDir), {
+    log,
+    accel: accel.accel,
+    mechanism: new VirtioMemMechanism({ log }),
+  });
+  return pair;
+}
+
+async function writeKeys(port: number, count: number): Promise<void> {
+  const client = await KvClient.connect(port);
+  for (let i = 0; i < count; i += 1) expect(await client.request(`SET key${i} value${i}`)).toBe('OK');
+  client.close();
+}
+
+async function readKeys(port: number, count: number): Promise<string[]> {
+  const client = await KvClient.connect(port, 60_000);
+  const values: string[] = [];
+  for (let i = 0; i < count; i += 1) values.push((await client.request(`GET key${i}`, 60_000)) ?? '(closed)');
+  client.close();
+  return values;
+}
+
+async function waitForFailover(p: Pair, timeoutMs: number): Promise<FailoverRecord> {
+  const startedAtMs = performance.now();
+  while (performance.now() - startedAtMs < timeoutMs) {
+    const record = p.history[0];
+    if (record !== undefined) return record;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no failover recorded within ${timeoutMs} ms (state ${p.state})`);
+}
+
+async function waitForState(p: Pair, state: string, timeoutMs: number): Promise<void> {
+  const startedAtMs = performance.now();
+  while (p.state !== state && performance.now() - startedAtMs < timeoutMs)
+    await new Promise((r) => setTimeout(r, 100));
+  expect(p.state).toBe(state);
+}
+
+/** I2: the table sums to the budget and matches what QEMU reports plugged on both VMs. */
+async function expectTableMatchesQemu(p: Pair): Promise<void> {
+  assertInvariants(p.table);
+  for (const vm of p.vms.values()) {
+    const devices = (await queryMemoryDevices(vm.machine.qmp)).flatMap((d) =>
+      d.kind === 'virtio-mem' && 'sizeBytes' in d
+        ? [{ slot: slotOfDeviceId(d.id) ?? d.id, pluggedBytes: d.sizeBytes }]
+        : [],
+    );
+    expect(compareWithQemu(p.table, vm.machine.spec.name, devices)).toEqual([]);
+  }
+}
+
+describe('whole-VM failover on real guests', () => {
+  it('moves kvd to vm-b with all acknowledged keys when vm-a panics, then re-protects', async () => {
+    const p = await startPair();
+    const port = p.endpointPort('kvd');
+    await expectTableMatchesQemu(p);
+    await writeKeys(port, 100);
+    const oldActive = p.activeVm;
+    if (oldActive === undefined) throw new Error('no active VM');
+    const oldPid = oldActive.machine.pid;
+    let exitSeenAtMs = 0;
+    void oldActive.machine.exited.then(() => {
+      exitSeenAtMs = performance.now();
+    });
+    let appStartedAtMs = 0;
+    const standbyAgent = p.standbyVm?.machine.agent;
+    const originalStart = standbyAgent?.appStart.bind(standbyAgent);
+    if (standbyAgent !== undefined && originalStart !== undefined) {
+      standbyAgent.appStart = async (...args) => {
+        appStartedAtMs = performance.now();
+        return originalStart(...args);
+      };
+    }
+
+    await oldActive.machine.agent.injectPanic(5000).catch(() => undefined); // The guest may die before replying.
+    const record = await waitForFailover(p, 180_000);
+    console.log(
+      `[integration] panic failover (${p.accel}): ${record.totalMs} ms ${JSON.stringify(record.phases)}`,
+    );
+    expect(record).toMatchObject({ kind: 'whole-vm', result: 'succeeded', fromVm: 'vm-a', toVm: 'vm-b' });
+    expect(record.trigger).toBe('GUEST_PANICKED on vm-a');
+    expect(record.phases.map((ph) => ph.name)).toEqual([
+      'detect',
+      'fence',
+      'disk',
+      'plug',
+      'confirm',
+      'start',
+      'healthy',
+      'commit',
+    ]);
+
+    // I1 from the host's evidence: the old QEMU exited before kvd was started on the standby.
+    expect(exitSeenAtMs).toBeGreaterThan(0);
+    expect(appStartedAtMs).toBeGreaterThan(exitSeenAtMs);
+    expect(existsSync(`/proc/${oldPid}`)).toBe(false);
+
+    expect(await readKeys(port, 100)).toEqual(Array.from({ length: 100 }, (_, i) => `VALUE value${i}`));
+    expect(p.roles).toEqual({ active: 'vm-b', standby: 'vm-a' });
+    expect(p.table.areas.find((a) => a.name === 'app:kvd')).toMatchObject({
+      user: 'vm-b',
+      onFailure: 'vm-a',
+      sizeBytes: 128 * MiB,
+    });
+
+    await waitForState(p, 'protected', 120_000);
+    expect(p.standbyVm?.machine.isRunning).toBe(true);
+    expect(p.standbyVm?.hello.memTotalBytes).toBeLessThan(96 * MiB);
+    await expectTableMatchesQemu(p);
+  });
+
+  it('moves kvd with its keys when the active QEMU is SIGKILLed', async () => {
+    const p = await startPair();
+    const port = p.endpointPort('kvd');
+    await writeKeys(port, 100);
+    const oldActive = p.activeVm;
+    if (oldActive === undefined) throw new Error('no active VM');
+    await oldActive.machine.kill();
+    const record = await waitForFailover(p, 180_000);
+    console.log(
+      `[integration] SIGKILL failover (${p.accel}): ${record.totalMs} ms ${JSON.stringify(record.phases)}`,
+    );
+    expect(record.result).toBe('succeeded');
+    expect(record.trigger).toMatch(/^(qemu-exit|qmp-disconnect) on vm-a$/);
+    expect(await readKeys(port, 100)).toEqual(Array.from({ length: 100 }, (_, i) => `VALUE value${i}`));
+    expect(p.history).toHaveLength(1);
+    await waitForState(p, 'protected', 120_000);
+    await expectTableMatchesQemu(p);
+  });
+});
