@@ -31,7 +31,11 @@ describe('parseGuestMessage', () => {
     ['a reply with neither result nor error', { type: 'reply', id: 1, ok: true }, '(message)'],
     ['a host-only message type', { type: 'app.start', id: 1 }, 'type'],
     ['an over-long error code', { type: 'error', code: 'x'.repeat(200), message: '' }, 'code'],
-    ['an app name shaped like a path', { type: 'app.exited', name: '../kvd', pid: 3, code: 0, signal: null }, 'name'],
+    [
+      'an app name shaped like a path',
+      { type: 'app.exited', name: '../kvd', pid: 3, code: 0, signal: null },
+      'name',
+    ],
     ['an exit code over 255', { type: 'app.exited', name: 'kvd', pid: 3, code: 256, signal: null }, 'code'],
     ['a message that is not an object', 'hello', 'type'],
     ['null', null, 'type'],
