@@ -103,7 +103,17 @@ async function printGuests(pair: Pair, print: (line: string) => void): Promise<v
   print('each VM as the host (QMP, /proc) and its guest agent see it:');
   print(
     renderTable(
-      ['vm', 'role', 'boot→hello', 'base', 'plugged', 'QEMU RSS', 'guest MemTotal', 'guest NUMA nodes'],
+      [
+        'vm',
+        'role',
+        'boot→hello',
+        'base',
+        'plugged',
+        'QEMU RSS',
+        'guest MemTotal',
+        'guest NUMA nodes',
+        'agent, boot id',
+      ],
       rows,
     ),
   );
