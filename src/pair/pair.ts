@@ -132,7 +132,8 @@ export class Pair {
       if (this.state === 'protected') this.state = 'unprotected';
       return Promise.resolve(undefined);
     }
-    if (this.state !== 'protected') return Promise.resolve(undefined);
+    // Unprotected (no standby yet) still fences the active; the failover then blocks with the reason.
+    if (this.state !== 'protected' && this.state !== 'unprotected') return Promise.resolve(undefined);
     this.state = 'failing-over';
     this.inFlight = runWholeVmFailover(this, trigger).finally(() => {
       this.inFlight = undefined;

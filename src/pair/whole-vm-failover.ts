@@ -42,7 +42,9 @@ export async function runWholeVmFailover(pair: Pair, trigger: FailoverTrigger): 
   }
   try {
     if (target === undefined || !target.machine.isRunning)
-      throw new Error(`the standby ${targetName} is not running`);
+      throw new Error(
+        `the standby ${targetName} is not running, so ${movingApps.map((a) => a.name).join(', ')} cannot move`,
+      );
     let table = failOver(pair.table, { failedVm: failedName }).table;
     for (const [index, app] of movingApps.entries()) {
       const disk = pair.disks.get(app.name);

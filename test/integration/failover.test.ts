@@ -174,4 +174,28 @@ describe('whole-VM failover on real guests', () => {
     await waitForState(p, 'protected', 120_000);
     await expectTableMatchesQemu(p);
   });
+
+  it('goes blocked with kvd still accounted to vm-a when the standby dies during the failover', async () => {
+    const p = await startPair();
+    const active = p.activeVm;
+    const standby = p.standbyVm;
+    if (active === undefined || standby === undefined) throw new Error('pair not up');
+    active.machine.qmp.on('event', (event) => {
+      if (event.event === 'GUEST_PANICKED') void standby.machine.kill();
+    });
+    await active.machine.agent.injectPanic(5000).catch(() => undefined);
+    const record = await waitForFailover(p, 60_000);
+    expect(record.result).toBe('blocked');
+    expect(p.state).toBe('blocked');
+    expect(p.blockedReason).toMatch(/vm-b/);
+    expect(p.table.areas.find((a) => a.name === 'app:kvd')).toMatchObject({
+      user: 'vm-a',
+      onFailure: 'vm-b',
+    });
+    assertInvariants(p.table);
+    expect(p.endpoints.get('kvd')?.currentTarget).toBeUndefined();
+    await active.machine.exited;
+    await standby.machine.exited;
+    expect(p.history).toHaveLength(1);
+  });
 });
