@@ -25,7 +25,7 @@ KVD := images/apps/out/kvd
 IMAGE := images/out/initramfs.cpio.gz
 DIST := dist/cli/main.js
 
-.PHONY: setup build images test test-unit test-integration lint demo bench clean check-node
+.PHONY: setup build images test test-unit test-integration lint demo bench qmp-transcripts clean check-node
 
 ## setup: Debian packages (apt-get) and npm packages (npm ci); skips what is already there.
 setup: check-node $(STAMPS)/apt node_modules/.package-lock.json
@@ -104,7 +104,10 @@ clean:
 	$(MAKE) -s -C guest-agent clean
 	$(MAKE) -s -C images/apps clean
 
-## bench: boot time to the agent's hello (median of 5).
+## bench: boot time to the agent's hello, and whole-VM failover by phase (medians of 5).
 bench: build images
 	npx --no-install tsx bench/boot-time.ts 5
-qmp-transcripts: build images ; npx --no-install tsx scripts/record-qmp-transcripts.ts
+	npx --no-install tsx bench/failover.ts 5
+## qmp-transcripts: re-record the QEMU transcripts the unit tests replay (test/fixtures/qmp/).
+qmp-transcripts: build images
+	npx --no-install tsx scripts/record-qmp-transcripts.ts
