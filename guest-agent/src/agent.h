@@ -47,6 +47,25 @@
 /* Between writing the fault.panic reply and crashing the kernel. */
 #define FAULT_PANIC_DELAY_MS 100
 
+/* Supervision (docs/agent-protocol.md, "Supervision (v2)"). */
+#define APP_MEMORY_BYTES_MAX REQUEST_ID_MAX
+#define NUMA_NODE_ID_MAX 1023 /* the kernel's MAX_NUMNODES is at most 1024 */
+/* mem.request asks for the shortfall rounded up to this (the virtio-mem block size). */
+#define MEM_REQUEST_ALIGN_BYTES (2ULL * 1024 * 1024)
+/* After a granted mem.answer, how long and how often the node is checked again. */
+#define MEM_GRANT_WAIT_MS 5000
+#define MEM_GRANT_POLL_MS 50
+#define MEM_REFUSAL_MAX_BYTES 256
+#define HEALTH_PORT_MAX 65535
+#define HEALTH_INTERVAL_MIN_MS 10
+#define HEALTH_INTERVAL_MAX_MS 600000
+#define HEALTH_TIMEOUT_MIN_MS 10
+#define HEALTH_TIMEOUT_MAX_MS 600000
+#define HEALTH_FAILURES_DEFAULT 3
+#define HEALTH_FAILURES_MAX 100
+/* Between writing the fault.hang reply and freezing the guest. */
+#define FAULT_HANG_DELAY_MS 100
+
 struct agent_config {
     const char *root;      /* prefix for /proc, /sys and /dev; "" in a real guest */
     const char *port_path; /* NULL: discover the virtio-serial port by name */

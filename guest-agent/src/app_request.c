@@ -32,11 +32,13 @@ static bool is_path_under(const json_t *value, const char *prefix)
            strncmp(text, prefix, prefix_len) == 0 && !strstr(text, "..");
 }
 
-static bool read_name(const json_t *request, char *name, char *err, size_t cap)
+bool parse_app_name(const json_t *request, const char *field, char *name, char *err,
+                    size_t cap)
 {
-    const char *text = read_word(json_object_get(request, "name"), APP_NAME_MAX_CHARS, NAME_CHARS);
+    const char *text = read_word(json_object_get(request, field), APP_NAME_MAX_CHARS, NAME_CHARS);
     if (!text) {
-        return fail(err, cap, "name must be a string of 1-32 characters [a-z0-9-]");
+        snprintf(err, cap, "%s must be a string of 1-32 characters [a-z0-9-]", field);
+        return false;
     }
     memcpy(name, text, strlen(text) + 1);
     return true;
@@ -101,14 +103,15 @@ static bool read_disk(const json_t *request, struct app_spec *spec, char *err, s
 
 bool parse_app_start(const json_t *request, struct app_spec *spec, char *err, size_t cap)
 {
-    return read_name(request, spec->name, err, cap) && read_argv(request, spec, err, cap) &&
-           read_disk(request, spec, err, cap);
+    return parse_app_name(request, "name", spec->name, err, cap) &&
+           read_argv(request, spec, err, cap) && read_disk(request, spec, err, cap) &&
+           parse_supervision(request, spec, err, cap);
 }
 
 bool parse_app_stop(const json_t *request, char *name, int64_t *timeout_ms, char *err,
                     size_t cap)
 {
-    if (!read_name(request, name, err, cap)) {
+    if (!parse_app_name(request, "name", name, err, cap)) {
         return false;
     }
     const json_t *timeout = json_object_get(request, "timeoutMs");

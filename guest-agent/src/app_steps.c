@@ -5,20 +5,25 @@
 #include <string.h>
 
 #include "apps.h"
+#include "cgroup.h"
 #include "disk.h"
+#include "health.h"
 #include "linux_abi.h"
 #include "log.h"
 #include "messages.h"
 #include "protocol.h"
-#include "spawn.h"
 
 #define STEP_MESSAGE_BYTES 512
 
-static json_t *fail_start(struct apps *apps, struct app *app, json_int_t id, const char *code,
-                          const char *message)
+json_t *fail_start(struct apps *apps, struct app *app, json_int_t id, const char *code,
+                   const char *message)
 {
     log_msg("app.start %s failed: %s", app->spec.name, message);
     unmount_app_disk(apps, app);
+    if (app->has_cgroup) {
+        cgroup_remove(apps->root, app->spec.name);
+        app->has_cgroup = false;
+    }
     app->state = APP_FREE;
     app->has_reply = false;
     return build_reply_error(id, code, message);
@@ -50,6 +55,16 @@ static json_t *attach_disk(struct apps *apps, struct app *app, json_int_t id, in
 
 json_t *step_start(struct apps *apps, struct app *app, json_int_t id, int64_t now_ms)
 {
+    if (app->phase != START_DISK) {
+        bool is_waiting = false;
+        json_t *failure = step_memory(apps, app, id, now_ms, &is_waiting);
+        if (failure || is_waiting) {
+            return failure;
+        }
+        app->phase = START_DISK;
+        app->deadline_ms = now_ms + apps->disk_wait_ms;
+        app->next_scan_ms = now_ms;
+    }
     if (app->spec.has_disk && !app->is_mounted) {
         bool is_waiting = false;
         json_t *failure = attach_disk(apps, app, id, now_ms, &is_waiting);
@@ -57,25 +72,7 @@ json_t *step_start(struct apps *apps, struct app *app, json_int_t id, int64_t no
             return failure;
         }
     }
-    char *argv[APP_ARGV_MAX + 1];
-    char *arg = app->spec.args;
-    for (size_t i = 0; i < app->spec.argc; i++) {
-        argv[i] = arg;
-        arg += strlen(arg) + 1;
-    }
-    argv[app->spec.argc] = NULL;
-    pid_t pid;
-    int rc = spawn_app(apps->root, argv, &pid);
-    if (rc < 0) {
-        char message[STEP_MESSAGE_BYTES];
-        snprintf(message, sizeof(message), "starting %s failed: %s", argv[0], strerror(-rc));
-        return fail_start(apps, app, id, ERR_SPAWN_FAILED, message);
-    }
-    app->pid = pid;
-    app->state = APP_RUNNING;
-    app->has_reply = false;
-    log_msg("started app %s (pid %d): %s", app->spec.name, (int)pid, argv[0]);
-    return build_reply_ok(id, json_pack("{s:s, s:i}", "name", app->spec.name, "pid", (int)pid));
+    return spawn_started(apps, app, id, now_ms);
 }
 
 json_t *step_stop(struct app *app, int64_t now_ms)
@@ -101,6 +98,7 @@ json_t *step_stop(struct app *app, int64_t now_ms)
 
 void apps_advance(struct apps *apps, int64_t now_ms, emit_fn emit, void *ctx)
 {
+    apps_check_health(apps, now_ms);
     for (size_t i = 0; i < APPS_MAX; i++) {
         struct app *app = &apps->slots[i];
         bool has_reply = app->has_reply;
@@ -127,6 +125,9 @@ int apps_next_step_ms(const struct apps *apps, int64_t now_ms)
             next_ms = app->next_scan_ms;
         } else if (app->state == APP_STOPPING && app->deadline_ms < next_ms) {
             next_ms = app->deadline_ms;
+        } else if (app->state == APP_RUNNING && app->spec.has_health && !app->is_hang_killed &&
+                   health_due_ms(&app->health) < next_ms) {
+            next_ms = health_due_ms(&app->health);
         }
     }
     if (next_ms == INT64_MAX) {

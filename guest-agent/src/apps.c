@@ -4,10 +4,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "clock.h"
 #include "disk.h"
+#include "health.h"
 #include "log.h"
 #include "messages.h"
 #include "protocol.h"
@@ -21,7 +21,7 @@ void apps_init(struct apps *apps, const char *root, int disk_wait_ms)
     apps->disk_wait_ms = disk_wait_ms;
 }
 
-static struct app *find_app(struct apps *apps, const char *name)
+struct app *find_app(struct apps *apps, const char *name)
 {
     for (size_t i = 0; i < APPS_MAX; i++) {
         struct app *app = &apps->slots[i];
@@ -81,9 +81,7 @@ json_t *handle_app_start(struct protocol_ctx *ctx, json_int_t id, const json_t *
                 app->spec.name, (int)app->pid);
     }
     int64_t now_ms = monotonic_ms();
-    *app = (struct app){.state = APP_STARTING, .spec = spec};
-    app->deadline_ms = now_ms + apps->disk_wait_ms;
-    app->next_scan_ms = now_ms;
+    *app = (struct app){.state = APP_STARTING, .spec = spec, .phase = START_MEMORY};
     json_t *reply = step_start(apps, app, id, now_ms);
     if (!reply) {
         app->has_reply = true;
@@ -101,6 +99,19 @@ void signal_app(const struct app *app, int signo)
     }
 }
 
+json_t *check_app_running(json_int_t id, const char *name, const struct app *app)
+{
+    if (app && app->state == APP_RUNNING) {
+        return NULL;
+    }
+    char message[APP_MESSAGE_BYTES];
+    const char *why = !app || app->state == APP_EXITED ? "is not running"
+                      : app->state == APP_STARTING  ? "is still starting"
+                                                    : "is already stopping";
+    snprintf(message, sizeof(message), "app %s %s", name, why);
+    return build_reply_error(id, ERR_NOT_RUNNING, message);
+}
+
 json_t *handle_app_stop(struct protocol_ctx *ctx, json_int_t id, const json_t *request)
 {
     char name[APP_NAME_MAX_CHARS + 1];
@@ -110,13 +121,11 @@ json_t *handle_app_stop(struct protocol_ctx *ctx, json_int_t id, const json_t *r
         return build_reply_error(id, ERR_BAD_REQUEST, message);
     }
     struct app *app = find_app(ctx->apps, name);
-    if (!app || app->state != APP_RUNNING) {
-        const char *why = !app || app->state == APP_EXITED ? "is not running"
-                          : app->state == APP_STARTING  ? "is still starting"
-                                                        : "is already stopping";
-        snprintf(message, sizeof(message), "app %s %s", name, why);
-        return build_reply_error(id, ERR_NOT_RUNNING, message);
+    json_t *refusal = check_app_running(id, name, app);
+    if (refusal) {
+        return refusal;
     }
+    health_cancel(&app->health);
     log_msg("stopping app %s (pid %d): SIGTERM, SIGKILL after %lld ms", name, (int)app->pid,
             (long long)timeout_ms);
     signal_app(app, SIGTERM);
@@ -146,30 +155,6 @@ json_t *handle_app_list(struct protocol_ctx *ctx, json_int_t id, const json_t *r
         }
     }
     return build_reply_ok(id, json_pack("{s:o}", "apps", list));
-}
-
-static json_t *exit_code(const struct app *app)
-{
-    return WIFEXITED(app->wait_status) ? json_integer(WEXITSTATUS(app->wait_status))
-                                       : json_null();
-}
-
-static json_t *exit_signal(const struct app *app)
-{
-    return WIFSIGNALED(app->wait_status) ? json_integer(WTERMSIG(app->wait_status))
-                                         : json_null();
-}
-
-json_t *build_app_exited(const struct app *app)
-{
-    return json_pack("{s:s, s:s, s:i, s:o, s:o}", "type", "app.exited", "name", app->spec.name,
-                     "pid", (int)app->pid, "code", exit_code(app), "signal", exit_signal(app));
-}
-
-json_t *build_app_exit_result(const struct app *app)
-{
-    return json_pack("{s:s, s:o, s:o}", "name", app->spec.name, "code", exit_code(app),
-                     "signal", exit_signal(app));
 }
 
 void unmount_app_disk(struct apps *apps, struct app *app)

@@ -5,17 +5,46 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <poll.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "agent.h"
 
+/* app.exited severities (docs/agent-protocol.md, "Supervision (v2)"). */
+#define SEVERITY_CLEAN "clean"
+#define SEVERITY_FAILED "failed"
+#define SEVERITY_CRASHED "crashed"
+#define SEVERITY_OOM "oom"
+#define SEVERITY_HANG "hang"
+#define SEVERITY_STOPPED "stopped"
+#define SEVERITY_KILLED "killed"
+
+/* Longest health answer line read (PONG and a newline, with room for noise). */
+#define HEALTH_ANSWER_MAX_BYTES 64
+
 enum app_state {
     APP_FREE,
-    APP_STARTING, /* app.start is waiting for its disk to appear */
+    APP_STARTING, /* app.start is waiting for memory or its disk (see start_phase) */
     APP_RUNNING,
     APP_STOPPING, /* app.stop signalled the process group; waiting for the exit */
     APP_EXITED,   /* reaped; listed as not running until the slot is reused */
+};
+
+/* Where a starting app is: memory first, then its disk, then the spawn. */
+enum start_phase {
+    START_MEMORY,         /* check the node's MemTotal against memoryBytes */
+    START_MEMORY_ASKED,   /* mem.request sent; waiting for the host's mem.answer */
+    START_MEMORY_GRANTED, /* granted: checking the node again until MEM_GRANT_WAIT_MS */
+    START_MEMORY_REFUSED, /* refused: fail with the host's reason */
+    START_DISK,           /* look for the disk until deadline_ms, mount it, spawn */
+};
+
+struct health_spec {
+    int port;
+    int interval_ms;
+    int timeout_ms;
+    int failures_to_unhealthy;
 };
 
 /* A validated app.start request. */
@@ -26,6 +55,30 @@ struct app_spec {
     bool has_disk;
     char serial[DISK_SERIAL_MAX_CHARS + 1];
     char mount_point[LINE_MAX_BYTES];
+    bool has_memory;
+    uint64_t memory_bytes;
+    bool has_node;
+    unsigned node;
+    bool has_health;
+    struct health_spec health;
+};
+
+enum health_phase {
+    HEALTH_IDLE,       /* next check at next_ms */
+    HEALTH_CONNECTING, /* non-blocking connect in progress until deadline_ms */
+    HEALTH_AWAITING,   /* PING sent; reading the answer until deadline_ms */
+};
+
+/* One app's health check: a connection to 127.0.0.1:port, PING, PONG. */
+struct health_check {
+    enum health_phase phase;
+    int fd;
+    int64_t next_ms;     /* IDLE: when the next check starts */
+    int64_t started_ms;  /* when the current check started */
+    int64_t deadline_ms; /* CONNECTING, AWAITING: the check fails then */
+    int failures;        /* in a row */
+    char answer[HEALTH_ANSWER_MAX_BYTES];
+    size_t answer_len;
 };
 
 struct app {
@@ -40,6 +93,17 @@ struct app {
     bool is_killed;        /* STOPPING: SIGKILL was sent */
     int wait_status;       /* EXITED: as waitpid reported it */
     bool is_exit_pending;  /* EXITED: app.exited not yet written to the host */
+    const char *severity;  /* EXITED: SEVERITY_* */
+    enum start_phase phase;            /* STARTING */
+    bool is_mem_request_pending;       /* START_MEMORY_ASKED: mem.request not yet written */
+    uint64_t mem_request_bytes;        /* what mem.request asks for */
+    char refusal[MEM_REFUSAL_MAX_BYTES + 1]; /* START_MEMORY_REFUSED: the host's reason */
+    bool has_cgroup;                   /* CGROUP_BATON_DIR/<name> was set up for it */
+    uint64_t oom_kills_at_start;       /* memory.events oom_kill when it was spawned */
+    bool is_ready_pending;             /* app.ready not yet written */
+    bool is_ready;                     /* app.ready was due (sent or pending) */
+    bool is_hang_killed;               /* SIGKILLed by the agent: health check failed */
+    struct health_check health;        /* RUNNING with spec.has_health */
 };
 
 struct apps {
@@ -56,8 +120,14 @@ void apps_init(struct apps *apps, const char *root, int disk_wait_ms);
 /* app_request.c: validation of app.start and app.stop; false with a message naming the
  * field in err. */
 bool parse_app_start(const json_t *request, struct app_spec *spec, char *err, size_t cap);
+/* The `field` of request as an app name (1-32 characters [a-z0-9-]) into name. */
+bool parse_app_name(const json_t *request, const char *field, char *name, char *err,
+                    size_t cap);
 bool parse_app_stop(const json_t *request, char *name, int64_t *timeout_ms, char *err,
                     size_t cap);
+
+/* supervision_request.c: the v2 fields of app.start (memoryBytes, node, health). */
+bool parse_supervision(const json_t *request, struct app_spec *spec, char *err, size_t cap);
 
 /* app_steps.c: one step of a starting app: look for the disk, mount it, spawn. Returns the
  * reply (ok, or an error that freed the slot), or NULL while the disk is still awaited. */
@@ -71,18 +141,48 @@ int apps_next_step_ms(const struct apps *apps, int64_t now_ms);
 /* The host went away: replies still owed belong to the old connection and are not sent. */
 void apps_forget_replies(struct apps *apps);
 
-/* app_exits.c: collects ended children: unmounts, records the exit, emits app.exited and
- * then any app.stop reply. */
+/* app_memory.c: the memory phases of a start. Returns NULL when done (phase START_DISK),
+ * NULL with *is_waiting, or the failure reply (the slot freed). */
+json_t *step_memory(struct apps *apps, struct app *app, json_int_t id, int64_t now_ms,
+                    bool *is_waiting);
+/* The host went away: starts waiting for a mem.answer can no longer get one; they are
+ * dropped (logged). */
+void apps_abandon_memory_waits(struct apps *apps);
+
+/* app_health.c: runs due health checks of running apps: app.ready on the first pass, SIGKILL
+ * after failuresToUnhealthy failures in a row. */
+void apps_check_health(struct apps *apps, int64_t now_ms);
+/* Adds the sockets of checks in progress to fds (at most APPS_MAX); returns how many. */
+size_t apps_health_pollfds(const struct apps *apps, struct pollfd *fds);
+
+/* app_exits.c: collects ended children: unmounts, records the exit and its severity, emits
+ * app.exited and then any app.stop reply. */
 void apps_reap(struct apps *apps, emit_fn emit, void *ctx);
-/* Emits app.exited for every exit not yet delivered. */
-void apps_flush_exits(struct apps *apps, emit_fn emit, void *ctx);
+/* Emits what is not yet delivered, per slot: mem.request, app.ready, app.exited. */
+void apps_flush_notices(struct apps *apps, emit_fn emit, void *ctx);
 
 /* apps.c: shared pieces. */
-json_t *build_app_exited(const struct app *app);
-/* { name, code, signal } for an exited app. */
-json_t *build_app_exit_result(const struct app *app);
+struct app *find_app(struct apps *apps, const char *name);
+/* The not-running error for a request that needs app running, or NULL when it is. */
+json_t *check_app_running(json_int_t id, const char *name, const struct app *app);
 void unmount_app_disk(struct apps *apps, struct app *app);
 /* Sends signo to the app's process group (or, if that is gone, to its process). */
 void signal_app(const struct app *app, int signo);
+
+/* app_spawn.c: sets up the cgroup (with memoryBytes or node), runs the process and returns
+ * the start reply (or the spawn-failed error, the slot freed). */
+json_t *spawn_started(struct apps *apps, struct app *app, json_int_t id, int64_t now_ms);
+
+/* app_steps.c: ends a start that failed (unmounts, removes its cgroup, frees the slot) and
+ * returns the error reply. */
+json_t *fail_start(struct apps *apps, struct app *app, json_int_t id, const char *code,
+                   const char *message);
+
+/* app_messages.c */
+json_t *build_app_exited(const struct app *app);
+/* { name, code, signal } for an exited app. */
+json_t *build_app_exit_result(const struct app *app);
+json_t *build_app_ready(const struct app *app);
+json_t *build_mem_request(const struct app *app);
 
 #endif

@@ -26,6 +26,7 @@ void lose_link(struct session *s, const char *reason, bool is_port_gone)
     s->is_up = false;
     s->is_wait_logged = false;
     apps_forget_replies(&s->apps);
+    apps_abandon_memory_waits(&s->apps);
     /* A virtio-serial fd stays valid across host reconnects; a unix socket does not. */
     if (is_port_gone || s->port.is_socket) {
         close_port(&s->port);
@@ -72,6 +73,7 @@ static void handle_line(void *ctx, const char *line, size_t len, bool is_too_lon
     }
     s->requests.is_reply_deferred = false;
     s->requests.should_panic = false;
+    s->requests.should_hang = false;
     size_t out_len = is_too_long
                          ? protocol_line_too_long(s->out, sizeof(s->out))
                          : protocol_handle_line(&s->requests, line, len, s->out, sizeof(s->out));
@@ -79,6 +81,11 @@ static void handle_line(void *ctx, const char *line, size_t len, bool is_too_lon
     if (s->requests.should_panic) {
         trigger_panic(s->cfg->root); /* after the reply went out, as the protocol says */
     }
+    if (s->requests.should_hang) {
+        trigger_hang(s->cfg->root);
+    }
+    /* What the request caused (mem.request, app.ready) follows its reply at once. */
+    apps_flush_notices(&s->apps, emit_message, s);
 }
 
 static void start_connection(struct session *s)

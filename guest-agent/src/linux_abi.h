@@ -22,6 +22,29 @@
 /* Writing this to the sysrq trigger crashes the kernel (panic; pvpanic tells QEMU). */
 #define SYSRQ_CRASH_COMMAND "c"
 
+/* Suspend-to-idle: writing "freeze" to the power state stops everything in the guest until a
+ * wakeup event. */
+#define SYSFS_POWER_STATE_PATH "/sys/power/state"
+#define POWER_STATE_FREEZE "freeze"
+
+/* cgroup v2: each app with memoryBytes or node gets CGROUP_BATON_DIR/<name>. Control files are
+ * opened like a shell redirect (O_CREAT | O_TRUNC), so fixture trees get plain files. */
+#define SYSFS_CGROUP_DIR "/sys/fs/cgroup"
+#define CGROUP_BATON_DIR SYSFS_CGROUP_DIR "/baton"
+#define CGROUP_DIR_MODE 0755
+#define CGROUP_SUBTREE_CONTROL_FILE "cgroup.subtree_control"
+#define CGROUP_PROCS_FILE "cgroup.procs"
+#define CGROUP_MEMORY_MAX_FILE "memory.max"
+#define CGROUP_MEMORY_MAX_NONE "max" /* no limit */
+#define CGROUP_MEMORY_EVENTS_FILE "memory.events"
+#define CGROUP_CPUSET_MEMS_FILE "cpuset.mems"
+/* Written to a parent's subtree_control; the kernel refuses the whole line when a controller
+ * is unavailable, so memory alone is tried next. */
+#define CGROUP_ENABLE_MEMORY_CPUSET "+memory +cpuset"
+#define CGROUP_ENABLE_MEMORY "+memory"
+/* memory.events: "key N" lines; oom_kill counts processes the OOM killer killed. */
+#define MEMORY_EVENTS_OOM_KILL_KEY "oom_kill"
+
 #define SYSFS_VIRTIO_PORTS_DIR "/sys/class/virtio-ports"
 #define SYSFS_VIRTIO_PORT_NAME_FILE "name"
 #define DEV_DIR "/dev"

@@ -44,7 +44,12 @@ static const struct {
     {"app.start", handle_app_start},
     {"app.stop", handle_app_stop},
     {"app.list", handle_app_list},
+    {"mem.answer", handle_mem_answer},
     {"fault.panic", handle_fault_panic},
+    {"fault.hang", handle_fault_hang},
+    {"fault.app-crash", handle_fault_app_crash},
+    {"fault.app-hang", handle_fault_app_hang},
+    {"fault.app-fail", handle_fault_app_fail},
 };
 
 /* Error messages quote input (a type, jansson's "near '...'"); truncation may split a UTF-8

@@ -21,6 +21,7 @@
 #define ERR_SPAWN_FAILED "spawn-failed"
 #define ERR_TOO_MANY_APPS "too-many-apps"
 #define ERR_FAULTS_DISABLED "faults-disabled"
+#define ERR_MEMORY_REFUSED "memory-refused"
 
 struct apps;
 
@@ -30,6 +31,7 @@ struct protocol_ctx {
     struct apps *apps;
     bool is_reply_deferred; /* the handler answers later (app.start waiting, app.stop) */
     bool should_panic;      /* fault.panic: crash the kernel once the reply is written */
+    bool should_hang;       /* fault.hang: freeze the guest once the reply is written */
 };
 
 /* Handles one line (without its newline; len < LINE_MAX_BYTES) and writes the answer, a
@@ -47,6 +49,11 @@ size_t protocol_line_too_long(char *out, size_t cap);
 json_t *handle_app_start(struct protocol_ctx *ctx, json_int_t id, const json_t *request);
 json_t *handle_app_stop(struct protocol_ctx *ctx, json_int_t id, const json_t *request);
 json_t *handle_app_list(struct protocol_ctx *ctx, json_int_t id, const json_t *request);
+json_t *handle_mem_answer(struct protocol_ctx *ctx, json_int_t id, const json_t *request);
 json_t *handle_fault_panic(struct protocol_ctx *ctx, json_int_t id, const json_t *request);
+json_t *handle_fault_hang(struct protocol_ctx *ctx, json_int_t id, const json_t *request);
+json_t *handle_fault_app_crash(struct protocol_ctx *ctx, json_int_t id, const json_t *request);
+json_t *handle_fault_app_hang(struct protocol_ctx *ctx, json_int_t id, const json_t *request);
+json_t *handle_fault_app_fail(struct protocol_ctx *ctx, json_int_t id, const json_t *request);
 
 #endif

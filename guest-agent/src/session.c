@@ -22,14 +22,17 @@ static void send_heartbeat(struct session *s, int64_t now_ms)
     }
 }
 
-/* Waits up to timeout_ms for input from the host or a child's exit, and reads the input. */
+/* Waits up to timeout_ms for input from the host, a child's exit or a health-check socket,
+ * and reads the input. */
 static void wait_for_events(struct session *s, int timeout_ms)
 {
-    struct pollfd fds[2] = {
+    struct pollfd fds[2 + APPS_MAX] = {
         {.fd = s->child_fd, .events = POLLIN},
         {.fd = s->is_up ? s->port.fd : -1, .events = POLLIN},
     };
-    int ready = poll(fds, 2, timeout_ms);
+    /* Health-check sockets only wake the loop; apps_advance reads them. */
+    size_t count = 2 + apps_health_pollfds(&s->apps, fds + 2);
+    int ready = poll(fds, count, timeout_ms);
     if (ready < 0 && errno != EINTR) {
         log_msg("poll on %s failed: %s", s->port.path, strerror(errno));
         lose_link(s, strerror(errno), true);
@@ -81,7 +84,7 @@ void run_agent(const struct agent_config *cfg, const volatile sig_atomic_t *stop
     while (!*stop && !s.should_exit) {
         apps_reap(&s.apps, emit_message, &s);
         apps_advance(&s.apps, monotonic_ms(), emit_message, &s);
-        apps_flush_exits(&s.apps, emit_message, &s);
+        apps_flush_notices(&s.apps, emit_message, &s);
         int wait_ms = serve_link(&s);
         if (wait_ms == 0) {
             continue;

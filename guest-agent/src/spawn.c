@@ -11,40 +11,75 @@
 #include <unistd.h>
 
 #include "linux_abi.h"
+#include "numa.h"
 #include "textfile.h"
 
 extern char **environ;
 
 static int child_pipe[2] = {-1, -1};
 
-/* Only async-signal-safe calls between fork and execve; the exec error goes back through a
+/* The failed step and its errno, as the child reports them through the error pipe. */
+struct child_error {
+    int step;
+    int err;
+};
+
+static void report_and_exit(int error_fd, enum spawn_step step, int err)
+{
+    struct child_error report = {.step = step, .err = err};
+    ssize_t ignored = write(error_fd, &report, sizeof(report));
+    (void)ignored;
+    _exit(127);
+}
+
+/* Writes the calling process's pid in decimal to fd (async-signal-safe). */
+static int write_own_pid(int fd)
+{
+    char digits[16];
+    size_t len = 0;
+    for (unsigned long pid = (unsigned long)getpid(); pid > 0 || len == 0; pid /= 10) {
+        digits[len++] = (char)('0' + pid % 10);
+    }
+    char text[16];
+    for (size_t i = 0; i < len; i++) {
+        text[i] = digits[len - 1 - i];
+    }
+    ssize_t n = write(fd, text, len);
+    return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
+/* Only async-signal-safe calls between fork and execve; the failure goes back through a
  * close-on-exec pipe, so EOF on it means execve succeeded. */
-static void exec_child(const char *path, char *const argv[], int error_fd)
+static void exec_child(const char *path, char *const argv[], const struct spawn_options *opts,
+                       int error_fd)
 {
     setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL); /* ignored by the agent; an ignored signal survives execve */
+    int rc;
+    if (opts->cgroup_procs_fd >= 0 && (rc = write_own_pid(opts->cgroup_procs_fd)) < 0) {
+        report_and_exit(error_fd, SPAWN_STEP_CGROUP, -rc);
+    }
+    if (opts->has_node && (rc = bind_memory_to_node(opts->node)) < 0) {
+        report_and_exit(error_fd, SPAWN_STEP_NODE, -rc);
+    }
     int null_fd = open(DEV_NULL_PATH, O_RDONLY);
     if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0) {
-        int err = errno;
-        ssize_t ignored = write(error_fd, &err, sizeof(err));
-        (void)ignored;
-        _exit(127);
+        report_and_exit(error_fd, SPAWN_STEP_STDIN, errno);
     }
     if (null_fd != STDIN_FILENO) {
         close(null_fd);
     }
     execve(path, argv, environ);
-    int err = errno;
-    ssize_t ignored = write(error_fd, &err, sizeof(err));
-    (void)ignored;
-    _exit(127);
+    report_and_exit(error_fd, SPAWN_STEP_EXEC, errno);
 }
 
-int spawn_app(const char *root, char *const argv[], pid_t *out_pid)
+int spawn_app(const char *root, char *const argv[], const struct spawn_options *opts,
+              pid_t *out_pid, enum spawn_step *out_step)
 {
+    *out_step = SPAWN_STEP_EXEC;
     char path[PATH_MAX];
     int rc = path_join(path, sizeof(path), root, argv[0]);
     if (rc < 0) {
@@ -57,7 +92,7 @@ int spawn_app(const char *root, char *const argv[], pid_t *out_pid)
     pid_t pid = fork();
     if (pid == 0) {
         close(error_pipe[0]);
-        exec_child(path, argv, error_pipe[1]);
+        exec_child(path, argv, opts, error_pipe[1]);
     }
     int fork_errno = errno;
     close(error_pipe[1]);
@@ -66,16 +101,20 @@ int spawn_app(const char *root, char *const argv[], pid_t *out_pid)
         return -fork_errno;
     }
     setpgid(pid, pid); /* also here, so the group exists before anyone signals it */
-    int child_errno = 0;
+    struct child_error report = {0};
     ssize_t n;
-    while ((n = read(error_pipe[0], &child_errno, sizeof(child_errno))) < 0 && errno == EINTR) {
+    while ((n = read(error_pipe[0], &report, sizeof(report))) < 0 && errno == EINTR) {
     }
     close(error_pipe[0]);
     if (n != 0) {
-        /* execve failed: the child is ours alone, so reap it here rather than report it. */
+        /* A step failed: the child is ours alone, so reap it here rather than report it. */
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
         }
-        return n == (ssize_t)sizeof(child_errno) && child_errno != 0 ? -child_errno : -EIO;
+        if (n != (ssize_t)sizeof(report) || report.err == 0) {
+            return -EIO;
+        }
+        *out_step = (enum spawn_step)report.step;
+        return -report.err;
     }
     *out_pid = pid;
     return 0;

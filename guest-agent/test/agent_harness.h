@@ -70,14 +70,21 @@ void make_app_root(struct agent_proc *agent, char *root, bool is_own_sys);
 void start_app_agent(struct agent_proc *agent, const char *root, const char *disk_wait_ms);
 /* The next reply (skipping heartbeats; any other message fails the test). */
 json_t *expect_reply(struct agent_proc *agent, long long id);
-/* Sends app.start for /apps/test-app with the given JSON argv tail (e.g. "\"wait\"") and
- * returns the pid from its reply, or -1. */
+/* Sends app.start for /apps/test-app with the given JSON argv tail (e.g. "\"wait\""), reads
+ * its reply and the app.ready that follows, and returns the pid, or -1. */
 int start_test_app(struct agent_proc *agent, long long id, const char *name, const char *args);
+/* Like start_test_app with more JSON fields (",\"memoryBytes\":1" or ""), and without
+ * reading app.ready. */
+int start_supervised_app(struct agent_proc *agent, long long id, const char *name,
+                         const char *args, const char *fields);
+/* Reads the next app.ready and checks it. */
+void expect_app_ready(struct agent_proc *agent, const char *name, int pid);
 /* SIGKILLs an app's process group that a test left behind (the agent does not stop apps
  * when it exits). */
 void kill_test_app(int pid);
 /* Checks an app.exited message's fields; code or signal -1 means null. */
-void check_app_exited(const json_t *msg, const char *name, int pid, int code, int signo);
+void check_app_exited(const json_t *msg, const char *name, int pid, int code, int signo,
+                      const char *severity);
 
 long long now_ms(void);
 void sleep_ms(int ms);

@@ -71,11 +71,31 @@ json_t *expect_reply(struct agent_proc *agent, long long id)
 
 int start_test_app(struct agent_proc *agent, long long id, const char *name, const char *args)
 {
-    char line[1024];
+    int pid = start_supervised_app(agent, id, name, args, "");
+    if (pid > 0) {
+        expect_app_ready(agent, name, pid);
+    }
+    return pid;
+}
+
+void expect_app_ready(struct agent_proc *agent, const char *name, int pid)
+{
+    char expected[128];
+    snprintf(expected, sizeof(expected), "{\"type\":\"app.ready\",\"name\":\"%s\",\"pid\":%d}",
+             name, pid);
+    json_t *ready = expect_message(agent, "app.ready", LINE_TIMEOUT_MS);
+    CHECK_STR_EQ(json_text(ready), expected);
+    json_decref(ready);
+}
+
+int start_supervised_app(struct agent_proc *agent, long long id, const char *name,
+                         const char *args, const char *fields)
+{
+    char line[2048];
     int len = snprintf(line, sizeof(line),
                        "{\"type\":\"app.start\",\"id\":%lld,\"name\":\"%s\","
-                       "\"argv\":[\"/apps/test-app\",%s]}\n",
-                       id, name, args);
+                       "\"argv\":[\"/apps/test-app\",%s]%s}\n",
+                       id, name, args, fields);
     CHECK(send_text(agent, line, (size_t)len));
     json_t *reply = expect_reply(agent, id);
     json_t *result = json_object_get(reply, "result");
@@ -97,7 +117,8 @@ void kill_test_app(int pid)
     }
 }
 
-void check_app_exited(const json_t *msg, const char *name, int pid, int code, int signo)
+void check_app_exited(const json_t *msg, const char *name, int pid, int code, int signo,
+                      const char *severity)
 {
     char expected[256];
     char code_text[16] = "null";
@@ -109,7 +130,8 @@ void check_app_exited(const json_t *msg, const char *name, int pid, int code, in
         snprintf(signal_text, sizeof(signal_text), "%d", signo);
     }
     snprintf(expected, sizeof(expected),
-             "{\"type\":\"app.exited\",\"name\":\"%s\",\"pid\":%d,\"code\":%s,\"signal\":%s}",
-             name, pid, code_text, signal_text);
+             "{\"type\":\"app.exited\",\"name\":\"%s\",\"pid\":%d,\"code\":%s,\"signal\":%s,"
+             "\"severity\":\"%s\"}",
+             name, pid, code_text, signal_text, severity);
     CHECK_STR_EQ(json_text(msg), expected);
 }

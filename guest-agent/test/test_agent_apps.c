@@ -22,7 +22,8 @@ static void test_app_start_list_and_stop_with_sigterm(void)
     CHECK(kill(pid, 0) == 0);
 
     snprintf(expected, sizeof(expected),
-             "{\"type\":\"app.exited\",\"name\":\"kv\",\"pid\":%d,\"code\":null,\"signal\":15}",
+             "{\"type\":\"app.exited\",\"name\":\"kv\",\"pid\":%d,\"code\":null,\"signal\":15,"
+             "\"severity\":\"stopped\"}",
              pid);
     CHECK_STR_EQ(request(&agent, "{\"type\":\"app.stop\",\"id\":3,\"name\":\"kv\"}"), expected);
     CHECK_STR_EQ(next_message_text(&agent),
@@ -45,14 +46,14 @@ static void test_app_that_exits_is_reported_and_can_start_again(void)
     start_app_agent(&agent, root, "0");
     int pid = start_test_app(&agent, 1, "batch", "\"exit\",\"7\"");
     json_t *exited = expect_message(&agent, "app.exited", LINE_TIMEOUT_MS);
-    check_app_exited(exited, "batch", pid, 7, -1);
+    check_app_exited(exited, "batch", pid, 7, -1, "failed");
     json_decref(exited);
     CHECK_STR_EQ(request(&agent, "{\"type\":\"app.stop\",\"id\":2,\"name\":\"batch\"}"),
                  "{\"type\":\"reply\",\"id\":2,\"ok\":false,\"error\":{\"code\":\"not-running\","
                  "\"message\":\"app batch is not running\"}}");
     int again = start_test_app(&agent, 3, "batch", "\"exit\",\"0\"");
     exited = expect_message(&agent, "app.exited", LINE_TIMEOUT_MS);
-    check_app_exited(exited, "batch", again, 0, -1);
+    check_app_exited(exited, "batch", again, 0, -1, "clean");
     json_decref(exited);
     check_clean_exit(&agent);
 }
@@ -70,7 +71,7 @@ static void test_app_exit_is_reported_without_waiting_for_a_heartbeat(void)
     int pid = start_test_app(&agent, 1, "quick", "\"exit\",\"3\",\"100\"");
     long long start = now_ms();
     json_t *exited = expect_message(&agent, "app.exited", LINE_TIMEOUT_MS);
-    check_app_exited(exited, "quick", pid, 3, -1);
+    check_app_exited(exited, "quick", pid, 3, -1, "failed");
     json_decref(exited);
     CHECK(now_ms() - start < 1000); /* SIGCHLD wakes the loop; no 10 s heartbeat wait */
     check_clean_exit(&agent);
@@ -89,7 +90,7 @@ static void test_app_stop_sends_sigkill_after_timeout(void)
     CHECK(send_text(&agent, stop, strlen(stop)));
     json_t *exited = expect_message(&agent, "app.exited", LINE_TIMEOUT_MS);
     long long elapsed = now_ms() - start;
-    check_app_exited(exited, "stubborn", pid, -1, SIGKILL);
+    check_app_exited(exited, "stubborn", pid, -1, SIGKILL, "stopped");
     json_decref(exited);
     json_t *reply = expect_reply(&agent, 2);
     CHECK_INT_EQ(json_integer_value(json_object_get(json_object_get(reply, "result"), "signal")),
@@ -107,7 +108,7 @@ static void test_app_runs_in_own_group_with_dev_null_stdin(void)
     start_app_agent(&agent, root, "0");
     int pid = start_test_app(&agent, 1, "env", "\"check-env\",\"an argument with spaces\"");
     json_t *exited = expect_message(&agent, "app.exited", LINE_TIMEOUT_MS);
-    check_app_exited(exited, "env", pid, 0, -1); /* see test/app/test_app.c for other codes */
+    check_app_exited(exited, "env", pid, 0, -1, "clean"); /* see test/app/test_app.c for other codes */
     json_decref(exited);
     check_clean_exit(&agent);
 }
@@ -166,7 +167,7 @@ static void test_app_exited_waits_for_the_host_to_reconnect(void)
     CHECK(read_line(&agent, LINE_TIMEOUT_MS, line, sizeof(line)) > 0);
     CHECK(strncmp(line, "{\"type\":\"hello\"", 15) == 0);
     json_t *exited = expect_message(&agent, "app.exited", LINE_TIMEOUT_MS);
-    check_app_exited(exited, "late", pid, 5, -1);
+    check_app_exited(exited, "late", pid, 5, -1, "failed");
     json_decref(exited);
     /* Delivered once: a second reconnect brings only hello. */
     close_host(&agent);
