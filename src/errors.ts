@@ -295,3 +295,56 @@ export class MemoryStuckError extends BatonError {
   }
 }
 MemoryStuckError.prototype.name = 'MemoryStuckError';
+
+/** The request is valid but the daemon's state does not allow it now (e.g. a blocked pair). */
+export class ConflictError extends BatonError {
+  constructor(message: string) {
+    super('CONFLICT', message);
+  }
+}
+ConflictError.prototype.name = 'ConflictError';
+
+/** A named thing (app, VM) does not exist. */
+export class NotFoundError extends BatonError {
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}
+NotFoundError.prototype.name = 'NotFoundError';
+
+/** A single-app move was refused before anything changed (not a hot-standby app, no standby, busy). */
+export class AppMoveRefusedError extends BatonError {
+  readonly app: string;
+
+  constructor(fields: { app: string; toVm: string; detail: string }, options?: { cause?: unknown }) {
+    super('APP_MOVE_REFUSED', `Cannot move ${fields.app} to ${fields.toVm}: ${fields.detail}`, options);
+    this.app = fields.app;
+  }
+}
+AppMoveRefusedError.prototype.name = 'AppMoveRefusedError';
+
+/** A VM-level fault seen while an operation on that VM was under way (panic, QEMU exit, QMP loss). */
+export class VmFaultError extends BatonError {
+  readonly vm: string;
+  readonly signal: string;
+
+  constructor(fields: { vm: string; signal: string; during: string }) {
+    super('VM_FAULT', `${fields.vm} failed (${fields.signal}) during ${fields.during}`);
+    this.vm = fields.vm;
+    this.signal = fields.signal;
+  }
+}
+VmFaultError.prototype.name = 'VmFaultError';
+
+/** A config file could not be read or is invalid; `problems` holds one line per problem, each naming the file. */
+export class ConfigError extends BatonError {
+  readonly file: string;
+  readonly problems: readonly string[];
+
+  constructor(fields: { file: string; problems: readonly string[] }, options?: { cause?: unknown }) {
+    super('INVALID_CONFIG', fields.problems.join('\n'), options);
+    this.file = fields.file;
+    this.problems = fields.problems;
+  }
+}
+ConfigError.prototype.name = 'ConfigError';

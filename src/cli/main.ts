@@ -1,13 +1,37 @@
 // The `baton` command line: parses arguments, runs a command, prints for people or as JSON.
 import { Command, Option } from 'commander';
+import { runDaemon } from '../daemon/daemon.js';
+import type { HistoryView, StatusView, TableView } from '../daemon/views.js';
 import { InvalidInputError, isBatonError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { loadNative } from '../native/binding.js';
-import { decideAccel, parseAccelRequest } from '../vm/accel.js';
+import { defaultPairConfig } from '../pair/config.js';
+import { parseSizeBytes } from '../units.js';
+import { type AccelRequest, decideAccel, parseAccelRequest } from '../vm/accel.js';
+import { callApi } from './client.js';
 import { runDemo } from './demo.js';
+import { renderResourceTable, renderStatus, renderTimeline } from './render.js';
 
 /** Exit codes (documented in --help and the README). */
-export const EXIT = { ok: 0, failed: 1, usage: 2, missingDependency: 3 } as const;
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  missingDependency: 3,
+  daemonNotRunning: 4,
+  refused: 5,
+} as const;
+
+export const DEFAULT_STATE_DIR = '/var/lib/baton';
+
+const EXIT_HELP = `
+Exit codes:
+  0  ok
+  1  the command failed
+  2  bad arguments, config or request
+  3  a dependency is missing (QEMU, the guest image, the native addon, mkfs.ext4)
+  4  no daemon is running on the state directory
+  5  the daemon refused the request in its current state (blocked, busy, unknown app, pool too small)`;
 
 const accelOption = () =>
   new Option('--accel <mode>', 'accelerator: auto (KVM when usable, else TCG), kvm or tcg')
@@ -16,8 +40,9 @@ const accelOption = () =>
 
 function parsePositiveInt(text: string, what: string): number {
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1)
+  if (!Number.isSafeInteger(value) || value < 1) {
     throw new InvalidInputError(`Invalid ${what}: expected a whole number of at least 1, got '${text}'`);
+  }
   return value;
 }
 
@@ -25,14 +50,116 @@ function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+interface GlobalOptions {
+  json: boolean;
+  stateDir: string;
+}
+
 export function buildProgram(): Command {
   const program = new Command('baton')
     .description('Single-host hot-standby manager for QEMU/KVM')
     .option('--json', 'print JSON for scripts instead of text for people', false)
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 ok, 1 the command failed, 2 bad arguments, 3 a dependency is missing (QEMU, guest image, native addon).',
+    .option(
+      '--state-dir <dir>',
+      'the daemon state directory',
+      process.env.BATON_STATE_DIR ?? DEFAULT_STATE_DIR,
+    )
+    .addHelpText('after', EXIT_HELP);
+  const globals = () => program.opts<GlobalOptions>();
+  const logger = () => createLogger({ level: process.env.BATON_LOG_LEVEL ?? 'warn' });
+  const show = <T>(value: T, human: (value: T) => string) =>
+    print(globals().json ? JSON.stringify(value, null, 2) : human(value));
+
+  program
+    .command('up')
+    .description('run the daemon in the foreground: boot the pair, start the apps, serve the control API')
+    .addOption(accelOption())
+    .action(async (options: { accel: AccelRequest }) => {
+      const config = { ...defaultPairConfig(globals().stateDir), isFaultInjectionAllowed: true };
+      await runDaemon({ config, accel: options.accel, log: createLogger(), print });
+    });
+
+  program
+    .command('status')
+    .description('the pair, its VMs and its apps')
+    .action(async () =>
+      show((await callApi(globals().stateDir, 'GET', '/v1/status')) as StatusView, renderStatus),
     );
+
+  program
+    .command('table')
+    .description('the resource table: every memory area, its user and where it goes on failure')
+    .action(async () =>
+      show((await callApi(globals().stateDir, 'GET', '/v1/table')) as TableView, renderResourceTable),
+    );
+
+  program
+    .command('history')
+    .description('every failover with its trigger and phases')
+    .action(async () =>
+      show((await callApi(globals().stateDir, 'GET', '/v1/history')) as HistoryView, (records) =>
+        records.length === 0 ? 'no failovers yet' : records.map((r) => renderTimeline(r)).join('\n\n'),
+      ),
+    );
+
+  program
+    .command('failover')
+    .description('fail the active VM over to the standby now (or, with --app, move one app)')
+    .option('--app <name>', 'move only this app')
+    .action(async (options: { app?: string }) => {
+      const body = options.app === undefined ? {} : { app: options.app };
+      const result = (await callApi(globals().stateDir, 'POST', '/v1/failover', body)) as {
+        id: string;
+        joined: boolean;
+      };
+      show(
+        result,
+        (r) =>
+          `failover ${r.id} ${r.joined ? 'already under way' : 'started'}: follow it with \`baton history\``,
+      );
+    });
+
+  program
+    .command('request')
+    .description("grow an app's memory from the monitor's pool (seed claim 5)")
+    .requiredOption('--app <name>', 'the app')
+    .requiredOption('--memory <size>', "the app's new total size, e.g. 192MiB")
+    .action(async (options: { app: string; memory: string }) => {
+      parseSizeBytes(options.memory); // Refuse a bad size before talking to the daemon.
+      const result = await callApi(globals().stateDir, 'POST', '/v1/request', {
+        app: options.app,
+        memory: options.memory,
+      });
+      show(
+        result as { grantedBytes: number; epoch: number },
+        (r) => `granted ${r.grantedBytes} bytes; table epoch ${r.epoch}`,
+      );
+    });
+
+  program
+    .command('inject')
+    .description('inject a fault (only when the config allows fault injection)')
+    .addOption(
+      new Option('--fault <kind>', 'the fault')
+        .choices(['panic', 'hang', 'app-crash', 'app-hang', 'app-fail'])
+        .makeOptionMandatory(),
+    )
+    .option('--app <name>', 'the app, for app faults')
+    .action(async (options: { fault: string; app?: string }) => {
+      await callApi(globals().stateDir, 'POST', '/v1/inject', {
+        fault: options.fault,
+        ...(options.app === undefined ? {} : { app: options.app }),
+      });
+      show({ ok: true }, () => `injected ${options.fault}`);
+    });
+
+  program
+    .command('down')
+    .description('stop the daemon and both VMs')
+    .action(async () => {
+      await callApi(globals().stateDir, 'POST', '/v1/down', {});
+      show({ ok: true }, () => 'the daemon is stopping the pair');
+    });
 
   program
     .command('demo')
@@ -46,13 +173,8 @@ export function buildProgram(): Command {
       (text: string) => parsePositiveInt(text, '--keys'),
       100,
     )
-    .action(async (options: { accel: ReturnType<typeof parseAccelRequest>; keys: number }) => {
-      await runDemo({
-        accel: options.accel,
-        keys: options.keys,
-        log: createLogger({ level: process.env.BATON_LOG_LEVEL ?? 'warn' }),
-        print,
-      });
+    .action(async (options: { accel: AccelRequest; keys: number }) => {
+      await runDemo({ accel: options.accel, keys: options.keys, log: logger(), print });
     });
 
   program
@@ -61,16 +183,28 @@ export function buildProgram(): Command {
     .action(async () => {
       const probe = await loadNative().probeKvm();
       const decision = decideAccel('auto', probe);
-      if (program.opts<{ json: boolean }>().json) {
-        print(JSON.stringify({ probe, decision }, null, 2));
-        return;
-      }
-      print(`/dev/kvm: ${probe.present ? 'present' : 'absent'}, API version ${probe.apiVersion ?? 'n/a'}`);
-      print(`KVM usable for a stock kernel: ${probe.usable ? 'yes' : 'no'} (${probe.reason})`);
-      print(`--accel auto chooses ${decision.accel.toUpperCase()}`);
+      show({ probe, decision }, () =>
+        [
+          `/dev/kvm: ${probe.present ? 'present' : 'absent'}, API version ${probe.apiVersion ?? 'n/a'}`,
+          `KVM usable for a stock kernel: ${probe.usable ? 'yes' : 'no'} (${probe.reason})`,
+          `--accel auto chooses ${decision.accel.toUpperCase()}`,
+        ].join('\n'),
+      );
     });
   return program;
 }
+
+const EXIT_BY_CODE: Record<string, number> = {
+  MISSING_DEPENDENCY: EXIT.missingDependency,
+  NATIVE_LOAD_FAILED: EXIT.missingDependency,
+  INVALID_INPUT: EXIT.usage,
+  INVALID_CONFIG: EXIT.usage,
+  DAEMON_NOT_RUNNING: EXIT.daemonNotRunning,
+  CONFLICT: EXIT.refused,
+  NOT_FOUND: EXIT.refused,
+  TABLE_REQUEST_REFUSED: EXIT.refused,
+  MEMORY_REQUEST_REFUSED: EXIT.refused,
+};
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram().exitOverride();
@@ -79,12 +213,10 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'commander.helpDisplayed' || code === 'commander.version') return EXIT.ok;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help')
+      return EXIT.ok;
     if (typeof code === 'string' && code.startsWith('commander.')) return EXIT.usage;
     process.stderr.write(`baton: ${(error as Error).message}\n`);
-    if (isBatonError(error, 'MISSING_DEPENDENCY') || isBatonError(error, 'NATIVE_LOAD_FAILED'))
-      return EXIT.missingDependency;
-    if (isBatonError(error, 'INVALID_INPUT')) return EXIT.usage;
-    return EXIT.failed;
+    return isBatonError(error) ? (EXIT_BY_CODE[error.code] ?? EXIT.failed) : EXIT.failed;
   }
 }

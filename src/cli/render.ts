@@ -1,11 +1,14 @@
 // Renders the resource table and a failover timeline for people.
-import type { FailoverRecord } from '../failover/timeline.js';
-import type { ResourceTable } from '../table/index.js';
+import type { HistoryView, StatusView, TableView } from '../daemon/views.js';
 import { formatBytes, formatMs } from '../units.js';
 import { renderTable } from './format.js';
 
 /** The table as the seed's figure 4 draws it: area, size, user, where it goes on failure. */
-export function renderResourceTable(table: ResourceTable): string {
+export function renderResourceTable(table: {
+  epoch: number;
+  budgetBytes: number;
+  areas: ReadonlyArray<Omit<TableView['areas'][number], 'requestedBytes'>>;
+}): string {
   const rows = table.areas.map((area) => [
     area.name,
     area.kind,
@@ -22,7 +25,7 @@ export function renderResourceTable(table: ResourceTable): string {
 }
 
 /** One line per phase with a bar proportional to its share of the total. */
-export function renderTimeline(record: FailoverRecord, widthChars = 40): string {
+export function renderTimeline(record: Omit<HistoryView[number], 'app' | 'error'>, widthChars = 40): string {
   const longest = Math.max(1, ...record.phases.map((p) => p.ms));
   const nameWidth = Math.max(...record.phases.map((p) => p.name.length));
   const lines = record.phases.map((p) => {
@@ -32,5 +35,33 @@ export function renderTimeline(record: FailoverRecord, widthChars = 40): string 
   return [
     `failover ${record.id.slice(0, 8)} (${record.kind}, ${record.trigger}): ${record.fromVm} → ${record.toVm}, ${record.result} in ${formatMs(record.totalMs)}`,
     ...lines,
+  ].join('\n');
+}
+
+/** `baton status` for people. */
+export function renderStatus(status: StatusView): string {
+  const vms = status.vms.map((vm) => [
+    vm.name,
+    vm.role,
+    vm.state,
+    vm.accel,
+    vm.pid ?? '-',
+    formatBytes(vm.baseBytes),
+    formatBytes(vm.pluggedBytes),
+    vm.heartbeatAgeMs === null ? '-' : formatMs(vm.heartbeatAgeMs),
+  ]);
+  const apps = status.apps.map((app) => [
+    app.name,
+    app.vm ?? '-',
+    app.state,
+    app.restarts,
+    `127.0.0.1:${app.endpointPort}`,
+  ]);
+  return [
+    `pair: ${status.state}${status.blocked ? ` (${status.blockedReason ?? 'blocked'})` : ''}, table epoch ${status.epoch}`,
+    '',
+    renderTable(['vm', 'role', 'state', 'accel', 'pid', 'base', 'plugged', 'heartbeat age'], vms),
+    '',
+    renderTable(['app', 'vm', 'state', 'restarts', 'endpoint'], apps),
   ].join('\n');
 }

@@ -37,6 +37,8 @@ export class Pair {
   blockedReason: string | undefined;
   /** The failover under way, if any: a second signal joins it instead of starting another. */
   inFlight: Promise<FailoverRecord> | undefined;
+  /** The id of the failover under way (set before its first phase), for idempotent requests. */
+  inFlightId: string | undefined;
 
   private constructor(
     config: PairConfig,
@@ -137,6 +139,7 @@ export class Pair {
     this.state = 'failing-over';
     this.inFlight = runWholeVmFailover(this, trigger).finally(() => {
       this.inFlight = undefined;
+      this.inFlightId = undefined;
     });
     return this.inFlight;
   }
@@ -156,6 +159,7 @@ export class Pair {
     const disk = this.disks.get(app.name);
     const placed = await placeApp(vm, app, {
       mechanism: this.mechanism,
+      sizeBytes: app.sizeBytes,
       diskPortIndex: 0,
       healthTimeoutMs: this.config.healthTimeoutMs,
       ...(disk === undefined ? {} : { disk }),

@@ -26,6 +26,8 @@ export async function placeApp(
   app: AppConfig,
   options: {
     mechanism: MemoryMechanism;
+    /** The app's area now (the table's size: it may have grown from the pool); default: its configured size. */
+    sizeBytes?: number;
     disk?: DataDisk;
     diskPortIndex: number;
     healthTimeoutMs: number;
@@ -33,14 +35,13 @@ export async function placeApp(
   },
 ): Promise<PlacedApp> {
   const phase = options.phase ?? runDirectly;
+  const sizeBytes = options.sizeBytes ?? app.sizeBytes;
   const { machine } = vm;
   const disk = options.disk;
   if (disk !== undefined) await phase('disk', () => attachDataDisk(machine, disk, options.diskPortIndex));
-  const plugged = await phase('plug', () =>
-    options.mechanism.plug(targetOf(machine), app.slot, app.sizeBytes),
-  );
+  const plugged = await phase('plug', () => options.mechanism.plug(targetOf(machine), app.slot, sizeBytes));
   const node = machine.spec.slots.findIndex((slot) => slot.id === app.slot) + 1;
-  await phase('confirm', () => waitForGuestNode(vm, node, app.sizeBytes, 10_000));
+  await phase('confirm', () => waitForGuestNode(vm, node, sizeBytes, 10_000));
   const started = await phase('start', () =>
     machine.agent.appStart(
       {

@@ -23,6 +23,7 @@ export async function runWholeVmFailover(pair: Pair, trigger: FailoverTrigger): 
     toVm: targetName,
     detectedAtMs: trigger.detectedAtMs,
   });
+  pair.inFlightId = timeline.record.id;
   const log = pair.log.child({ failoverId: timeline.record.id });
   log.warn({ trigger }, 'whole-VM failover started');
   const failed = pair.vms.get(failedName);
@@ -48,8 +49,11 @@ export async function runWholeVmFailover(pair: Pair, trigger: FailoverTrigger): 
     let table = failOver(pair.table, { failedVm: failedName }).table;
     for (const [index, app] of movingApps.entries()) {
       const disk = pair.disks.get(app.name);
+      const sizeBytes =
+        table.areas.find((area) => area.name === appAreaName(app.name))?.sizeBytes ?? app.sizeBytes;
       const placed = await placeApp(target, app, {
         mechanism: pair.mechanism,
+        sizeBytes,
         diskPortIndex: index,
         healthTimeoutMs: pair.config.healthTimeoutMs,
         phase: (name, work) => timeline.phase(movingApps.length > 1 ? `${name}:${app.name}` : name, work),

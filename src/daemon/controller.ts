@@ -1,0 +1,73 @@
+// The daemon's side of the control API: reads views of the pair and turns requests into actions.
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
+import { targetOf } from '../memory/mechanism.js';
+import type { Pair } from '../pair/pair.js';
+import { appAreaName, findArea, grantFromPool, recordObserved } from '../table/index.js';
+import type { Controller } from './api.js';
+import type { Metrics } from './metrics.js';
+import { historyView, statusView, tableView } from './views.js';
+
+export function createController(pair: Pair, metrics: Metrics, onDown: () => Promise<void>): Controller {
+  const requireApp = (name: string) => {
+    const app = pair.config.apps.find((a) => a.name === name);
+    if (app === undefined)
+      throw new NotFoundError(
+        `Unknown app '${name}': configured apps are ${pair.config.apps.map((a) => a.name).join(', ')}`,
+      );
+    return app;
+  };
+  return {
+    status: () => statusView(pair),
+    table: () => tableView(pair),
+    history: () => historyView(pair.history),
+    async failover(request) {
+      if (request.app !== undefined) {
+        requireApp(request.app);
+        throw new ConflictError(
+          'Moving a single app is not available yet: use `baton failover` without --app for a whole-VM failover',
+        );
+      }
+      if (pair.inFlightId !== undefined) return { id: pair.inFlightId, joined: true };
+      void pair.onFault({ vm: pair.roles.active, signal: 'request', detectedAtMs: performance.now() });
+      if (pair.inFlightId === undefined)
+        throw new ConflictError(`Cannot fail over: the pair is ${pair.state}`);
+      return { id: pair.inFlightId, joined: false };
+    },
+    async inject(request) {
+      if (!pair.config.isFaultInjectionAllowed)
+        throw new ConflictError('Fault injection is disabled in the config (faultInjection: false)');
+      const agent = pair.activeVm?.machine.agent;
+      if (agent === undefined) throw new ConflictError('No active VM to inject into');
+      if (request.fault === 'panic') return void (await agent.injectPanic(3000).catch(() => undefined));
+      if (request.fault === 'hang')
+        return void (await agent.request('fault.hang', {}, 3000).catch(() => undefined));
+      if (request.app === undefined) throw new InvalidInputError(`Fault ${request.fault} needs --app`);
+      requireApp(request.app);
+      await agent.request(`fault.${request.fault}`, { name: request.app }, 3000);
+    },
+    async requestMemory(request) {
+      const app = requireApp(request.app);
+      const area = findArea(pair.table, appAreaName(app.name));
+      const vm = area === undefined ? undefined : pair.vms.get(area.user);
+      if (area === undefined || vm === undefined) throw new ConflictError(`${app.name} is not running`);
+      const extraBytes = request.bytes - area.sizeBytes;
+      if (extraBytes <= 0)
+        throw new InvalidInputError(
+          `${app.name} already has ${area.sizeBytes} bytes: ask for more than that`,
+        );
+      const granted = grantFromPool(pair.table, { app: app.name, bytes: extraBytes }).table;
+      const plugged = await pair.mechanism.plug(targetOf(vm.machine), app.slot, request.bytes);
+      pair.table = recordObserved(granted, {
+        area: appAreaName(app.name),
+        pluggedBytes: plugged.pluggedBytes,
+        atMs: plugged.observedAtMs,
+        by: 'qmp',
+      }).table;
+      return { grantedBytes: extraBytes, epoch: pair.table.epoch };
+    },
+    async metrics() {
+      return { contentType: metrics.registry.contentType, text: await metrics.registry.metrics() };
+    },
+    down: onDown,
+  };
+}

@@ -1,0 +1,93 @@
+// `baton up`: the foreground daemon — lock, pair, control API on a unix socket, clean stop on SIGTERM.
+
+import { mkdir, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { ConflictError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { VirtioMemMechanism } from '../memory/virtio-mem.js';
+import type { PairConfig } from '../pair/config.js';
+import { Pair } from '../pair/pair.js';
+import type { AccelRequest } from '../vm/accel.js';
+import { resolveAccel } from '../vm/host-accel.js';
+import { buildApi, listenOnSocket } from './api.js';
+import { createController } from './controller.js';
+import { acquireStateLock } from './lock.js';
+import { createMetrics } from './metrics.js';
+
+export function socketPathOf(stateDir: string): string {
+  return join(stateDir, 'baton.sock');
+}
+
+/** True when something answers on `socketPath` (a live daemon); false for a stale or missing socket. */
+export function isSocketLive(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(socketPath);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Runs until SIGTERM/SIGINT or `down`: takes the state directory's lock, boots the pair, serves
+ * the API. Resolves when everything it started has stopped.
+ */
+export async function runDaemon(options: {
+  config: PairConfig;
+  accel: AccelRequest;
+  log: Logger;
+  print: (line: string) => void;
+}): Promise<void> {
+  const { config, log, print } = options;
+  await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
+  const lock = await acquireStateLock(config.stateDir);
+  const socketPath = socketPathOf(config.stateDir);
+  let pair: Pair | undefined;
+  try {
+    if (await isSocketLive(socketPath)) throw new ConflictError(`A daemon already answers on ${socketPath}`);
+    const decision = await resolveAccel(options.accel);
+    print(`accelerator: ${decision.accel} (${decision.reason})`);
+    const metrics = createMetrics(() => pair);
+    pair = await Pair.start(config, {
+      log,
+      accel: decision.accel,
+      mechanism: new VirtioMemMechanism({ log }),
+      onProgress: print,
+    });
+    const seen = new Set<string>();
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        print('stopping the pair ...');
+        await api.close();
+        await pair?.stop();
+      })();
+      return stopping;
+    };
+    const api = buildApi(createController(pair, metrics, stop), log);
+    await listenOnSocket(api, socketPath);
+    const recordTimer = setInterval(() => {
+      for (const record of pair?.history ?? []) {
+        if (record.result === 'running' || seen.has(record.id)) continue;
+        seen.add(record.id);
+        metrics.recordFailover(record);
+      }
+    }, 500);
+    print(`baton is up: control socket ${socketPath}`);
+    for (const app of config.apps) print(`  ${app.name}: 127.0.0.1:${pair.endpointPort(app.name)}`);
+    await new Promise<void>((resolve) => {
+      const onSignal = () => void stop().then(resolve);
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+      void api.server.once('close', () => void stop().then(resolve));
+    });
+    clearInterval(recordTimer);
+  } finally {
+    await pair?.stop();
+    await rm(socketPath, { force: true });
+    await lock.release();
+  }
+}
