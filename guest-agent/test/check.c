@@ -108,6 +108,10 @@ int main(int argc, char **argv)
     register_agent_link_tests();
     register_agent_app_tests();
     register_agent_disk_tests();
+    register_supervision_request_tests();
+    register_agent_supervision_tests();
+    register_agent_health_tests();
+    register_agent_severity_tests();
     register_cli_tests();
 
     int passed = 0;

@@ -60,5 +60,9 @@ void register_app_request_tests(void);
 void register_disk_tests(void);
 void register_agent_app_tests(void);
 void register_agent_disk_tests(void);
+void register_supervision_request_tests(void);
+void register_agent_supervision_tests(void);
+void register_agent_health_tests(void);
+void register_agent_severity_tests(void);
 
 #endif
