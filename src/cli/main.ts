@@ -64,7 +64,8 @@ export function buildProgram(): Command {
       'the daemon state directory',
       process.env.BATON_STATE_DIR ?? DEFAULT_STATE_DIR,
     )
-    .addHelpText('after', EXIT_HELP);
+    .addHelpText('after', EXIT_HELP)
+    .exitOverride(); // Inherited by the subcommands below: main() maps commander's errors to exit codes.
   const globals = () => program.opts<GlobalOptions>();
   const logger = () => createLogger({ level: process.env.BATON_LOG_LEVEL ?? 'warn' });
   const show = <T>(value: T, human: (value: T) => string) =>
@@ -207,7 +208,7 @@ const EXIT_BY_CODE: Record<string, number> = {
 };
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return EXIT.ok;
