@@ -1,5 +1,7 @@
 // The protected pair: two VMs, the resource table, the apps' endpoints, and the detectors that trigger failover.
 
+import { HangDetector } from '../detect/hang.js';
+import { machineProbes } from '../detect/machine-probes.js';
 import { StableEndpoint } from '../endpoint/proxy.js';
 import type { FailoverRecord } from '../failover/timeline.js';
 import type { Logger } from '../log.js';
@@ -17,7 +19,7 @@ export type PairState = 'starting' | 'protected' | 'failing-over' | 'unprotected
 
 export interface FailoverTrigger {
   vm: string;
-  signal: 'GUEST_PANICKED' | 'qemu-exit' | 'qmp-disconnect' | 'request';
+  signal: 'GUEST_PANICKED' | 'qemu-exit' | 'qmp-disconnect' | 'hang' | 'request';
   detectedAtMs: number;
 }
 
@@ -31,6 +33,8 @@ export class Pair {
   readonly endpoints = new Map<string, StableEndpoint>();
   readonly disks = new Map<string, DataDisk>();
   readonly history: FailoverRecord[] = [];
+  /** One hang detector per VM incarnation (heartbeat silence confirmed by sync or QMP). */
+  readonly detectors = new Map<string, HangDetector>();
   roles: { active: string; standby: string };
   table: ResourceTable;
   state: PairState = 'starting';
@@ -124,6 +128,14 @@ export class Pair {
     });
     vm.machine.qmp.on('close', () => fire('qmp-disconnect'));
     void vm.machine.exited.then(() => fire('qemu-exit'));
+    this.detectors.get(name)?.stop();
+    const detector = new HangDetector({ ...machineProbes(vm.machine), log: this.log });
+    detector.on('hang', (hang) => {
+      this.log.warn({ vm: name, signals: hang.signals, silenceMs: hang.silenceMs }, 'guest hang declared');
+      fire('hang');
+    });
+    this.detectors.set(name, detector);
+    detector.start();
   }
 
   /** A detector fired. Only a fault of the active VM fails over; one of the standby leaves us unprotected. */
@@ -178,6 +190,7 @@ export class Pair {
   /** Stops the endpoints and both VMs (quit, then SIGKILL). */
   async stop(): Promise<void> {
     this.state = 'stopped';
+    for (const detector of this.detectors.values()) detector.stop();
     await this.inFlight?.catch(() => undefined);
     await Promise.all([...this.endpoints.values()].map((e) => e.close()));
     await Promise.all([...this.vms.values()].map((vm) => vm.machine.shutdown()));

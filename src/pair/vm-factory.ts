@@ -1,6 +1,7 @@
 // Boots one VM of the pair: the spec from the config (base memory, mirrored slots, forwards), then hello.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { GUEST_LOCKUP_KERNEL_ARGS } from '../detect/guest-lockup.js';
 import type { Logger } from '../log.js';
 import { defaultImagePaths } from '../paths.js';
 import { type BootedGuest, bootGuest } from '../vm/boot.js';
@@ -45,7 +46,10 @@ export async function pairVmSpec(
       guestPort: app.guestPort,
     })),
     spareRootPorts: Math.max(1, config.apps.length),
-    extraKernelArgs: ['softlockup_panic=1', ...(config.isFaultInjectionAllowed ? ['baton.faults=1'] : [])],
+    extraKernelArgs: [
+      ...GUEST_LOCKUP_KERNEL_ARGS,
+      ...(config.isFaultInjectionAllowed ? ['baton.faults=1'] : []),
+    ],
   };
   return { spec, forwards };
 }

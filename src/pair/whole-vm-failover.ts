@@ -34,6 +34,7 @@ export async function runWholeVmFailover(pair: Pair, trigger: FailoverTrigger): 
     ),
   );
   for (const app of pair.config.apps) pair.endpoints.get(app.name)?.hold();
+  pair.detectors.get(failedName)?.stop(); // Fencing pauses it: that is no news.
   try {
     if (failed !== undefined) {
       await timeline.phase('fence', () => fenceMachine(failed.machine, { log }));

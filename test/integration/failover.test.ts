@@ -9,7 +9,7 @@ import { slotOfDeviceId } from '../../src/memory/mechanism.js';
 import { VirtioMemMechanism } from '../../src/memory/virtio-mem.js';
 import { defaultPairConfig } from '../../src/pair/config.js';
 import { Pair } from '../../src/pair/pair.js';
-import { queryMemoryDevices } from '../../src/qmp/commands.js';
+import { continueVm, queryMemoryDevices, stopVm } from '../../src/qmp/commands.js';
 import { assertInvariants, compareWithQemu } from '../../src/table/index.js';
 import { MiB } from '../../src/units.js';
 import { hostAccel } from '../helpers/vm-fixture.js';
@@ -197,5 +197,19 @@ describe('whole-VM failover on real guests', () => {
     await active.machine.exited;
     await standby.machine.exited;
     expect(p.history).toHaveLength(1);
+  });
+
+  it('does not fail over when the host pauses the active for 2 s (QMP stop, then cont)', async () => {
+    const p = await startPair();
+    const active = p.activeVm;
+    if (active === undefined) throw new Error('no active VM');
+    await stopVm(active.machine.qmp);
+    await new Promise((r) => setTimeout(r, 2000));
+    await continueVm(active.machine.qmp);
+    const beatsBefore = active.machine.agent.lastHeartbeat?.seq ?? 0;
+    await active.machine.agent.waitForHeartbeat(beatsBefore + 4, 10_000);
+    expect(p.history).toEqual([]);
+    expect(p.state).toBe('protected');
+    expect(p.detectors.get('vm-a')?.state).toBe('watching');
   });
 });
