@@ -1,5 +1,6 @@
 /* Roots for the supervision tests: their own /sys (cgroup, nodes, power) and /proc/cmdline. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -132,4 +133,19 @@ const char *next_message_within(struct agent_proc *agent, int timeout_ms)
         }
     }
     return "(nothing)";
+}
+
+int count_open_fds(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    DIR *dir = opendir(path);
+    int count = 0;
+    for (struct dirent *entry; dir && (entry = readdir(dir)) != NULL;) {
+        count += entry->d_name[0] != '.';
+    }
+    if (dir) {
+        closedir(dir);
+    }
+    return dir ? count : -1;
 }

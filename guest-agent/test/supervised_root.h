@@ -27,6 +27,9 @@ int free_tcp_port(void);
  * answered. Returns the fd; the port in *out_port. */
 int listen_without_answering(int *out_port);
 
+/* How many fds the process has open, or -1. */
+int count_open_fds(pid_t pid);
+
 /* Sends one request line. */
 void send_line(struct agent_proc *agent, const char *line);
 /* The next non-heartbeat message within timeout_ms (static buffer), or "(nothing)". */

@@ -7,6 +7,7 @@
 #include "agent_harness.h"
 #include "check.h"
 #include "fixture_facts.h"
+#include "supervised_root.h"
 
 static void test_agent_keeps_heartbeat_period_while_answering(void)
 {
@@ -136,6 +137,44 @@ static void test_agent_memory_stays_flat_over_app_cycles(void)
     check_clean_exit(&agent);
 }
 
+/* Health checks every 10 ms on a serving app, and supervised (cgroup, node) app cycles. */
+static void test_agent_memory_stays_flat_over_health_checks(void)
+{
+    struct agent_proc agent = AGENT_PROC_INIT;
+    char root[PATH_MAX];
+    make_supervised_root(&agent, root, false);
+    start_app_agent(&agent, root, "0");
+    int port = free_tcp_port();
+    char args[64];
+    snprintf(args, sizeof(args), "\"serve\",\"%d\"", port);
+    char fields[128];
+    snprintf(fields, sizeof(fields),
+             ",\"health\":{\"port\":%d,\"intervalMs\":10,\"timeoutMs\":500}", port);
+    int server = start_supervised_app(&agent, 1, "server", args, fields);
+    expect_app_ready(&agent, "server", server);
+    long data_before = 0;
+    long rss_before = 0;
+    int fds_before = count_open_fds(agent.pid);
+    for (int i = 0; i < 300 && check_failures == 0; i++) {
+        if (i == 50) {
+            data_before = status_kb(agent.pid, "VmData");
+            rss_before = status_kb(agent.pid, "VmRSS");
+        }
+        int pid = start_supervised_app(&agent, 2, "cycle", "\"exit\",\"0\",\"10\"",
+                                       ",\"memoryBytes\":16777216,\"node\":0");
+        expect_app_ready(&agent, "cycle", pid);
+        json_decref(expect_message(&agent, "app.exited", LINE_TIMEOUT_MS));
+    }
+    long data_after = status_kb(agent.pid, "VmData");
+    long rss_after = status_kb(agent.pid, "VmRSS");
+    CHECK(data_before > 0 && rss_before > 0);
+    CHECK_INT_EQ(data_after, data_before);
+    CHECK(rss_after - rss_before <= 16);
+    CHECK(count_open_fds(agent.pid) <= fds_before + 1); /* + a health check in progress */
+    kill_test_app(server);
+    check_clean_exit(&agent);
+}
+
 static void test_agent_clamps_heartbeat_option(void)
 {
     struct agent_proc agent = AGENT_PROC_INIT;
@@ -154,6 +193,8 @@ void register_agent_steady_tests(void)
              test_agent_memory_stays_flat_under_load);
     add_test("steady: memory stays flat over 400 app start/exit cycles",
              test_agent_memory_stays_flat_over_app_cycles);
+    add_test("steady: memory stays flat over health checks and 300 supervised app cycles",
+             test_agent_memory_stays_flat_over_health_checks);
     add_test("steady: --heartbeat-ms is clamped to the protocol range",
              test_agent_clamps_heartbeat_option);
 }
