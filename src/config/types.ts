@@ -1,0 +1,75 @@
+// The validated configuration as the rest of baton reads it: sizes in bytes, durations in ms, all readonly.
+import type { AccelRequest } from '../vm/accel.js';
+import type { ListenAddress } from './fields.js';
+
+export type MemoryMechanismName = 'virtio-mem';
+
+export interface AppHealthSettings {
+  /** Time between two health checks (PING → PONG) of a running app. */
+  readonly intervalMs: number;
+  /** How long one check waits for PONG. */
+  readonly timeoutMs: number;
+  /** Failed checks in a row that count as a hang. */
+  readonly failuresToUnhealthy: number;
+}
+
+export interface AppRestartSettings {
+  /** Restarts in place allowed within `windowMs`; one more failure is severe (the app moves). */
+  readonly max: number;
+  readonly windowMs: number;
+}
+
+export interface AppSettings {
+  readonly name: string;
+  /** Slot id on both VMs: `slot0`, `slot1`, ... in the order of the file. */
+  readonly slot: string;
+  /** argv inside the guest; argv[0] under /apps/. */
+  readonly argv: readonly string[];
+  readonly memoryBytes: number;
+  readonly slotMaxBytes: number;
+  readonly hotStandby: boolean;
+  /** The port the app listens on in the guest. */
+  readonly guestPort: number;
+  /** The stable endpoint on the host (127.0.0.1); 0 picks a free port. */
+  readonly endpointPort: number;
+  readonly health: AppHealthSettings;
+  readonly restart: AppRestartSettings;
+  /** A data disk of this size, mounted at /data/<name> wherever the app runs. */
+  readonly dataDiskBytes?: number;
+}
+
+export interface DetectionSettings {
+  /** Agent silence after which a hang is suspected (and confirmed by a sync before acting). */
+  readonly heartbeatSilenceMs: number;
+  /** Deadline of the sync handshake that confirms a silent agent. */
+  readonly syncTimeoutMs: number;
+  /** Deadline of one QMP command. */
+  readonly qmpTimeoutMs: number;
+  /** Deadline from QEMU launch to the agent's hello. */
+  readonly helloTimeoutMs: number;
+  /** Deadline from an app's start to its first healthy check. */
+  readonly healthTimeoutMs: number;
+}
+
+export interface VmSettings {
+  /** The first starts as the active. */
+  readonly names: readonly [string, string];
+  readonly baseMemoryBytes: number;
+  readonly maxMemoryBytes: number;
+  readonly cpus: number;
+}
+
+export interface BatonConfig {
+  readonly budgetBytes: number;
+  readonly blockBytes: number;
+  readonly monitorBytes: number;
+  readonly mechanism: MemoryMechanismName;
+  readonly stateDir: string;
+  readonly accel: AccelRequest;
+  readonly vms: VmSettings;
+  readonly heartbeatMs: number;
+  readonly detection: DetectionSettings;
+  readonly isFaultInjectionAllowed: boolean;
+  readonly apps: readonly AppSettings[];
+  readonly metrics: { readonly listen?: Readonly<ListenAddress> };
+}
