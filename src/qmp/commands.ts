@@ -167,3 +167,57 @@ export function onMemoryDeviceSizeChange(
     qmp.off('event', onEvent);
   };
 }
+
+/** `DEVICE_DELETED`: QEMU has removed a device (for a hot-unplug, once the guest released it). */
+export interface DeviceDeleted {
+  /** The device's id (`blk-kvd`); absent for a part without one, such as a virtio device's backend. */
+  deviceId: string | undefined;
+  qomPath: string;
+  /** Host monotonic time (performance.now()) when the event arrived. */
+  receivedAtMs: number;
+}
+
+/** Calls `listener` for every DEVICE_DELETED from now on; returns the function that stops it. */
+export function onDeviceDeleted(qmp: QmpClient, listener: (deleted: DeviceDeleted) => void): () => void {
+  const onEvent = (event: { event: string; data: Record<string, unknown>; receivedAtMs: number }) => {
+    if (event.event !== 'DEVICE_DELETED') return;
+    const { device, path } = event.data;
+    listener({
+      deviceId: typeof device === 'string' ? device : undefined,
+      qomPath: typeof path === 'string' ? path : '',
+      receivedAtMs: event.receivedAtMs,
+    });
+  };
+  qmp.on('event', onEvent);
+  return () => {
+    qmp.off('event', onEvent);
+  };
+}
+
+/** A PCI bridge (such as a PCIe root port) that has an id, and the ids of the devices behind it. */
+export interface PciBridgeOccupancy {
+  bridgeId: string;
+  /** Devices on the bridge's secondary bus; an id-less device counts as ''. */
+  deviceIds: string[];
+}
+
+/** `query-pci`: every bridge with an id (root ports included, at any depth) and what is plugged behind it. */
+export async function queryPciBridges(qmp: QmpClient): Promise<PciBridgeOccupancy[]> {
+  interface PciDevice {
+    qdev_id?: string;
+    pci_bridge?: { devices?: PciDevice[] };
+  }
+  const reply = (await qmp.execute('query-pci')) as Array<{ devices?: PciDevice[] }>;
+  const bridges: PciBridgeOccupancy[] = [];
+  const visit = (devices: readonly PciDevice[]): void => {
+    for (const device of devices) {
+      if (device.pci_bridge === undefined) continue;
+      const behind = device.pci_bridge.devices ?? [];
+      if (device.qdev_id)
+        bridges.push({ bridgeId: device.qdev_id, deviceIds: behind.map((d) => d.qdev_id ?? '') });
+      visit(behind);
+    }
+  };
+  for (const bus of reply) visit(bus.devices ?? []);
+  return bridges;
+}
