@@ -21,6 +21,8 @@ export interface FailoverRecord {
   result: FailoverResult;
   phases: PhaseRecord[];
   error?: string;
+  /** Set when this failover gave way to a bigger one: the id of that (whole-VM) failover's record. */
+  escalatedTo?: string;
 }
 
 /** Times phases against the monotonic clock; `startedAt` is wall time for people only. */

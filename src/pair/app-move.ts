@@ -122,7 +122,7 @@ async function runMove(
   pair.inFlightId = timeline.record.id;
   const log = pair.log.child({ failoverId: timeline.record.id, app: app.name });
   log.warn({ trigger: trigger.reason, from: fromName, to: toName }, 'moving one app to the standby');
-  const watch = watchForFault(from, `the move of ${app.name}`);
+  const watch = watchForFault(pair, from, `the move of ${app.name}`);
   const disk = pair.disks.get(app.name);
   const endpoint = pair.endpoints.get(app.name);
   let stage: 'prepare' | 'release' | 'place' = 'prepare';
@@ -220,8 +220,8 @@ interface FaultWatch {
   close(): void;
 }
 
-/** Watches a VM for the signals that Pair.adopt fails over on, while the pair's own handling is joined to the move. */
-function watchForFault(vm: PairVm, during: string): FaultWatch {
+/** Watches a VM for the signals Pair.adopt fails over on (the pair's own handling joins the move meanwhile). */
+function watchForFault(pair: Pair, vm: PairVm, during: string): FaultWatch {
   const name = vm.machine.spec.name;
   let fault: FailoverTrigger | undefined;
   let isClosed = false;
@@ -240,8 +240,11 @@ function watchForFault(vm: PairVm, during: string): FaultWatch {
     if (event.event === 'GUEST_PANICKED') fire('GUEST_PANICKED');
   };
   const onClose = () => fire('qmp-disconnect');
+  const onHang = () => fire('hang');
+  const detector = pair.detectors.get(name);
   vm.machine.qmp.on('event', onEvent);
   vm.machine.qmp.on('close', onClose);
+  detector?.on('hang', onHang);
   void vm.machine.exited.then(() => fire('qemu-exit'));
   return {
     get fault() {
@@ -256,6 +259,7 @@ function watchForFault(vm: PairVm, during: string): FaultWatch {
       isClosed = true;
       vm.machine.qmp.off('event', onEvent);
       vm.machine.qmp.off('close', onClose);
+      detector?.off('hang', onHang);
     },
   };
 }

@@ -1,0 +1,295 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { AgentError, AppMoveRefusedError, MemoryStuckError, TableRequestError } from '../../../src/errors.js';
+import type { FailoverRecord } from '../../../src/failover/timeline.js';
+import type { MemoryTarget } from '../../../src/memory/mechanism.js';
+import { moveAppToStandby } from '../../../src/pair/app-move.js';
+import type { FailoverTrigger, Pair } from '../../../src/pair/pair.js';
+import { appAreaName, assertInvariants, findArea, startApp } from '../../../src/table/index.js';
+import { MiB } from '../../../src/units.js';
+import { type FakePair, fakePair } from './fake-pair.js';
+
+const wholeVm = vi.hoisted(() => ({
+  calls: [] as FailoverTrigger[],
+}));
+
+vi.mock('../../../src/pair/whole-vm-failover.js', () => ({
+  runWholeVmFailover: async (pair: Pair, trigger: FailoverTrigger): Promise<FailoverRecord> => {
+    wholeVm.calls.push(trigger);
+    pair.state = 'unprotected';
+    const record: FailoverRecord = {
+      id: 'whole-vm-1',
+      kind: 'whole-vm',
+      trigger: `${trigger.signal} on ${trigger.vm}`,
+      fromVm: trigger.vm,
+      toVm: 'vm-b',
+      startedAt: new Date().toISOString(),
+      totalMs: 1,
+      result: 'succeeded',
+      phases: [],
+    };
+    pair.history.push(record);
+    return record;
+  },
+}));
+
+const trigger = { reason: 'kvd crashed: crash loop', detectedAtMs: performance.now() };
+let f: FakePair;
+
+beforeEach(async () => {
+  wholeVm.calls.length = 0;
+  f = await fakePair();
+});
+
+const phasesOf = (record: FailoverRecord) => record.phases.map((p) => p.name);
+const kvdArea = (pair: Pair) => findArea(pair.table, appAreaName('kvd'));
+const cronArea = (pair: Pair) => findArea(pair.table, appAreaName('cron'));
+
+describe('moveAppToStandby', () => {
+  it('stops, unplugs and detaches kvd on the active, places it on the standby, commits', async () => {
+    const record = await moveAppToStandby(f.pair, 'kvd', trigger);
+    expect(record).toMatchObject({
+      kind: 'app',
+      app: 'kvd',
+      trigger: 'kvd crashed: crash loop',
+      fromVm: 'vm-a',
+      toVm: 'vm-b',
+      result: 'succeeded',
+    });
+    expect(phasesOf(record)).toEqual([
+      'detect',
+      'stop',
+      'unplug',
+      'disk-detach',
+      'disk',
+      'plug',
+      'confirm',
+      'start',
+      'healthy',
+      'commit',
+    ]);
+    expect(f.active.calls).toEqual([
+      'agent app.stop kvd',
+      'qmp device_del id=blk-kvd',
+      'qmp blockdev-del node-name=disk-kvd',
+    ]);
+    expect(f.standby.calls).toEqual([
+      'qmp query-pci',
+      'qmp blockdev-add node-name=disk-kvd',
+      'qmp device_add id=blk-kvd bus=rp-spare1',
+      'agent app.start kvd with disk',
+    ]);
+    expect(f.mechanism.calls).toEqual(['unplug vm-a slot0', 'plug vm-b slot0 128 MiB']);
+    expect(f.pair.history).toEqual([record]);
+    expect(f.pair.inFlight).toBeUndefined();
+  });
+
+  it('gives the table the move: kvd on the standby with its size observed, cron untouched, roles kept', async () => {
+    const before = f.pair.table;
+    await moveAppToStandby(f.pair, 'kvd', trigger);
+    expect(kvdArea(f.pair)).toMatchObject({
+      user: 'vm-b',
+      onFailure: 'vm-b',
+      pluggedBytes: 128 * MiB,
+      observedBy: 'qmp',
+    });
+    expect(cronArea(f.pair)).toEqual(cronArea({ table: before } as Pair));
+    expect(f.pair.roles).toEqual({ active: 'vm-a', standby: 'vm-b' });
+    expect(f.pair.state).toBe('protected');
+    assertInvariants(f.pair.table);
+  });
+
+  it('routes the endpoint to the standby once kvd is healthy there, holding it meanwhile', async () => {
+    await moveAppToStandby(f.pair, 'kvd', trigger);
+    const standbyPort = f.standby.vm.forwards.get('kvd');
+    expect(f.endpointCalls).toEqual(['hold', `route vm-b:${standbyPort}`]);
+  });
+
+  it('takes the highest free root port on the standby', async () => {
+    f = await fakePair({ standbyOccupied: { 'rp-spare1': ['blk-other'] } });
+    await moveAppToStandby(f.pair, 'kvd', trigger);
+    expect(f.standby.calls).toContain('qmp device_add id=blk-kvd bus=rp-spare0');
+  });
+
+  it('fails without changing anything when the standby has no free root port', async () => {
+    f = await fakePair({ standbyOccupied: { 'rp-spare0': ['a'], 'rp-spare1': ['b'] } });
+    const table = f.pair.table;
+    const record = await moveAppToStandby(f.pair, 'kvd', trigger);
+    expect(record).toMatchObject({ result: 'failed' });
+    expect(record.error).toBe(
+      'Cannot move kvd to vm-b: no free root port for its data disk (2 spare ports, none empty)',
+    );
+    expect(f.active.calls).toEqual([]);
+    expect(f.pair.table).toBe(table);
+    expect(f.pair.state).toBe('protected');
+    expect(f.endpointCalls).toEqual([]);
+  });
+
+  it('counts an app that already exited as stopped', async () => {
+    f.active.onAppStop = async () => {
+      throw new AgentError({ vm: 'vm-a', agentCode: 'not-running', message: 'app kvd is not running' });
+    };
+    expect((await moveAppToStandby(f.pair, 'kvd', trigger)).result).toBe('succeeded');
+  });
+
+  it('refuses an ordinary app before touching anything', async () => {
+    const error = await moveAppToStandby(f.pair, 'cron', trigger).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppMoveRefusedError);
+    expect((error as Error).message).toBe(
+      'Cannot move cron to vm-b: it is not a hot-standby app, only those move to the standby',
+    );
+    expect(f.active.calls).toEqual([]);
+    expect(f.pair.state).toBe('protected');
+    expect(f.pair.history).toEqual([]);
+    expect(f.pair.inFlight).toBeUndefined();
+  });
+
+  it('refuses an unknown app, a busy pair, and a pair that is not protected', async () => {
+    await expect(moveAppToStandby(f.pair, 'nope', trigger)).rejects.toThrow(
+      'Cannot move nope to vm-b: no such app in the config',
+    );
+    f.pair.state = 'unprotected';
+    await expect(moveAppToStandby(f.pair, 'kvd', trigger)).rejects.toThrow(
+      'the pair is unprotected, not protected',
+    );
+    f.pair.state = 'protected';
+    const first = moveAppToStandby(f.pair, 'kvd', trigger);
+    expect(f.pair.state).toBe('failing-over');
+    expect(f.pair.inFlightId).toMatch(/^[0-9a-f-]{36}$/);
+    await expect(moveAppToStandby(f.pair, 'kvd', trigger)).rejects.toThrow('a failover is under way');
+    expect((await first).id).toBe(f.pair.history[0]?.id);
+    expect(f.pair.inFlightId).toBeUndefined();
+    await expect(moveAppToStandby(f.pair, 'kvd', trigger)).rejects.toThrow(
+      'Cannot move kvd to vm-b: it does not run on the active VM vm-a',
+    );
+  });
+
+  it('lets the table refuse what it refuses, before touching anything', async () => {
+    f.pair.table = startApp(f.pair.table, {
+      app: 'web',
+      vm: 'vm-b',
+      sizeBytes: 32 * MiB,
+      hotStandby: false,
+      slot: 'slot0',
+    }).table;
+    const error = await moveAppToStandby(f.pair, 'kvd', trigger).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TableRequestError);
+    expect((error as Error).message).toBe(
+      'Cannot move kvd to vm-b: slot slot0 on vm-b is already used by app:web',
+    );
+    expect(f.active.calls).toEqual([]);
+    expect(f.pair.state).toBe('protected');
+  });
+
+  it('blocks when a step after the stop fails, and leaves the table and the endpoint as they were', async () => {
+    f.mechanism.onPlug = async (target: MemoryTarget) => {
+      throw new Error(`plug refused on ${target.name}`);
+    };
+    const table = f.pair.table;
+    const record = await moveAppToStandby(f.pair, 'kvd', trigger);
+    expect(record).toMatchObject({ result: 'blocked', error: 'plug refused on vm-b' });
+    expect(phasesOf(record).at(-1)).toBe('plug');
+    expect(f.pair.state).toBe('blocked');
+    expect(f.pair.blockedReason).toBe('moving kvd failed: plug refused on vm-b');
+    expect(f.pair.table).toBe(table);
+    expect(f.endpointCalls).toEqual(['hold']);
+    expect(wholeVm.calls).toEqual([]);
+  });
+
+  it('blocks when the agent cannot confirm the stop', async () => {
+    f.active.onAppStop = async () => {
+      throw new AgentError({ vm: 'vm-a', agentCode: 'internal', message: 'kill failed' });
+    };
+    const record = await moveAppToStandby(f.pair, 'kvd', trigger);
+    expect(record.result).toBe('blocked');
+    expect(f.mechanism.calls).toEqual([]);
+  });
+
+  it('escalates to a whole-VM failover when the slot will not unplug', async () => {
+    f.mechanism.onUnplug = async () => {
+      throw new MemoryStuckError({
+        vm: 'vm-a',
+        slot: 'slot0',
+        operation: 'unplug',
+        requestedBytes: 0,
+        pluggedBytes: 64 * MiB,
+        stalledMs: 20_000,
+        elapsedMs: 25_000,
+        lastSeenBy: 'poll',
+        lastSeenAtMs: 1,
+      });
+    };
+    const record = await moveAppToStandby(f.pair, 'kvd', trigger);
+    expect(record).toMatchObject({ result: 'failed', escalatedTo: 'whole-vm-1' });
+    expect(record.error).toMatch(/^Memory unplug stuck on vm-a slot0/);
+    expect(wholeVm.calls).toEqual([expect.objectContaining({ vm: 'vm-a', signal: 'request' })]);
+    expect(f.pair.history.map((r) => r.kind)).toEqual(['app', 'whole-vm']);
+    expect(f.standby.calls).toEqual(['qmp query-pci']);
+  });
+
+  it('escalates at once when the active panics during the stop', async () => {
+    f.active.onAppStop = () => new Promise(() => undefined); // The guest is gone: no reply ever.
+    setTimeout(() => f.active.emit('GUEST_PANICKED', { action: 'pause' }), 20);
+    const startedAtMs = performance.now();
+    const record = await moveAppToStandby(f.pair, 'kvd', trigger);
+    expect(performance.now() - startedAtMs).toBeLessThan(1000);
+    expect(record).toMatchObject({
+      result: 'failed',
+      escalatedTo: 'whole-vm-1',
+      error: 'vm-a failed (GUEST_PANICKED) during the move of kvd',
+    });
+    expect(wholeVm.calls).toEqual([expect.objectContaining({ vm: 'vm-a', signal: 'GUEST_PANICKED' })]);
+    expect(f.mechanism.calls).toEqual([]);
+  });
+
+  it('escalates when the hang detector declares the active hung during the unplug', async () => {
+    f.mechanism.onUnplug = () => new Promise(() => undefined);
+    setTimeout(() => f.active.detector.emit('hang', { signals: ['heartbeat', 'sync'], silenceMs: 3000 }), 20);
+    const record = await moveAppToStandby(f.pair, 'kvd', trigger);
+    expect(record).toMatchObject({ result: 'failed', escalatedTo: 'whole-vm-1' });
+    expect(phasesOf(record)).toEqual(['detect', 'stop', 'unplug']);
+    expect(wholeVm.calls).toEqual([expect.objectContaining({ vm: 'vm-a', signal: 'hang' })]);
+  });
+
+  it('finishes the move when the active dies once kvd is out of it, then hands the fault to the pair', async () => {
+    f.mechanism.onPlug = async (target, slot, bytes) => {
+      f.active.exit();
+      await new Promise((r) => setTimeout(r, 10));
+      const node = target.slots.findIndex((s) => s.id === slot) + 1;
+      f.standby.nodeBytes.set(node, bytes);
+      return {
+        vm: target.name,
+        slot,
+        operation: 'plug',
+        requestedBytes: bytes,
+        pluggedBytes: bytes,
+        durationMs: 1,
+        seenBy: 'poll',
+        observedAtMs: performance.now(),
+      };
+    };
+    const record = await moveAppToStandby(f.pair, 'kvd', trigger);
+    expect(record.result).toBe('succeeded');
+    expect(kvdArea(f.pair)?.user).toBe('vm-b');
+    expect(wholeVm.calls).toEqual([]);
+    expect(f.faults).toEqual([expect.objectContaining({ vm: 'vm-a', signal: 'qemu-exit' })]);
+  });
+
+  it('blocks rather than fail over when the active dies while kvd is being placed and placing fails', async () => {
+    f.mechanism.onPlug = async () => {
+      f.active.exit();
+      await new Promise((r) => setTimeout(r, 10));
+      throw new Error('plug refused on vm-b');
+    };
+    const record = await moveAppToStandby(f.pair, 'kvd', trigger);
+    expect(record.result).toBe('blocked');
+    expect(f.pair.state).toBe('blocked');
+    expect(wholeVm.calls).toEqual([]);
+  });
+
+  it('moves an app without a data disk without any disk phase', async () => {
+    f.pair.disks.clear();
+    const record = await moveAppToStandby(f.pair, 'kvd', { reason: 'the operator asked' });
+    expect(phasesOf(record)).toEqual(['stop', 'unplug', 'plug', 'confirm', 'start', 'healthy', 'commit']);
+    expect(f.standby.calls).toEqual(['agent app.start kvd']);
+  });
+});

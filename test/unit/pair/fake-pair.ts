@@ -1,0 +1,276 @@
+// A pair made of stand-ins: two scripted VMs (QMP, agent, process), a scripted memory mechanism, a real table.
+import { EventEmitter } from 'node:events';
+import { createServer, type Server } from 'node:net';
+import { afterEach } from 'vitest';
+import { createSilentLogger } from '../../../src/log.js';
+import type { MemoryMechanism, MemoryTarget, PlugResult } from '../../../src/memory/mechanism.js';
+import type { AppConfig, PairConfig } from '../../../src/pair/config.js';
+import type { DataDisk } from '../../../src/pair/disk.js';
+import type { FailoverTrigger, Pair, PairState } from '../../../src/pair/pair.js';
+import type { PairVm } from '../../../src/pair/vm-factory.js';
+import { createTable, startApp } from '../../../src/table/index.js';
+import { MiB } from '../../../src/units.js';
+
+const servers: Server[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+/** A loopback TCP server answering PING with PONG, as a healthy app behind a VM's host forward. */
+export async function startPongServer(): Promise<number> {
+  const server = createServer((socket) => {
+    socket.on('data', () => socket.end('PONG\n'));
+    socket.on('error', () => undefined);
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}
+
+export type QmpHandler = (command: string, args: Record<string, unknown> | undefined) => unknown;
+
+/** One scripted VM. `calls` lists every QMP command and agent request it got, in order. */
+export interface FakeVm {
+  vm: PairVm;
+  calls: string[];
+  qmp: EventEmitter;
+  /** Replaces the agent's app.stop (default: the app stops at once). */
+  onAppStop: (name: string) => Promise<unknown>;
+  /** Replaces the QMP handler for commands not answered by default. */
+  onQmp: QmpHandler;
+  /** Makes the QEMU process exit (resolves `exited`). */
+  exit(): void;
+  /** Sends a QMP event to whoever listens. */
+  emit(event: string, data?: Record<string, unknown>): void;
+  /** What the guest holds online per NUMA node, as mem.status reports it. */
+  nodeBytes: Map<number, number>;
+  /** Stands in for the pair's hang detector of this VM: emit 'hang' to declare a hang. */
+  detector: EventEmitter;
+}
+
+/**
+ * A VM with `slots` (slot0 on node 1, slot1 on node 2), two spare root ports, and whatever its guest
+ * holds per node after plugs. query-pci reports `occupied` root ports; device_del answers with
+ * DEVICE_DELETED at once.
+ */
+export function fakeVm(
+  name: string,
+  options: { hostPort?: number; occupied?: Record<string, string[]> } = {},
+): FakeVm {
+  const calls: string[] = [];
+  const qmp = Object.assign(new EventEmitter(), {
+    vm: name,
+    execute: async (command: string, args?: Record<string, unknown>) => {
+      calls.push(`qmp ${command}${describeArgs(args)}`);
+      return fake.onQmp(command, args);
+    },
+  });
+  const nodeBytes = new Map<number, number>();
+  let exit: () => void = () => undefined;
+  let isRunning = true;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    exit = () => {
+      isRunning = false;
+      resolve({ code: 0, signal: null });
+    };
+  });
+  const slots = [
+    { id: 'slot0', maxSizeBytes: 512 * MiB, requestedSizeBytes: 0, blockSizeBytes: 2 * MiB },
+    { id: 'slot1', maxSizeBytes: 512 * MiB, requestedSizeBytes: 0, blockSizeBytes: 2 * MiB },
+  ];
+  const agent = {
+    appStop: async (appName: string) => {
+      calls.push(`agent app.stop ${appName}`);
+      return fake.onAppStop(appName);
+    },
+    appStart: async (request: { name: string; disk?: unknown }) => {
+      calls.push(`agent app.start ${request.name}${request.disk === undefined ? '' : ' with disk'}`);
+      return { name: request.name, pid: 77 };
+    },
+    memStatus: async () => ({
+      numaNodes: [...nodeBytes].map(([id, bytes]) => ({ id, memTotalBytes: bytes, memFreeBytes: bytes })),
+    }),
+  };
+  const machine = {
+    spec: { name, slots, spareRootPorts: 2 },
+    qmp,
+    agent,
+    exited,
+    get isRunning() {
+      return isRunning;
+    },
+  };
+  const occupied = options.occupied ?? {};
+  const fake: FakeVm = {
+    vm: {
+      machine,
+      forwards: new Map([['kvd', options.hostPort ?? 0]]),
+    } as unknown as PairVm,
+    calls,
+    qmp,
+    onAppStop: async (appName) => ({ name: appName, code: 0, signal: null }),
+    onQmp: (command, args) => {
+      if (command === 'query-pci') return queryPciReply(occupied);
+      if (command === 'device_del') {
+        setTimeout(
+          () => fake.emit('DEVICE_DELETED', { device: args?.id, path: `/machine/peripheral/${args?.id}` }),
+          5,
+        );
+      }
+      return {};
+    },
+    exit: () => exit(),
+    nodeBytes,
+    detector: new EventEmitter(),
+    emit: (event, data = {}) =>
+      qmp.emit('event', { event, data, receivedAtMs: performance.now(), qemuTimestampUs: 0 }),
+  };
+  return fake;
+}
+
+function describeArgs(args: Record<string, unknown> | undefined): string {
+  if (args === undefined) return '';
+  const picked = ['id', 'node-name', 'bus']
+    .filter((k) => typeof args[k] === 'string')
+    .map((k) => `${k}=${args[k]}`);
+  return picked.length === 0 ? '' : ` ${picked.join(' ')}`;
+}
+
+/** query-pci as QEMU 7.2 answers it: root ports rp-spare0 and rp-spare1 on bus 0 with what is behind them. */
+function queryPciReply(occupied: Record<string, string[]>): unknown {
+  const port = (id: string) => ({
+    qdev_id: id,
+    pci_bridge: { bus: { number: 0 }, devices: (occupied[id] ?? []).map((d) => ({ qdev_id: d })) },
+  });
+  return [{ bus: 0, devices: [{ qdev_id: '' }, port('rp-spare0'), port('rp-spare1')] }];
+}
+
+/** A mechanism that plugs and unplugs at once (the guest's nodes follow), unless a test overrides `onUnplug`. */
+export function fakeMechanism(vms: FakeVm[]) {
+  const calls: string[] = [];
+  const nodesOf = (target: MemoryTarget): Map<number, number> =>
+    vms.find((v) => v.vm.machine.spec.name === target.name)?.nodeBytes ?? new Map();
+  const result = (
+    target: MemoryTarget,
+    slot: string,
+    bytes: number,
+    operation: 'plug' | 'unplug',
+  ): PlugResult => {
+    const node = target.slots.findIndex((s) => s.id === slot) + 1;
+    nodesOf(target).set(node, bytes);
+    return {
+      vm: target.name,
+      slot,
+      operation,
+      requestedBytes: bytes,
+      pluggedBytes: bytes,
+      durationMs: 1,
+      seenBy: 'poll',
+      observedAtMs: performance.now(),
+    };
+  };
+  const mechanism = {
+    calls,
+    onUnplug: async (target: MemoryTarget, slot: string) => result(target, slot, 0, 'unplug'),
+    onPlug: async (target: MemoryTarget, slot: string, bytes: number) => result(target, slot, bytes, 'plug'),
+    plug: (target: MemoryTarget, slot: string, bytes: number) => {
+      calls.push(`plug ${target.name} ${slot} ${bytes / MiB} MiB`);
+      return mechanism.onPlug(target, slot, bytes);
+    },
+    unplug: (target: MemoryTarget, slot: string) => {
+      calls.push(`unplug ${target.name} ${slot}`);
+      return mechanism.onUnplug(target, slot);
+    },
+    observe: async () => [],
+  };
+  return mechanism;
+}
+
+const kvd: AppConfig = {
+  name: 'kvd',
+  slot: 'slot0',
+  sizeBytes: 128 * MiB,
+  slotMaxBytes: 512 * MiB,
+  hotStandby: true,
+  argv: ['/apps/kvd'],
+  guestPort: 7000,
+  endpointPort: 0,
+  diskBytes: 64 * MiB,
+};
+const cron: AppConfig = { ...kvd, name: 'cron', slot: 'slot1', sizeBytes: 32 * MiB, hotStandby: false };
+delete (cron as { diskBytes?: number }).diskBytes;
+
+/** The pair's fields a single-app move reads and writes, with kvd (hot-standby, disk) and cron (ordinary) on vm-a. */
+export interface FakePair {
+  pair: Pair;
+  active: FakeVm;
+  standby: FakeVm;
+  mechanism: ReturnType<typeof fakeMechanism>;
+  endpointCalls: string[];
+  faults: FailoverTrigger[];
+}
+
+export async function fakePair(
+  options: { standbyOccupied?: Record<string, string[]> } = {},
+): Promise<FakePair> {
+  const active = fakeVm('vm-a', { hostPort: await startPongServer() });
+  const standby = fakeVm('vm-b', {
+    hostPort: await startPongServer(),
+    ...(options.standbyOccupied === undefined ? {} : { occupied: options.standbyOccupied }),
+  });
+  const mechanism = fakeMechanism([active, standby]);
+  const roles = { active: 'vm-a', standby: 'vm-b' };
+  let table = createTable({
+    budgetBytes: 96 * MiB * 2 + 32 * MiB + 512 * MiB,
+    blockBytes: 2 * MiB,
+    roles,
+    osAreas: [
+      { vm: 'vm-a', sizeBytes: 96 * MiB },
+      { vm: 'vm-b', sizeBytes: 96 * MiB },
+    ],
+    monitorBytes: 32 * MiB,
+    osMinBytes: 96 * MiB,
+  }).table;
+  for (const app of [kvd, cron])
+    table = startApp(table, {
+      app: app.name,
+      vm: 'vm-a',
+      sizeBytes: app.sizeBytes,
+      hotStandby: app.hotStandby,
+      slot: app.slot,
+    }).table;
+  const endpointCalls: string[] = [];
+  const endpoint = {
+    hold: () => endpointCalls.push('hold'),
+    route: (target: { vm: string; port: number }) => endpointCalls.push(`route ${target.vm}:${target.port}`),
+  };
+  const disk: DataDisk = { app: 'kvd', path: '/tmp/kvd.img', serial: 'baton-kvd' };
+  const faults: FailoverTrigger[] = [];
+  const config: Partial<PairConfig> = { apps: [kvd, cron], healthTimeoutMs: 2000 };
+  const pair = {
+    config,
+    log: createSilentLogger(),
+    mechanism: mechanism as unknown as MemoryMechanism,
+    vms: new Map([
+      ['vm-a', active.vm],
+      ['vm-b', standby.vm],
+    ]),
+    endpoints: new Map([['kvd', endpoint]]),
+    disks: new Map([['kvd', disk]]),
+    history: [],
+    roles,
+    table,
+    state: 'protected' as PairState,
+    blockedReason: undefined,
+    inFlight: undefined,
+    inFlightId: undefined,
+    detectors: new Map([['vm-a', active.detector]]),
+    onFault: (trigger: FailoverTrigger) => {
+      faults.push(trigger);
+      return Promise.resolve(undefined);
+    },
+  };
+  return { pair: pair as unknown as Pair, active, standby, mechanism, endpointCalls, faults };
+}
