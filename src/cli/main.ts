@@ -1,13 +1,15 @@
 // The `baton` command line: parses arguments, runs a command, prints for people or as JSON.
 import { Command, Option } from 'commander';
+import { DEFAULT_CONFIG } from '../config/defaults.js';
+import { loadConfig, toPairConfig } from '../config/load.js';
 import { runDaemon } from '../daemon/daemon.js';
 import type { HistoryView, StatusView, TableView } from '../daemon/views.js';
 import { InvalidInputError, isBatonError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { loadNative } from '../native/binding.js';
-import { defaultPairConfig } from '../pair/config.js';
 import { parseSizeBytes } from '../units.js';
 import { type AccelRequest, decideAccel, parseAccelRequest } from '../vm/accel.js';
+import { runCheckConfig } from './check-config.js';
 import { callApi } from './client.js';
 import { runDemo } from './demo.js';
 import { renderResourceTable, renderStatus, renderTimeline } from './render.js';
@@ -46,6 +48,16 @@ function parsePositiveInt(text: string, what: string): number {
   return value;
 }
 
+/** Ends a command with an exit code after it has printed its own explanation. */
+class CommanderExit extends Error {
+  readonly exitCode: number;
+
+  constructor(exitCode: number) {
+    super(`exit ${exitCode}`);
+    this.exitCode = exitCode;
+  }
+}
+
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
@@ -74,10 +86,26 @@ export function buildProgram(): Command {
   program
     .command('up')
     .description('run the daemon in the foreground: boot the pair, start the apps, serve the control API')
+    .option('--config <file>', 'the YAML config (default: the built-in demo pair, see contrib/baton.yaml)')
     .addOption(accelOption())
-    .action(async (options: { accel: AccelRequest }) => {
-      const config = { ...defaultPairConfig(globals().stateDir), isFaultInjectionAllowed: true };
-      await runDaemon({ config, accel: options.accel, log: createLogger(), print });
+    .action(async (options: { config?: string; accel: AccelRequest }, command: Command) => {
+      const config = options.config === undefined ? DEFAULT_CONFIG : await loadConfig(options.config);
+      const isStateDirGiven = program.getOptionValueSource('stateDir') !== 'default';
+      const pairConfig = {
+        ...toPairConfig(config),
+        ...(isStateDirGiven || options.config === undefined ? { stateDir: globals().stateDir } : {}),
+      };
+      const accel = command.getOptionValueSource('accel') === 'default' ? config.accel : options.accel;
+      await runDaemon({ config: pairConfig, accel, log: createLogger(), print });
+    });
+
+  program
+    .command('check-config')
+    .description('validate a config file without starting anything')
+    .argument('<file>', 'the YAML config')
+    .action(async (file: string) => {
+      const code = await runCheckConfig(file, { json: globals().json, print });
+      if (code !== 0) throw new CommanderExit(code);
     });
 
   program
@@ -213,6 +241,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return EXIT.ok;
   } catch (error) {
+    if (error instanceof CommanderExit) return error.exitCode;
     const code = (error as { code?: string }).code;
     if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help')
       return EXIT.ok;
