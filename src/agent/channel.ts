@@ -7,11 +7,13 @@ import { JsonLines, type JsonObject } from '../qmp/framing.js';
 import {
   AGENT_MAX_LINE_BYTES,
   type AppExited,
+  type AppReady,
   type AppStartRequest,
   appStartResultSchema,
   appStopResultSchema,
   type Heartbeat,
   type Hello,
+  type MemRequest,
   type MemStatus,
   memStatusSchema,
   parseGuestMessage,
@@ -22,6 +24,8 @@ import { TokenBucket } from './rate-limit.js';
 export interface AgentChannelEvents {
   hello: [Hello, number];
   appExited: [AppExited, number];
+  appReady: [AppReady, number];
+  memRequest: [MemRequest, number];
   heartbeat: [Heartbeat, number];
   refused: [string];
   close: [];
@@ -131,6 +135,9 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
   async appStart(request: AppStartRequest, timeoutMs: number): Promise<{ name: string; pid: number }> {
     const fields: JsonObject = { name: request.name, argv: [...request.argv] };
     if (request.disk !== undefined) fields.disk = { ...request.disk };
+    if (request.memoryBytes !== undefined) fields.memoryBytes = request.memoryBytes;
+    if (request.node !== undefined) fields.node = request.node;
+    if (request.health !== undefined) fields.health = { ...request.health };
     return appStartResultSchema.parse(await this.request('app.start', fields, timeoutMs));
   }
 
@@ -141,6 +148,19 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
   ): Promise<{ name: string; code: number | null; signal: number | null }> {
     return appStopResultSchema.parse(
       await this.request('app.stop', { name, timeoutMs: Math.max(100, timeoutMs - 1000) }, timeoutMs),
+    );
+  }
+
+  /** Answers the guest's `mem.request` for `app`: granted (memory is being plugged) or refused with the reason. */
+  async answerMemRequest(
+    app: string,
+    answer: { granted: boolean; reason?: string },
+    timeoutMs: number,
+  ): Promise<void> {
+    await this.request(
+      'mem.answer',
+      { app, granted: answer.granted, ...(answer.reason === undefined ? {} : { reason: answer.reason }) },
+      timeoutMs,
     );
   }
 
@@ -197,6 +217,12 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
         return;
       case 'app.exited':
         this.emit('appExited', message, now);
+        return;
+      case 'app.ready':
+        this.emit('appReady', message, now);
+        return;
+      case 'mem.request':
+        this.emit('memRequest', message, now);
         return;
       case 'error':
         this.log.warn(

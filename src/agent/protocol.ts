@@ -41,12 +41,29 @@ export const replySchema = z.union([
 const appName = z.string().regex(/^[a-z0-9-]{1,32}$/);
 const exitNumber = z.number().int().min(0).max(255).nullable();
 
+export const APP_SEVERITIES = ['clean', 'failed', 'crashed', 'oom', 'hang', 'stopped', 'killed'] as const;
+export type AppSeverity = (typeof APP_SEVERITIES)[number];
+
 export const appExitedSchema = z.strictObject({
   type: z.literal('app.exited'),
   name: appName,
   pid: z.number().int().min(1).max(4_194_304),
   code: exitNumber,
   signal: exitNumber,
+  severity: z.enum(APP_SEVERITIES).optional(),
+});
+
+export const appReadySchema = z.strictObject({
+  type: z.literal('app.ready'),
+  name: appName,
+  pid: z.number().int().min(1).max(4_194_304),
+});
+
+/** The guest asks for more memory for an app (seed claim 5); capped far below any real budget. */
+export const memRequestSchema = z.strictObject({
+  type: z.literal('mem.request'),
+  app: appName,
+  bytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
 });
 
 export const agentErrorSchema = z.strictObject({
@@ -61,12 +78,16 @@ export const guestMessageSchema = z.union([
   replySchema,
   agentErrorSchema,
   appExitedSchema,
+  appReadySchema,
+  memRequestSchema,
 ]);
 
 export type Hello = z.infer<typeof helloSchema>;
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 export type Reply = z.infer<typeof replySchema>;
 export type AppExited = z.infer<typeof appExitedSchema>;
+export type AppReady = z.infer<typeof appReadySchema>;
+export type MemRequest = z.infer<typeof memRequestSchema>;
 export type GuestMessage = z.infer<typeof guestMessageSchema>;
 
 export const syncResultSchema = z.strictObject({ nonce: z.string().max(64) });
@@ -98,6 +119,12 @@ export interface AppStartRequest {
   name: string;
   argv: readonly string[];
   disk?: { serial: string; mountPoint: string };
+  /** v2: cgroup memory.max, and the agent's check of the node before spawning. */
+  memoryBytes?: number;
+  /** v2: the NUMA node of the app's slot; the app's memory is bound to it. */
+  node?: number;
+  /** v2: the agent's own health check (PING/PONG on 127.0.0.1:port). */
+  health?: { port: number; intervalMs: number; timeoutMs: number; failuresToUnhealthy: number };
 }
 
 /** Depth of a parsed JSON value (a scalar is 0, `{}` is 1). Stops counting past `limit`. */
@@ -118,6 +145,8 @@ const schemaByType = {
   reply: replySchema,
   error: agentErrorSchema,
   'app.exited': appExitedSchema,
+  'app.ready': appReadySchema,
+  'mem.request': memRequestSchema,
 } as const;
 
 /** Validates one parsed guest line. Returns the typed message or a short reason it was refused. */
