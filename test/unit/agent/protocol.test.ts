@@ -11,6 +11,9 @@ describe('parseGuestMessage', () => {
       { type: 'reply', id: 5, ok: false, error: { code: 'bad-request', message: 'nonce missing' } },
       { type: 'error', code: 'bad-json', message: 'unparseable' },
       { type: 'app.exited', name: 'kvd', pid: 311, code: null, signal: 9 },
+      { type: 'app.exited', name: 'kvd', pid: 311, code: null, signal: 11, severity: 'crashed' },
+      { type: 'app.ready', name: 'kvd', pid: 311 },
+      { type: 'mem.request', app: 'kvd', bytes: 33554432 },
     ]) {
       expect(parseGuestMessage(message)).toEqual({ ok: true, message });
     }
@@ -36,6 +39,9 @@ describe('parseGuestMessage', () => {
       { type: 'app.exited', name: '../kvd', pid: 3, code: 0, signal: null },
       'name',
     ],
+    ['an unknown severity', { type: 'app.exited', name: 'kvd', pid: 3, code: 0, signal: null, severity: 'meh' }, 'severity'],
+    ['a memory request of 0 bytes', { type: 'mem.request', app: 'kvd', bytes: 0 }, 'bytes'],
+    ['a memory request past 2^53', { type: 'mem.request', app: 'kvd', bytes: 2 ** 60 }, 'bytes'],
     ['an exit code over 255', { type: 'app.exited', name: 'kvd', pid: 3, code: 256, signal: null }, 'code'],
     ['a message that is not an object', 'hello', 'type'],
     ['null', null, 'type'],
