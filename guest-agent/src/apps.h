@@ -3,9 +3,9 @@
 #define BATON_APPS_H
 
 #include <jansson.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <poll.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -129,8 +129,9 @@ bool parse_app_stop(const json_t *request, char *name, int64_t *timeout_ms, char
 /* supervision_request.c: the v2 fields of app.start (memoryBytes, node, health). */
 bool parse_supervision(const json_t *request, struct app_spec *spec, char *err, size_t cap);
 
-/* app_steps.c: one step of a starting app: look for the disk, mount it, spawn. Returns the
- * reply (ok, or an error that freed the slot), or NULL while the disk is still awaited. */
+/* app_steps.c: one step of a starting app: check its node's memory, look for the disk, mount
+ * it, spawn. Returns the reply (ok, or an error that freed the slot), or NULL while memory or
+ * the disk is still awaited. */
 json_t *step_start(struct apps *apps, struct app *app, json_int_t id, int64_t now_ms);
 /* Sends the next signal to a stopping app when its deadline passed; a reply when it gave up. */
 json_t *step_stop(struct app *app, int64_t now_ms);

@@ -27,7 +27,8 @@ int read_node_mem_total(const char *root, unsigned node, uint64_t *out_bytes)
     if (len < 0) {
         return (int)len;
     }
-    return find_meminfo_kb(text, MEMINFO_KEY_TOTAL, out_bytes);
+    rc = find_meminfo_kb(text, MEMINFO_KEY_TOTAL, out_bytes);
+    return rc == -ENOENT ? -EINVAL : rc; /* -ENOENT means no such node */
 }
 
 int bind_memory_to_node(unsigned node)

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 /* MemTotal of root/sys/devices/system/node/node<node>/meminfo; 0 or -errno (-ENOENT: no
- * such node). */
+ * such node; -EINVAL: no MemTotal in it). */
 int read_node_mem_total(const char *root, unsigned node, uint64_t *out_bytes);
 
 /* set_mempolicy(MPOL_BIND, {node}) for the calling process; async-signal-safe (used between

@@ -109,6 +109,7 @@ int main(int argc, char **argv)
     register_agent_app_tests();
     register_agent_disk_tests();
     register_supervision_request_tests();
+    register_fault_request_tests();
     register_agent_supervision_tests();
     register_agent_health_tests();
     register_agent_severity_tests();

@@ -61,6 +61,7 @@ void register_disk_tests(void);
 void register_agent_app_tests(void);
 void register_agent_disk_tests(void);
 void register_supervision_request_tests(void);
+void register_fault_request_tests(void);
 void register_agent_supervision_tests(void);
 void register_agent_health_tests(void);
 void register_agent_severity_tests(void);

@@ -58,11 +58,17 @@ void write_node_meminfo(const char *root, unsigned node, long long total_kb)
     char text[256];
     snprintf(rel, sizeof(rel), "/sys/devices/system/node/node%u", node);
     make_root_dirs(root, rel);
-    snprintf(rel, sizeof(rel), "/sys/devices/system/node/node%u/meminfo", node);
+    snprintf(rel, sizeof(rel), "/sys/devices/system/node/node%u/meminfo.new", node);
     snprintf(text, sizeof(text),
              "Node %u MemTotal:       %lld kB\nNode %u MemFree:        %lld kB\n", node,
              total_kb, node, total_kb / 2);
     write_root_file(root, rel, text);
+    /* Renamed into place: the agent may be reading it right now, and sysfs reads are whole. */
+    char from[PATH_MAX + 128];
+    char to[PATH_MAX + 128];
+    snprintf(from, sizeof(from), "%s%s", root, rel);
+    snprintf(to, sizeof(to), "%.*s", (int)(strlen(from) - 4), from);
+    CHECK(rename(from, to) == 0);
 }
 
 static void link_fixture(const char *root, const char *rel)

@@ -1,5 +1,6 @@
 /* Tests of the real binary placing apps: cgroup files, NUMA binding, mem.request/mem.answer. */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "agent_harness.h"
 #include "check.h"
@@ -65,8 +66,18 @@ static void test_node_failures(void)
                  "{\"type\":\"reply\",\"id\":2,\"ok\":false,\"error\":{\"code\":\"spawn-failed\","
                  "\"message\":\"starting /apps/test-app failed: binding its memory to node "
                  "1023: Invalid argument\"}}");
-    CHECK_STR_EQ(request(&agent, "{\"type\":\"app.list\",\"id\":3}"),
-                 "{\"type\":\"reply\",\"id\":3,\"ok\":true,\"result\":{\"apps\":[]}}");
+    /* No cgroup v2 to write to: neither +memory +cpuset nor +memory goes in. */
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof(path), "%s/sys/fs/cgroup/cgroup.subtree_control", root);
+    unlink(path); /* written by the start above */
+    make_root_dirs(root, "/sys/fs/cgroup/cgroup.subtree_control");
+    CHECK_STR_EQ(request(&agent, "{\"type\":\"app.start\",\"id\":3,\"name\":\"kv\",\"argv\":["
+                                 "\"/apps/test-app\",\"wait\"],\"memoryBytes\":1048576}"),
+                 "{\"type\":\"reply\",\"id\":3,\"ok\":false,\"error\":{\"code\":\"spawn-failed\","
+                 "\"message\":\"starting /apps/test-app failed: enabling the memory controller "
+                 "in /sys/fs/cgroup/cgroup.subtree_control failed: Is a directory\"}}");
+    CHECK_STR_EQ(request(&agent, "{\"type\":\"app.list\",\"id\":4}"),
+                 "{\"type\":\"reply\",\"id\":4,\"ok\":true,\"result\":{\"apps\":[]}}");
     check_clean_exit(&agent);
 }
 
@@ -169,7 +180,7 @@ void register_agent_supervision_tests(void)
     add_test("supervision: memory.max, cpuset.mems and cgroup.procs written; memory bound to "
              "the node",
              test_cgroup_files_and_node_binding);
-    add_test("supervision: a missing node is bad-request; a failed binding is spawn-failed",
+    add_test("supervision: a missing node is bad-request; failed binding or cgroup setup spawn-failed",
              test_node_failures);
     add_test("supervision: mem.request for a small node; granted, the start waits for the node "
              "to grow",
