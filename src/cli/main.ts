@@ -133,7 +133,7 @@ export function buildProgram(): Command {
 
   program
     .command('failover')
-    .description('fail the active VM over to the standby now (or, with --app, move one app)')
+    .description('fail the active VM over to the standby now, or with --app move that app alone')
     .option('--app <name>', 'move only this app')
     .action(async (options: { app?: string }) => {
       const body = options.app === undefined ? {} : { app: options.app };
@@ -233,6 +233,7 @@ const EXIT_BY_CODE: Record<string, number> = {
   NOT_FOUND: EXIT.refused,
   TABLE_REQUEST_REFUSED: EXIT.refused,
   MEMORY_REQUEST_REFUSED: EXIT.refused,
+  APP_MOVE_REFUSED: EXIT.refused,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -85,6 +85,8 @@ export function toPairConfig(config: BatonConfig): PairConfig {
         guestPort: app.guestPort,
         endpointPort: app.endpointPort,
         ...(app.dataDiskBytes === undefined ? {} : { diskBytes: app.dataDiskBytes }),
+        health: { ...app.health },
+        restart: { ...app.restart },
       }),
     ),
     stateDir: config.stateDir,

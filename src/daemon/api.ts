@@ -45,6 +45,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   CONFLICT: 409,
   TABLE_REQUEST_REFUSED: 409,
   MEMORY_REQUEST_REFUSED: 409,
+  APP_MOVE_REFUSED: 409,
 };
 
 export function buildApi(controller: Controller, log: Logger) {

@@ -1,6 +1,7 @@
 // The daemon's side of the control API: reads views of the pair and turns requests into actions.
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { targetOf } from '../memory/mechanism.js';
+import { moveAppToStandby } from '../pair/app-move.js';
 import type { Pair } from '../pair/pair.js';
 import { appAreaName, findArea, grantFromPool, recordObserved } from '../table/index.js';
 import type { Controller } from './api.js';
@@ -17,17 +18,26 @@ export function createController(pair: Pair, metrics: Metrics, onDown: () => Pro
     return app;
   };
   return {
-    status: () => statusView(pair),
+    status: () => statusView(pair, pair.supervision.restarts),
     table: () => tableView(pair),
     history: () => historyView(pair.history),
     async failover(request) {
+      if (pair.inFlightId !== undefined) return { id: pair.inFlightId, joined: true };
       if (request.app !== undefined) {
         requireApp(request.app);
-        throw new ConflictError(
-          'Moving a single app is not available yet: use `baton failover` without --app for a whole-VM failover',
-        );
+        const move = moveAppToStandby(pair, request.app, {
+          reason: 'operator request',
+          detectedAtMs: performance.now(),
+        });
+        // The move sets its id before its first await; without one it was refused: await rethrows why.
+        const id = pair.inFlightId as string | undefined;
+        if (id === undefined) {
+          await move;
+          throw new ConflictError(`The move of ${request.app} ended before it started`);
+        }
+        void move.catch(() => undefined); // Its outcome goes to history; a defect also blocks the pair.
+        return { id, joined: false };
       }
-      if (pair.inFlightId !== undefined) return { id: pair.inFlightId, joined: true };
       void pair.onFault({ vm: pair.roles.active, signal: 'request', detectedAtMs: performance.now() });
       if (pair.inFlightId === undefined)
         throw new ConflictError(`Cannot fail over: the pair is ${pair.state}`);

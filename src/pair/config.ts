@@ -17,6 +17,10 @@ export interface AppConfig {
   endpointPort: number;
   /** A data disk of this size, mounted at /data/<name> wherever the app runs. */
   diskBytes?: number;
+  /** The agent's health check of the app (PING/PONG on its guest port). */
+  health?: { intervalMs: number; timeoutMs: number; failuresToUnhealthy: number };
+  /** Restarts in place allowed within a window before the app is moved instead. */
+  restart?: { max: number; windowMs: number };
 }
 
 export interface PairConfig {
@@ -60,6 +64,8 @@ export function defaultPairConfig(stateDir: string): PairConfig {
         guestPort: 7000,
         endpointPort: 0,
         diskBytes: 64 * MiB,
+        health: { intervalMs: 1000, timeoutMs: 500, failuresToUnhealthy: 3 },
+        restart: { max: 3, windowMs: 60_000 },
       },
     ],
     stateDir,

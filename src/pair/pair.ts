@@ -12,6 +12,7 @@ import type { PairConfig } from './config.js';
 import { diskPathOf } from './config.js';
 import { type DataDisk, ensureDataDisk } from './disk.js';
 import { placeApp } from './place-app.js';
+import { createSupervision, noteStarted, superviseVm } from './supervise.js';
 import { bootPairVm, type PairVm } from './vm-factory.js';
 import { runWholeVmFailover } from './whole-vm-failover.js';
 
@@ -33,6 +34,7 @@ export class Pair {
   readonly endpoints = new Map<string, StableEndpoint>();
   readonly disks = new Map<string, DataDisk>();
   readonly history: FailoverRecord[] = [];
+  readonly supervision = createSupervision();
   /** One hang detector per VM incarnation (heartbeat silence confirmed by sync or QMP). */
   readonly detectors = new Map<string, HangDetector>();
   roles: { active: string; standby: string };
@@ -136,6 +138,7 @@ export class Pair {
     });
     this.detectors.set(name, detector);
     detector.start();
+    superviseVm(this, vm);
   }
 
   /** A detector fired. Only a fault of the active VM fails over; one of the standby leaves us unprotected. */
@@ -185,6 +188,7 @@ export class Pair {
     this.endpoints
       .get(app.name)
       ?.route({ host: '127.0.0.1', port: placed.hostPort, vm: vm.machine.spec.name });
+    noteStarted(this.supervision, app.name);
   }
 
   /** Stops the endpoints and both VMs (quit, then SIGKILL). */

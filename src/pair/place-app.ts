@@ -1,4 +1,5 @@
 // Places one app on one VM: its data disk, its memory (plugged, confirmed by QEMU and the agent), start, health.
+import type { AppStartRequest } from '../agent/protocol.js';
 import { WaitTimeoutError } from '../errors.js';
 import type { MemoryMechanism } from '../memory/mechanism.js';
 import { targetOf } from '../memory/mechanism.js';
@@ -43,14 +44,7 @@ export async function placeApp(
   const node = machine.spec.slots.findIndex((slot) => slot.id === app.slot) + 1;
   await phase('confirm', () => waitForGuestNode(vm, node, sizeBytes, 10_000));
   const started = await phase('start', () =>
-    machine.agent.appStart(
-      {
-        name: app.name,
-        argv: app.argv,
-        ...(disk === undefined ? {} : { disk: { serial: disk.serial, mountPoint: `/data/${app.name}` } }),
-      },
-      15_000,
-    ),
+    machine.agent.appStart(appStartRequest(app, node, disk, sizeBytes), 15_000),
   );
   const hostPort = vm.forwards.get(app.name) ?? 0;
   await phase('healthy', () =>
@@ -60,6 +54,23 @@ export async function placeApp(
     }),
   );
   return { guestPid: started.pid, pluggedBytes: plugged.pluggedBytes, hostPort };
+}
+
+/** What the agent is asked to start: argv, data disk, memory cap and node binding, health check. */
+export function appStartRequest(
+  app: AppConfig,
+  node: number,
+  disk: DataDisk | undefined,
+  sizeBytes = app.sizeBytes,
+): AppStartRequest {
+  return {
+    name: app.name,
+    argv: app.argv,
+    memoryBytes: sizeBytes,
+    node,
+    ...(disk === undefined ? {} : { disk: { serial: disk.serial, mountPoint: `/data/${app.name}` } }),
+    ...(app.health === undefined ? {} : { health: { port: app.guestPort, ...app.health } }),
+  };
 }
 
 /** Polls the agent until NUMA node `node` holds at least `bytes` (the guest has onlined the memory). */

@@ -5,6 +5,7 @@ import { type FailoverRecord, Timeline } from '../failover/timeline.js';
 import { appAreaName, appAreasOf, failOver, recordObserved } from '../table/index.js';
 import type { FailoverTrigger, Pair } from './pair.js';
 import { placeApp } from './place-app.js';
+import { noteStarted } from './supervise.js';
 import { bootPairVm } from './vm-factory.js';
 
 /**
@@ -67,6 +68,7 @@ export async function runWholeVmFailover(pair: Pair, trigger: FailoverTrigger): 
         by: 'qmp',
       }).table;
       pair.endpoints.get(app.name)?.route({ host: '127.0.0.1', port: placed.hostPort, vm: targetName });
+      noteStarted(pair.supervision, app.name);
     }
     await timeline.phase('commit', async () => {
       pair.table = table;

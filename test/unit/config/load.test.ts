@@ -143,6 +143,8 @@ describe('toPairConfig', () => {
           guestPort: 7000,
           endpointPort: 17000,
           diskBytes: 32 * MiB,
+          health: { intervalMs: 1000, timeoutMs: 500, failuresToUnhealthy: 3 },
+          restart: { max: 3, windowMs: 60_000 },
         },
         {
           name: 'web',
@@ -153,6 +155,8 @@ describe('toPairConfig', () => {
           argv: ['/apps/web'],
           guestPort: 8080,
           endpointPort: 0,
+          health: { intervalMs: 1000, timeoutMs: 500, failuresToUnhealthy: 3 },
+          restart: { max: 3, windowMs: 60_000 },
         },
       ],
       stateDir: '/srv/baton',

@@ -1,0 +1,71 @@
+// App supervision on the host (seed paragraph 0045): an app's exit, with its severity, becomes a
+// restart in place, a move of that app alone, or nothing; the policy decides, this file acts.
+import type { AppExited } from '../agent/protocol.js';
+import { type AppHistory, decide, EMPTY_HISTORY, startedHistory } from '../policy/restart.js';
+import { moveAppToStandby } from './app-move.js';
+import type { AppConfig } from './config.js';
+import type { Pair } from './pair.js';
+import { appStartRequest } from './place-app.js';
+import type { PairVm } from './vm-factory.js';
+
+/** Per-app supervision state kept by the pair. */
+export interface Supervision {
+  histories: Map<string, AppHistory>;
+  /** Restarts in place so far, per app (shown by `baton status`). */
+  restarts: Map<string, number>;
+}
+
+export function createSupervision(): Supervision {
+  return { histories: new Map(), restarts: new Map() };
+}
+
+/** Marks `app` as (re)started now: the crash-loop rule counts quick failures from here. */
+export function noteStarted(supervision: Supervision, app: string, nowMs = performance.now()): void {
+  const previous = supervision.histories.get(app) ?? EMPTY_HISTORY;
+  supervision.histories.set(app, { ...startedHistory(nowMs), restartsAtMs: previous.restartsAtMs });
+}
+
+/** Listens to `vm`'s agent for app exits and acts on the policy's decision. */
+export function superviseVm(pair: Pair, vm: PairVm): void {
+  vm.machine.agent.on('appExited', (exited, atMs) => {
+    void onAppExited(pair, vm, exited, atMs).catch((error: unknown) => {
+      pair.log.error({ app: exited.name, err: (error as Error).message }, 'acting on an app exit failed');
+    });
+  });
+}
+
+async function onAppExited(pair: Pair, vm: PairVm, exited: AppExited, atMs: number): Promise<void> {
+  const app = pair.config.apps.find((a) => a.name === exited.name);
+  const owner = pair.endpoints.get(exited.name)?.currentTarget?.vm;
+  // Only an exit on the VM that serves the app counts; a stop we asked for is no fault.
+  if (app === undefined || owner !== vm.machine.spec.name || exited.severity === 'stopped') return;
+  if (pair.state !== 'protected' && pair.state !== 'unprotected') return;
+  const supervision = pair.supervision;
+  const decision = decide({
+    severity:
+      exited.severity ?? (exited.signal === null ? (exited.code === 0 ? 'clean' : 'failed') : 'killed'),
+    app: { name: app.name, hotStandby: app.hotStandby },
+    history: supervision.histories.get(app.name) ?? EMPTY_HISTORY,
+    nowMs: atMs,
+    ...(app.restart === undefined
+      ? {}
+      : { budget: { maxRestarts: app.restart.max, windowMs: app.restart.windowMs } }),
+  });
+  supervision.histories.set(app.name, decision.history);
+  pair.log.warn({ app: app.name, vm: vm.machine.spec.name, exited, decision }, 'app exited');
+  if (decision.action === 'restart-in-place') await restartInPlace(pair, vm, app);
+  else if (decision.action === 'move-app') {
+    await moveAppToStandby(pair, app.name, { reason: decision.reason, detectedAtMs: atMs });
+    noteStarted(supervision, app.name);
+  } else if (decision.action === 'whole-vm')
+    await pair.onFault({ vm: vm.machine.spec.name, signal: 'request', detectedAtMs: atMs });
+}
+
+/** Starts the app again on the same VM, with the memory it already has: nothing is plugged or unplugged. */
+async function restartInPlace(pair: Pair, vm: PairVm, app: AppConfig): Promise<void> {
+  const disk = pair.disks.get(app.name);
+  const node = vm.machine.spec.slots.findIndex((slot) => slot.id === app.slot) + 1;
+  await vm.machine.agent.appStart(appStartRequest(app, node, disk), 15_000);
+  pair.supervision.restarts.set(app.name, (pair.supervision.restarts.get(app.name) ?? 0) + 1);
+  noteStarted(pair.supervision, app.name);
+}
