@@ -11,6 +11,7 @@ import type { Accel } from '../vm/spec.js';
 import type { PairConfig } from './config.js';
 import { diskPathOf } from './config.js';
 import { type DataDisk, ensureDataDisk } from './disk.js';
+import { serveMemRequests } from './mem-requests.js';
 import { placeApp } from './place-app.js';
 import { createSupervision, noteStarted, superviseVm } from './supervise.js';
 import { bootPairVm, type PairVm } from './vm-factory.js';
@@ -38,7 +39,9 @@ export class Pair {
   /** One hang detector per VM incarnation (heartbeat silence confirmed by sync or QMP). */
   readonly detectors = new Map<string, HangDetector>();
   roles: { active: string; standby: string };
-  table: ResourceTable;
+  /** Every table the pair has committed, oldest first (bounded): the states a test or `history` can show. */
+  readonly tableHistory: ResourceTable[] = [];
+  private currentTable!: ResourceTable;
   state: PairState = 'starting';
   blockedReason: string | undefined;
   /** The failover under way, if any: a second signal joins it instead of starting another. */
@@ -64,6 +67,16 @@ export class Pair {
       monitorBytes: config.monitorBytes,
       osMinBytes: config.baseBytes,
     }).table;
+  }
+
+  get table(): ResourceTable {
+    return this.currentTable;
+  }
+
+  set table(table: ResourceTable) {
+    this.currentTable = table;
+    this.tableHistory.push(table);
+    if (this.tableHistory.length > 200) this.tableHistory.shift();
   }
 
   /** Boots both VMs in parallel, opens the endpoints, starts every app on the active. */
@@ -139,6 +152,7 @@ export class Pair {
     this.detectors.set(name, detector);
     detector.start();
     superviseVm(this, vm);
+    serveMemRequests(this, vm);
   }
 
   /** A detector fired. Only a fault of the active VM fails over; one of the standby leaves us unprotected. */
@@ -164,27 +178,37 @@ export class Pair {
     const vm = this.activeVm;
     if (app === undefined || vm === undefined)
       throw new Error(`startAppOnActive: unknown app ${name} or no active VM`);
-    const next = startApp(this.table, {
-      app: app.name,
-      vm: vm.machine.spec.name,
-      sizeBytes: app.sizeBytes,
-      hotStandby: app.hotStandby,
-      slot: app.slot,
-    });
     const disk = this.disks.get(app.name);
+    // A hot-standby app's area is carved by the monitor and plugged before it starts; an ordinary
+    // app starts on an empty slot and its agent asks for the memory (mem-requests.ts grants it).
+    const isRequested = !app.hotStandby;
+    const next = isRequested
+      ? undefined
+      : startApp(this.table, {
+          app: app.name,
+          vm: vm.machine.spec.name,
+          sizeBytes: app.sizeBytes,
+          hotStandby: app.hotStandby,
+          slot: app.slot,
+        });
     const placed = await placeApp(vm, app, {
       mechanism: this.mechanism,
       sizeBytes: app.sizeBytes,
-      diskPortIndex: 0,
+      diskPortIndex: this.config.apps
+        .filter((a) => a.diskBytes !== undefined)
+        .findIndex((a) => a.name === app.name),
       healthTimeoutMs: this.config.healthTimeoutMs,
+      isMemoryRequestedByGuest: isRequested,
       ...(disk === undefined ? {} : { disk }),
     });
-    this.table = recordObserved(next.table, {
-      area: appAreaName(app.name),
-      pluggedBytes: placed.pluggedBytes,
-      atMs: performance.now(),
-      by: 'qmp',
-    }).table;
+    if (next !== undefined) {
+      this.table = recordObserved(next.table, {
+        area: appAreaName(app.name),
+        pluggedBytes: placed.pluggedBytes,
+        atMs: performance.now(),
+        by: 'qmp',
+      }).table;
+    }
     this.endpoints
       .get(app.name)
       ?.route({ host: '127.0.0.1', port: placed.hostPort, vm: vm.machine.spec.name });

@@ -32,6 +32,8 @@ export async function placeApp(
     disk?: DataDisk;
     diskPortIndex: number;
     healthTimeoutMs: number;
+    /** Start the app on an empty slot: the agent asks for the memory (mem.request) and the monitor grants it. */
+    isMemoryRequestedByGuest?: boolean;
     phase?: PhaseRunner;
   },
 ): Promise<PlacedApp> {
@@ -40,9 +42,14 @@ export async function placeApp(
   const { machine } = vm;
   const disk = options.disk;
   if (disk !== undefined) await phase('disk', () => attachDataDisk(machine, disk, options.diskPortIndex));
-  const plugged = await phase('plug', () => options.mechanism.plug(targetOf(machine), app.slot, sizeBytes));
   const node = machine.spec.slots.findIndex((slot) => slot.id === app.slot) + 1;
-  await phase('confirm', () => waitForGuestNode(vm, node, sizeBytes, 10_000));
+  // Guest-requested memory (seed claim 5): the agent finds the node short and asks; the monitor grants and plugs.
+  const plugged = options.isMemoryRequestedByGuest
+    ? { pluggedBytes: sizeBytes }
+    : await phase('plug', () => options.mechanism.plug(targetOf(machine), app.slot, sizeBytes));
+  if (options.isMemoryRequestedByGuest !== true) {
+    await phase('confirm', () => waitForGuestNode(vm, node, sizeBytes, 10_000));
+  }
   const started = await phase('start', () =>
     machine.agent.appStart(appStartRequest(app, node, disk, sizeBytes), 15_000),
   );
