@@ -36,7 +36,9 @@ export function buildQemuArgv(spec: MachineSpec): string[] {
       ? ['-accel', 'kvm', '-cpu', 'host']
       : ['-accel', `tcg,tb-size=${spec.tcgTbSizeMiB}`, '-cpu', 'max']),
     '-smp',
-    String(spec.cpus),
+    spec.slots.length === 0
+      ? String(spec.cpus)
+      : `${spec.cpus},maxcpus=${spec.cpus + spec.slots.length},sockets=${spec.cpus + spec.slots.length},cores=1,threads=1`,
     '-m',
     `${toMiB(spec.baseMemoryBytes)}M,maxmem=${toMiB(spec.maxMemoryBytes)}M`,
     '-nodefaults',
@@ -50,11 +52,14 @@ export function buildQemuArgv(spec: MachineSpec): string[] {
     '-numa',
     'node,nodeid=0,memdev=mem-base',
   ];
+  for (let cpu = 0; cpu < spec.cpus; cpu += 1) argv.push('-numa', `cpu,node-id=0,socket-id=${cpu}`);
   spec.slots.forEach((slot, index) => {
     const node = index + 1;
     argv.push(
       '-numa',
       `node,nodeid=${node}`,
+      '-numa',
+      `cpu,node-id=${node},socket-id=${spec.cpus + index}`,
       '-object',
       `memory-backend-ram,id=mem-${slot.id},size=${toMiB(slot.maxSizeBytes)}M,merge=off,dump=off`,
       '-device',

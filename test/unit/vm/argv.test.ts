@@ -42,7 +42,7 @@ describe('buildQemuArgv', () => {
       '-cpu',
       'max',
       '-smp',
-      '1',
+      '1,maxcpus=2,sockets=2,cores=1,threads=1',
       '-m',
       '256M,maxmem=4096M',
       '-nodefaults',
@@ -56,7 +56,11 @@ describe('buildQemuArgv', () => {
       '-numa',
       'node,nodeid=0,memdev=mem-base',
       '-numa',
+      'cpu,node-id=0,socket-id=0',
+      '-numa',
       'node,nodeid=1',
+      '-numa',
+      'cpu,node-id=1,socket-id=1',
       '-object',
       'memory-backend-ram,id=mem-slot0,size=1024M,merge=off,dump=off',
       '-device',
@@ -115,6 +119,13 @@ describe('buildQemuArgv', () => {
       'node,nodeid=1',
       'node,nodeid=2',
     ]);
+    // A possible (not present) CPU on each slot's node makes the guest know the node, so plugged memory lands there.
+    expect(argv.filter((a) => a.startsWith('cpu,node-id='))).toEqual([
+      'cpu,node-id=0,socket-id=0',
+      'cpu,node-id=1,socket-id=1',
+      'cpu,node-id=2,socket-id=2',
+    ]);
+    expect(argv[argv.indexOf('-smp') + 1]).toBe('1,maxcpus=3,sockets=3,cores=1,threads=1');
     expect(argv.filter((a) => a.startsWith('virtio-mem-pci'))).toEqual([
       'virtio-mem-pci,id=vmem-slot0,memdev=mem-slot0,node=1,block-size=2M,requested-size=0M',
       'virtio-mem-pci,id=vmem-slot1,memdev=mem-slot1,node=2,block-size=2M,requested-size=0M',
