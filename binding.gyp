@@ -5,9 +5,17 @@
       'target_name': 'baton_native',
       'sources': [
         'native/src/addon.cc',
+        'native/src/args.cc',
+        'native/src/core_call_worker.cc',
         'native/src/errors.cc',
         'native/src/kvm_probe.cc',
         'native/src/kvm_probe_worker.cc',
+        'native/src/memfd_area.cc',
+        'native/src/memfd_area_exports.cc',
+        'native/src/peer_credentials.cc',
+        'native/src/peer_credentials_export.cc',
+        'native/src/pidfd.cc',
+        'native/src/process_watch.cc',
         'native/src/syscall_error.cc',
       ],
       'dependencies': [

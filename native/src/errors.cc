@@ -11,6 +11,8 @@ NativeFailure FailureFromSyscallError(const SyscallError& error) {
   return {error.what(), error.code(), error.syscall(), error.errnum()};
 }
 
+NativeFailure FailureFromCodedError(const CodedError& error) { return {error.what(), error.code(), "", 0}; }
+
 NativeFailure FailureFromException(const std::exception& error) {
   return {std::string("Native code failed unexpectedly: ") + error.what(), kInternalErrorCode, "", 0};
 }

@@ -4,8 +4,12 @@
 
 #include <napi.h>
 
+#include <exception>
+#include <optional>
 #include <string>
+#include <utility>
 
+#include "coded_error.h"
 #include "syscall_error.h"
 
 namespace baton {
@@ -22,11 +26,34 @@ struct NativeFailure {
 };
 
 NativeFailure FailureFromSyscallError(const SyscallError& error);
+NativeFailure FailureFromCodedError(const CodedError& error);
 NativeFailure FailureFromException(const std::exception& error);
+
+// Runs a Node-free core call and returns its failure, if any, as plain data. Any thread.
+template <typename Call>
+std::optional<NativeFailure> CaptureFailure(Call&& call) {
+  try {
+    call();
+  } catch (const SyscallError& error) {
+    return FailureFromSyscallError(error);
+  } catch (const CodedError& error) {
+    return FailureFromCodedError(error);
+  } catch (const std::exception& error) {
+    return FailureFromException(error);
+  }
+  return std::nullopt;
+}
 
 // Main thread only. `errno` is negative, as on Node's own system errors (ENOENT is -2);
 // `syscall` and `errno` are absent for internal failures.
 Napi::Error MakeNativeError(Napi::Env env, const NativeFailure& failure);
+
+// Main thread: runs a core call synchronously and throws its failure as a JS Error (see MakeNativeError).
+template <typename Call>
+void RunOrThrow(Napi::Env env, Call&& call) {
+  const std::optional<NativeFailure> failure = CaptureFailure(std::forward<Call>(call));
+  if (failure.has_value()) throw MakeNativeError(env, *failure);
+}
 
 }  // namespace baton
 

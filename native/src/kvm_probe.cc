@@ -11,6 +11,7 @@
 #include <string>
 
 #include "syscall_error.h"
+#include "unique_fd.h"
 
 namespace baton {
 namespace {
@@ -35,22 +36,6 @@ constexpr CapabilityQuery kCapabilityQueries[] = {
     {"KVM_CAP_NR_MEMSLOTS", KVM_CAP_NR_MEMSLOTS},
     {"KVM_CAP_SET_TSS_ADDR", KVM_CAP_SET_TSS_ADDR},
     {"KVM_CAP_EXT_CPUID", KVM_CAP_EXT_CPUID},
-};
-
-// Owns one file descriptor; closes it on scope exit.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  // Best effort: close() of a read-only probe fd has nothing left to flush.
-  ~UniqueFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
 };
 
 bool HasModuleDirectory(const std::string& module_root, const char* module_name) {

@@ -8,7 +8,6 @@
 
 #include "errors.h"
 #include "kvm_probe.h"
-#include "syscall_error.h"
 
 namespace baton {
 namespace {
@@ -50,13 +49,7 @@ class ProbeKvmWorker : public Napi::AsyncWorker {
  protected:
   // Worker thread: touches only request_, probe_ and failure_.
   void Execute() override {
-    try {
-      probe_ = ProbeKvm(request_);
-    } catch (const SyscallError& error) {
-      failure_ = FailureFromSyscallError(error);
-    } catch (const std::exception& error) {
-      failure_ = FailureFromException(error);
-    }
+    failure_ = CaptureFailure([this] { probe_ = ProbeKvm(request_); });
     // SetError only routes completion to OnError; the rejection value is built from failure_.
     if (failure_.has_value()) SetError(failure_->message);
   }

@@ -18,10 +18,12 @@ struct ErrnoEntry {
 constexpr ErrnoEntry kErrnoTable[] = {
     {EPERM, "EPERM", "operation not permitted"},
     {ENOENT, "ENOENT", "no such file or directory"},
+    {ESRCH, "ESRCH", "no such process"},
     {EINTR, "EINTR", "interrupted system call"},
     {EIO, "EIO", "input/output error"},
     {ENXIO, "ENXIO", "no such device or address"},
     {EBADF, "EBADF", "bad file descriptor"},
+    {ECHILD, "ECHILD", "no child processes"},
     {EAGAIN, "EAGAIN", "resource temporarily unavailable"},
     {ENOMEM, "ENOMEM", "cannot allocate memory"},
     {EACCES, "EACCES", "permission denied"},
@@ -35,12 +37,18 @@ constexpr ErrnoEntry kErrnoTable[] = {
     {ENFILE, "ENFILE", "too many open files in system"},
     {EMFILE, "EMFILE", "too many open files"},
     {ENOTTY, "ENOTTY", "inappropriate ioctl for device"},
+    {EFBIG, "EFBIG", "file too large"},
     {ENOSPC, "ENOSPC", "no space left on device"},
+    {ESPIPE, "ESPIPE", "illegal seek"},
     {EROFS, "EROFS", "read-only file system"},
     {ENAMETOOLONG, "ENAMETOOLONG", "file name too long"},
     {ELOOP, "ELOOP", "too many levels of symbolic links"},
     {ENOSYS, "ENOSYS", "function not implemented"},
+    {EOVERFLOW, "EOVERFLOW", "value too large for defined data type"},
+    {ENOTSOCK, "ENOTSOCK", "socket operation on non-socket"},
+    {ENOPROTOOPT, "ENOPROTOOPT", "protocol not available"},
     {EOPNOTSUPP, "EOPNOTSUPP", "operation not supported"},
+    {ENOTCONN, "ENOTCONN", "transport endpoint is not connected"},
 };
 
 const ErrnoEntry* FindErrno(int errnum) {

@@ -2,10 +2,11 @@
 #ifndef BATON_NATIVE_TEST_CHECK_H_
 #define BATON_NATIVE_TEST_CHECK_H_
 
-#include <cstddef>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace baton_test {
 
@@ -26,13 +27,24 @@ inline void Expect(bool condition, const char* expression, const char* file, int
   std::printf("  expectation failed: %s (%s:%d)\n", expression, file, line);
 }
 
+// Runs `call` and returns the E it throws; records a failure and returns nullopt when it throws none.
+template <typename E, typename Call>
+std::optional<E> CatchAs(Call&& call, const char* expression, const char* file, int line) {
+  try {
+    call();
+  } catch (const E& error) {
+    return error;
+  }
+  Expect(false, expression, file, line);
+  return std::nullopt;
+}
+
 inline bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
 // Runs every case, prints one line per case and the summary; returns the process exit code.
-template <std::size_t N>
-int RunAll(const TestCase (&cases)[N]) {
+inline int RunAll(const std::vector<TestCase>& cases) {
   int passed = 0;
   int failed = 0;
   for (const TestCase& test_case : cases) {
@@ -54,5 +66,7 @@ int RunAll(const TestCase (&cases)[N]) {
 }  // namespace baton_test
 
 #define EXPECT(condition) ::baton_test::Expect((condition), #condition, __FILE__, __LINE__)
+// The exception of type `type` that `call` (a lambda) throws, or nullopt plus a recorded failure.
+#define CATCH_AS(type, call) ::baton_test::CatchAs<type>((call), "throws " #type, __FILE__, __LINE__)
 
 #endif  // BATON_NATIVE_TEST_CHECK_H_

@@ -8,9 +8,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "../src/syscall_error.h"
 #include "check.h"
+#include "suites.h"
 #include "temp_tree.h"
 
 namespace {
@@ -168,8 +170,8 @@ void NamesErrnosStably() {
 
 }  // namespace
 
-int main() {
-  const baton_test::TestCase cases[] = {
+std::vector<baton_test::TestCase> KvmProbeTests() {
+  return {
       {"decides pvm-only KVM is not usable", DecidesPvmOnlyIsNotUsable},
       {"decides kvm_intel is usable", DecidesIntelIsUsable},
       {"decides kvm_amd is usable", DecidesAmdIsUsable},
@@ -185,5 +187,4 @@ int main() {
       {"decides the real device by the module tree", DecidesRealDeviceByModuleTree},
       {"names errnos stably", NamesErrnosStably},
   };
-  return baton_test::RunAll(cases);
 }
