@@ -348,3 +348,77 @@ export class ConfigError extends BatonError {
   }
 }
 ConfigError.prototype.name = 'ConfigError';
+
+/** A state save carried an epoch that is not above the stored one: a stale writer, refused. */
+export class StaleEpochError extends BatonError {
+  readonly epoch: number;
+  readonly storedEpoch: number;
+
+  constructor(fields: { epoch: number; storedEpoch: number; dir: string }) {
+    super(
+      'STALE_EPOCH',
+      `Refusing to save state epoch ${fields.epoch} in ${fields.dir}: epoch ${fields.storedEpoch} is already stored`,
+    );
+    this.epoch = fields.epoch;
+    this.storedEpoch = fields.storedEpoch;
+  }
+}
+StaleEpochError.prototype.name = 'StaleEpochError';
+
+/** State files exist but none of them is usable; `problems` names each file and what is wrong with it. */
+export class StateCorruptError extends BatonError {
+  readonly dir: string;
+  readonly problems: readonly string[];
+
+  constructor(fields: { dir: string; problems: readonly string[] }) {
+    super(
+      'STATE_CORRUPT',
+      `No usable state in ${fields.dir}: ${fields.problems.join('; ')}; the files are left as they are`,
+    );
+    this.dir = fields.dir;
+    this.problems = fields.problems;
+  }
+}
+StateCorruptError.prototype.name = 'StateCorruptError';
+
+/** A state file has a schema version this build cannot read and no migration reaches. */
+export class StateVersionError extends BatonError {
+  readonly file: string;
+  readonly foundVersion: number;
+  readonly supportedVersion: number;
+
+  constructor(fields: { file: string; foundVersion: number; supportedVersion: number }) {
+    super(
+      'STATE_VERSION',
+      `${fields.file} has state schema version ${fields.foundVersion}; this baton reads version ${fields.supportedVersion} and has no migration from ${fields.foundVersion}: refusing to read it`,
+    );
+    this.file = fields.file;
+    this.foundVersion = fields.foundVersion;
+    this.supportedVersion = fields.supportedVersion;
+  }
+}
+StateVersionError.prototype.name = 'StateVersionError';
+
+/** The state directory or a file in it is not safe to use (a symlink, world-writable, someone else's). */
+export class StateUnsafeError extends BatonError {
+  readonly path: string;
+
+  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+    super('STATE_UNSAFE', `Refusing to use ${path}: ${detail}`, options);
+    this.path = path;
+  }
+}
+StateUnsafeError.prototype.name = 'StateUnsafeError';
+
+/** A failover phase was begun or ended out of order (a bug in the caller); the operation is unchanged. */
+export class OperationPhaseError extends BatonError {
+  readonly operationId: string;
+  readonly phase: string;
+
+  constructor(fields: { operationId: string; phase: string; detail: string }) {
+    super('OPERATION_PHASE_REFUSED', `Operation ${fields.operationId}: cannot ${fields.detail}`);
+    this.operationId = fields.operationId;
+    this.phase = fields.phase;
+  }
+}
+OperationPhaseError.prototype.name = 'OperationPhaseError';
