@@ -72,7 +72,10 @@ json_t *step_memory(struct apps *apps, struct app *app, json_int_t id, int64_t n
     }
     uint64_t total;
     int rc = read_node_mem_total(apps->root, app->spec.node, &total);
-    if (rc < 0) {
+    if (rc == -ENOENT && app->spec.has_memory) {
+        /* A memory-less node is not online until memory is plugged into it: it holds nothing yet. */
+        total = 0;
+    } else if (rc < 0) {
         return fail_node(apps, app, id, rc);
     }
     if (app->spec.has_memory && total < app->spec.memory_bytes) {

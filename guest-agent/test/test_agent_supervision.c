@@ -130,6 +130,19 @@ static void test_mem_request_refused(void)
     check_clean_exit(&agent);
 }
 
+/* A memory-less node is offline (no meminfo) until memory is plugged into it: it counts as empty. */
+static void test_offline_node_asks_for_all_its_memory(void)
+{
+    struct agent_proc agent = AGENT_PROC_INIT;
+    char root[PATH_MAX];
+    make_supervised_root(&agent, root, false);
+    start_app_agent(&agent, root, "0");
+    CHECK_STR_EQ(request(&agent, "{\"type\":\"app.start\",\"id\":1,\"name\":\"kv\",\"argv\":["
+                                 "\"/apps/test-app\",\"wait\"],\"memoryBytes\":33554432,\"node\":6}"),
+                 "{\"type\":\"mem.request\",\"app\":\"kv\",\"bytes\":33554432}");
+    check_clean_exit(&agent);
+}
+
 static void test_mem_grant_that_never_arrives(void)
 {
     struct agent_proc agent = AGENT_PROC_INIT;
@@ -187,6 +200,8 @@ void register_agent_supervision_tests(void)
              test_mem_request_granted_then_node_grows);
     add_test("supervision: a refused mem.answer fails the start with memory-refused",
              test_mem_request_refused);
+    add_test("supervision: an offline node with memoryBytes asks for all of it",
+             test_offline_node_asks_for_all_its_memory);
     add_test("supervision: a granted node that does not grow in 5 s is memory-refused",
              test_mem_grant_that_never_arrives);
     add_test("supervision: a start waiting for mem.answer is dropped when the host goes away",
