@@ -4,6 +4,7 @@ import type { AppExited } from '../agent/protocol.js';
 import { type AppHistory, decide, EMPTY_HISTORY, startedHistory } from '../policy/restart.js';
 import { moveAppToStandby } from './app-move.js';
 import type { AppConfig } from './config.js';
+import { waitForHealthy } from './health.js';
 import type { Pair } from './pair.js';
 import { appStartRequest } from './place-app.js';
 import type { PairVm } from './vm-factory.js';
@@ -66,6 +67,11 @@ async function restartInPlace(pair: Pair, vm: PairVm, app: AppConfig): Promise<v
   const disk = pair.disks.get(app.name);
   const node = vm.machine.spec.slots.findIndex((slot) => slot.id === app.slot) + 1;
   await vm.machine.agent.appStart(appStartRequest(app, node, disk), 15_000);
+  const hostPort = vm.forwards.get(app.name) ?? 0;
+  await waitForHealthy(hostPort, {
+    timeoutMs: pair.config.healthTimeoutMs,
+    what: `${app.name} restarted on ${vm.machine.spec.name}`,
+  });
+  // The decision already recorded this start in the app's history (a quick failure after it counts).
   pair.supervision.restarts.set(app.name, (pair.supervision.restarts.get(app.name) ?? 0) + 1);
-  noteStarted(pair.supervision, app.name);
 }

@@ -51,7 +51,8 @@ function figure4Config(dir: string): PairConfig {
         name: 'cache',
         slot: 'slot1',
         sizeBytes: 32 * MiB,
-        slotMaxBytes: 64 * MiB,
+        // The guest's memory block is 128 MiB: a virtio-mem device smaller than one is refused by its driver.
+        slotMaxBytes: 128 * MiB,
         hotStandby: false,
         argv: ['/apps/kvd', '--port', '7001', '--data', '/tmp/cache'],
         guestPort: 7001,
