@@ -93,6 +93,11 @@ export function toPairConfig(config: BatonConfig): PairConfig {
     isFaultInjectionAllowed: config.isFaultInjectionAllowed,
     helloTimeoutMs: config.detection.helloTimeoutMs,
     healthTimeoutMs: config.detection.healthTimeoutMs,
+    hangThresholds: {
+      heartbeatSilenceMs: config.detection.heartbeatSilenceMs,
+      syncTimeoutMs: config.detection.syncTimeoutMs,
+      qmpTimeoutMs: config.detection.qmpTimeoutMs,
+    },
   };
 }
 

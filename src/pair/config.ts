@@ -40,6 +40,8 @@ export interface PairConfig {
   isFaultInjectionAllowed: boolean;
   helloTimeoutMs: number;
   healthTimeoutMs: number;
+  /** Hang detection; unset fields take the detector's documented defaults (src/detect/thresholds.ts). */
+  hangThresholds?: { heartbeatSilenceMs?: number; syncTimeoutMs?: number; qmpTimeoutMs?: number };
 }
 
 /** The demo's pair: two 96 MiB guests and a hot-standby `kvd` with 128 MiB and a 64 MiB data disk. */
@@ -72,6 +74,7 @@ export function defaultPairConfig(stateDir: string): PairConfig {
     isFaultInjectionAllowed: true,
     helloTimeoutMs: 60_000,
     healthTimeoutMs: 20_000,
+    hangThresholds: { heartbeatSilenceMs: 3000, syncTimeoutMs: 1000, qmpTimeoutMs: 2000 },
   };
 }
 

@@ -144,7 +144,11 @@ export class Pair {
     vm.machine.qmp.on('close', () => fire('qmp-disconnect'));
     void vm.machine.exited.then(() => fire('qemu-exit'));
     this.detectors.get(name)?.stop();
-    const detector = new HangDetector({ ...machineProbes(vm.machine), log: this.log });
+    const detector = new HangDetector({
+      ...machineProbes(vm.machine),
+      log: this.log,
+      ...(this.config.hangThresholds === undefined ? {} : { thresholds: this.config.hangThresholds }),
+    });
     detector.on('hang', (hang) => {
       this.log.warn({ vm: name, signals: hang.signals, silenceMs: hang.silenceMs }, 'guest hang declared');
       fire('hang');

@@ -39,7 +39,11 @@ describe('parseGuestMessage', () => {
       { type: 'app.exited', name: '../kvd', pid: 3, code: 0, signal: null },
       'name',
     ],
-    ['an unknown severity', { type: 'app.exited', name: 'kvd', pid: 3, code: 0, signal: null, severity: 'meh' }, 'severity'],
+    [
+      'an unknown severity',
+      { type: 'app.exited', name: 'kvd', pid: 3, code: 0, signal: null, severity: 'meh' },
+      'severity',
+    ],
     ['a memory request of 0 bytes', { type: 'mem.request', app: 'kvd', bytes: 0 }, 'bytes'],
     ['a memory request past 2^53', { type: 'mem.request', app: 'kvd', bytes: 2 ** 60 }, 'bytes'],
     ['an exit code over 255', { type: 'app.exited', name: 'kvd', pid: 3, code: 256, signal: null }, 'code'],

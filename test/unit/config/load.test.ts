@@ -163,6 +163,7 @@ describe('toPairConfig', () => {
       isFaultInjectionAllowed: false,
       helloTimeoutMs: 30000,
       healthTimeoutMs: 10000,
+      hangThresholds: { heartbeatSilenceMs: 3000, syncTimeoutMs: 1000, qmpTimeoutMs: 2000 },
     });
   });
 

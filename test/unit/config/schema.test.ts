@@ -57,7 +57,7 @@ describe('config schema: defaults', () => {
       detection: {
         heartbeatSilenceMs: 3000,
         syncTimeoutMs: 1000,
-        qmpTimeoutMs: 15000,
+        qmpTimeoutMs: 2000,
         helloTimeoutMs: 60000,
         healthTimeoutMs: 20000,
       },
