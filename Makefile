@@ -104,10 +104,11 @@ clean:
 	$(MAKE) -s -C guest-agent clean
 	$(MAKE) -s -C images/apps clean
 
-## bench: boot time to the agent's hello, and whole-VM failover by phase (medians of 5).
+## bench: boot time, whole-VM failover and single-app move by phase, detection latencies (medians).
 bench: build images
 	npx --no-install tsx bench/boot-time.ts 5
 	npx --no-install tsx bench/failover.ts 5
+	npx --no-install tsx bench/faults.ts 5
 ## qmp-transcripts: re-record the QEMU transcripts the unit tests replay (test/fixtures/qmp/).
 qmp-transcripts: build images
 	npx --no-install tsx scripts/record-qmp-transcripts.ts
