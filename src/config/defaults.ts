@@ -1,4 +1,4 @@
-// The built-in config (the demo's pair), the same as contrib/baton.yaml: two 96 MiB guests, kvd hot-standby.
+// The built-in config (the demo's pair), the same as contrib/baton.yaml: two 96 MiB guests, kvd hot-standby, cache ordinary.
 import { MiB } from '../units.js';
 import {
   DEFAULT_ACCEL,
@@ -26,7 +26,8 @@ import type { BatonConfig } from './types.js';
 /**
  * The demo's pair (what `defaultPairConfig` builds): 736 MiB budget = two 96 MiB bases + 32 MiB
  * monitor + a 512 MiB pool for app memory; kvd with 128 MiB (its slot can grow to 512 MiB) and a
- * 64 MiB data disk. Fault injection is allowed because the demo injects faults.
+ * 64 MiB data disk, hot-standby; cache with 32 MiB (its slot can grow to 128 MiB, the guest's memory
+ * block), ordinary, no data disk. Fault injection is allowed because the demo injects faults.
  */
 export const DEFAULT_CONFIG: BatonConfig = Object.freeze({
   budgetBytes: 736 * MiB,
@@ -67,6 +68,22 @@ export const DEFAULT_CONFIG: BatonConfig = Object.freeze({
       }),
       restart: Object.freeze({ max: DEFAULT_RESTART_MAX, windowMs: DEFAULT_RESTART_WINDOW_MS }),
       dataDiskBytes: 64 * MiB,
+    }),
+    Object.freeze({
+      name: 'cache',
+      slot: 'slot1',
+      argv: Object.freeze(['/apps/kvd', '--port', '7001', '--data', '/tmp/cache']),
+      memoryBytes: 32 * MiB,
+      slotMaxBytes: 128 * MiB,
+      hotStandby: false,
+      guestPort: 7001,
+      endpointPort: 0,
+      health: Object.freeze({
+        intervalMs: DEFAULT_HEALTH_INTERVAL_MS,
+        timeoutMs: DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
+        failuresToUnhealthy: DEFAULT_FAILURES_TO_UNHEALTHY,
+      }),
+      restart: Object.freeze({ max: DEFAULT_RESTART_MAX, windowMs: DEFAULT_RESTART_WINDOW_MS }),
     }),
   ]),
   metrics: Object.freeze({}),

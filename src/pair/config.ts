@@ -44,7 +44,11 @@ export interface PairConfig {
   hangThresholds?: { heartbeatSilenceMs?: number; syncTimeoutMs?: number; qmpTimeoutMs?: number };
 }
 
-/** The demo's pair: two 96 MiB guests and a hot-standby `kvd` with 128 MiB and a 64 MiB data disk. */
+/**
+ * The demo's pair: two 96 MiB guests, a hot-standby `kvd` with 128 MiB and a 64 MiB data disk, and
+ * an ordinary app `cache` (a second kvd on port 7001 keeping its data in the guest's /tmp) with
+ * 32 MiB that its guest agent requests from the pool.
+ */
 export function defaultPairConfig(stateDir: string): PairConfig {
   return {
     budgetBytes: 96 * MiB * 2 + 32 * MiB + 512 * MiB,
@@ -66,6 +70,19 @@ export function defaultPairConfig(stateDir: string): PairConfig {
         guestPort: 7000,
         endpointPort: 0,
         diskBytes: 64 * MiB,
+        health: { intervalMs: 1000, timeoutMs: 500, failuresToUnhealthy: 3 },
+        restart: { max: 3, windowMs: 60_000 },
+      },
+      {
+        name: 'cache',
+        slot: 'slot1',
+        sizeBytes: 32 * MiB,
+        // The guest's memory block is 128 MiB: a virtio-mem device smaller than one is refused by its driver.
+        slotMaxBytes: 128 * MiB,
+        hotStandby: false,
+        argv: ['/apps/kvd', '--port', '7001', '--data', '/tmp/cache'],
+        guestPort: 7001,
+        endpointPort: 0,
         health: { intervalMs: 1000, timeoutMs: 500, failuresToUnhealthy: 3 },
         restart: { max: 3, windowMs: 60_000 },
       },

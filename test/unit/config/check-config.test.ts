@@ -30,7 +30,7 @@ describe('baton check-config', () => {
       code: 0,
       out: [
         'contrib/baton.yaml: valid',
-        'budget     736 MiB: 2 × 96 MiB VM base + 32 MiB monitor + 128 MiB apps + 384 MiB free pool',
+        'budget     736 MiB: 2 × 96 MiB VM base + 32 MiB monitor + 160 MiB apps + 352 MiB free pool',
         'memory     virtio-mem, 2 MiB blocks',
         'VMs        vm-a (starts active), vm-b: 96 MiB base, maxmem 2 GiB, 1 CPU each',
         'accel      auto',
@@ -39,8 +39,9 @@ describe('baton check-config', () => {
         'faults     fault injection allowed',
         'metrics    off',
         '',
-        'APP  SLOT   MEMORY   SLOT MAX  HOT STANDBY  GUEST PORT  ENDPOINT  DATA DISK',
-        'kvd  slot0  128 MiB  512 MiB   yes                7000  any       64 MiB',
+        'APP    SLOT   MEMORY   SLOT MAX  HOT STANDBY  GUEST PORT  ENDPOINT  DATA DISK',
+        'kvd    slot0  128 MiB  512 MiB   yes                7000  any       64 MiB',
+        'cache  slot1  32 MiB   128 MiB   no                 7001  any       -',
       ],
       err: [],
     });

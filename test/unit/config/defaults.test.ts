@@ -18,12 +18,14 @@ describe('built-in default config', () => {
     expect(checkRules(DEFAULT_CONFIG)).toEqual([]);
   });
 
-  it('is the demo pair: two 96 MiB VMs, a 736 MiB budget, kvd hot-standby with a 64 MiB disk', () => {
+  it('is the demo pair: two 96 MiB VMs, a 736 MiB budget, kvd hot-standby with a 64 MiB disk, cache ordinary', () => {
     expect(DEFAULT_CONFIG.budgetBytes).toBe(736 * MiB);
     expect(DEFAULT_CONFIG.vms).toMatchObject({ names: ['vm-a', 'vm-b'], baseMemoryBytes: 96 * MiB });
     expect(DEFAULT_CONFIG.apps).toMatchObject([
-      { name: 'kvd', memoryBytes: 128 * MiB, hotStandby: true, dataDiskBytes: 64 * MiB },
+      { name: 'kvd', slot: 'slot0', memoryBytes: 128 * MiB, hotStandby: true, dataDiskBytes: 64 * MiB },
+      { name: 'cache', slot: 'slot1', memoryBytes: 32 * MiB, slotMaxBytes: 128 * MiB, hotStandby: false },
     ]);
+    expect(DEFAULT_CONFIG.apps[1]).not.toHaveProperty('dataDiskBytes');
   });
 
   it('cannot be changed', () => {
