@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { VirtioMemMechanism } from '../memory/virtio-mem.js';
 import type { PairConfig } from '../pair/config.js';
 import { Pair } from '../pair/pair.js';
+import { PairPersistence } from '../pair/persist.js';
 import type { AccelRequest } from '../vm/accel.js';
 import { resolveAccel } from '../vm/host-accel.js';
 import { buildApi, listenOnSocket } from './api.js';
@@ -51,12 +52,24 @@ export async function runDaemon(options: {
     const decision = await resolveAccel(options.accel);
     print(`accelerator: ${decision.accel} (${decision.reason})`);
     const metrics = createMetrics(() => pair);
+    const opened = await PairPersistence.open(config.stateDir, { log });
+    for (const warning of opened.warnings) print(`state: ${warning}`);
+    if (opened.loaded.doc !== undefined)
+      print(
+        `state: loaded epoch ${opened.loaded.doc.epoch} from ${opened.loaded.source === 'current' ? 'state.json' : 'the previous copy'}`,
+      );
+    const startedAtMs = performance.now();
     pair = await Pair.start(config, {
       log,
       accel: decision.accel,
       mechanism: new VirtioMemMechanism({ log }),
       onProgress: print,
+      persistence: opened.persistence,
+      ...(opened.loaded.doc === undefined ? {} : { saved: opened.loaded.doc }),
+      ...(opened.attach === undefined ? {} : { attach: opened.attach }),
     });
+    await opened.persistence.flush();
+    print(`pair ${pair.startedBy.how} in ${Math.round(performance.now() - startedAtMs)} ms`);
     const seen = new Set<string>();
     let stopping: Promise<void> | undefined;
     const stop = () => {

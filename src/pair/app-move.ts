@@ -296,6 +296,7 @@ function finish(
 ): FailoverRecord {
   const record = timeline.finish(result, error);
   pair.history.push(record);
+  pair.persistence?.changed();
   return record;
 }
 
@@ -307,5 +308,6 @@ function block(pair: Pair, timeline: Timeline, log: Logger, app: string, error: 
   if (timeline.record.result !== 'running') return timeline.record;
   const record = timeline.finish('blocked', error);
   pair.history.push(record);
+  pair.persistence?.changed();
   return record;
 }

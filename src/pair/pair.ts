@@ -6,13 +6,17 @@ import { StableEndpoint } from '../endpoint/proxy.js';
 import type { FailoverRecord } from '../failover/timeline.js';
 import type { Logger } from '../log.js';
 import type { MemoryMechanism } from '../memory/mechanism.js';
+import type { AttachDoc } from '../recovery/identity.js';
+import type { StateDoc } from '../state/index.js';
 import { appAreaName, createTable, type ResourceTable, recordObserved, startApp } from '../table/index.js';
 import type { Accel } from '../vm/spec.js';
 import type { PairConfig } from './config.js';
 import { diskPathOf } from './config.js';
 import { type DataDisk, ensureDataDisk } from './disk.js';
 import { serveMemRequests } from './mem-requests.js';
+import type { PairPersistence } from './persist.js';
 import { placeApp } from './place-app.js';
+import { memoryDrift, reattachVms, runningApps } from './reattach.js';
 import { createSupervision, noteStarted, superviseVm } from './supervise.js';
 import { bootPairVm, type PairVm } from './vm-factory.js';
 import { runWholeVmFailover } from './whole-vm-failover.js';
@@ -48,6 +52,10 @@ export class Pair {
   inFlight: Promise<FailoverRecord> | undefined;
   /** The id of the failover under way (set before its first phase), for idempotent requests. */
   inFlightId: string | undefined;
+  /** Saves the table, history and VM identities on every change; absent in tests without a state dir. */
+  persistence: PairPersistence | undefined;
+  /** How the pair came up: booted, or re-attached to the QEMUs of a previous daemon (with the time it took). */
+  startedBy: { how: 'booted' | 're-attached'; ms: number } = { how: 'booted', ms: 0 };
 
   private constructor(
     config: PairConfig,
@@ -77,12 +85,37 @@ export class Pair {
     this.currentTable = table;
     this.tableHistory.push(table);
     if (this.tableHistory.length > 200) this.tableHistory.shift();
+    this.persistence?.changed();
   }
 
-  /** Boots both VMs in parallel, opens the endpoints, starts every app on the active. */
+  /** Starts saving the pair through `persistence` (and saves now). */
+  persistThrough(persistence: PairPersistence): void {
+    this.persistence = persistence;
+    persistence.bind(this);
+    persistence.changed();
+  }
+
+  /** The port each app's stable endpoint listens on, persisted so a restart listens on the same. */
+  endpointPorts(): Record<string, number> {
+    return Object.fromEntries([...this.endpoints].map(([app, endpoint]) => [app, endpoint.port]));
+  }
+
+  /**
+   * Re-attaches to the VMs a previous daemon left running (`saved` and `attach` from the state
+   * directory) when both are still there and answer; otherwise boots both VMs in parallel, opens
+   * the endpoints and starts every app on the active.
+   */
   static async start(
     config: PairConfig,
-    options: { log: Logger; accel: Accel; mechanism: MemoryMechanism; onProgress?: (line: string) => void },
+    options: {
+      log: Logger;
+      accel: Accel;
+      mechanism: MemoryMechanism;
+      onProgress?: (line: string) => void;
+      persistence?: PairPersistence;
+      saved?: StateDoc;
+      attach?: AttachDoc;
+    },
   ): Promise<Pair> {
     const pair = new Pair(config, options);
     const progress = options.onProgress ?? (() => undefined);
@@ -94,10 +127,19 @@ export class Pair {
             await ensureDataDisk(app.name, diskPathOf(config, app.name), app.diskBytes),
           );
         const endpoint = new StableEndpoint({ app: app.name, log: options.log });
-        await endpoint.listen(app.endpointPort);
+        await listenOnPreferred(endpoint, options.attach?.endpointPorts[app.name], app.endpointPort);
         endpoint.hold();
         pair.endpoints.set(app.name, endpoint);
       }
+      if (options.attach !== undefined && options.attach.vms.length > 0) {
+        const startedAtMs = performance.now();
+        if (await pair.reattach(options.attach, options.saved, progress)) {
+          pair.startedBy = { how: 're-attached', ms: Math.round(performance.now() - startedAtMs) };
+          if (options.persistence !== undefined) pair.persistThrough(options.persistence);
+          return pair;
+        }
+      }
+      if (options.persistence !== undefined) pair.persistThrough(options.persistence);
       progress(`booting ${pair.roles.active} (active) and ${pair.roles.standby} (standby) ...`);
       const booted = await Promise.allSettled([
         bootPairVm(config, pair.roles.active, 'active', options),
@@ -118,6 +160,97 @@ export class Pair {
     }
   }
 
+  /**
+   * Takes back both VMs of a previous daemon: identity checked (a reused pid is never signalled),
+   * QMP and agent reconnected with a sync nonce, the table compared with QEMU's memory devices,
+   * and each app found running through `app.list` (started again only if it is not). False (and
+   * every VM it did attach stopped) when the pair cannot be taken back whole.
+   */
+  private async reattach(
+    attach: AttachDoc,
+    saved: StateDoc | undefined,
+    progress: (line: string) => void,
+  ): Promise<boolean> {
+    const result = await reattachVms(attach.vms, this.log);
+    const names = new Set(result.vms.map((vm) => vm.machine.spec.name));
+    const missing = this.config.vmNames.filter((name) => !names.has(name));
+    const problem =
+      saved === undefined
+        ? 'no saved state'
+        : missing.length > 0
+          ? `${missing.join(' and ')} gone (${missing.map((n) => result.gone.get(n) ?? 'not recorded').join('; ')})`
+          : saved.table.budgetBytes !== this.config.budgetBytes
+            ? 'the saved table has another budget than the config'
+            : saved.operations.length > 0
+              ? `a failover was in flight (${saved.operations.map((op) => op.id).join(', ')})`
+              : undefined;
+    if (problem !== undefined || saved === undefined) {
+      progress(`cannot re-attach: ${problem}; booting a fresh pair`);
+      this.log.warn({ problem }, 'cannot re-attach; booting a fresh pair');
+      await Promise.all(result.vms.map((vm) => vm.machine.shutdown({ timeoutMs: 2000 })));
+      return false;
+    }
+    this.roles = { ...saved.table.roles };
+    this.table = saved.table;
+    this.history.push(...saved.history);
+    for (const vm of result.vms) this.adopt(vm);
+    for (const vm of result.vms) {
+      const drift = await memoryDrift(this.table, vm, this.config.apps).catch((error: Error) => [
+        `${vm.machine.spec.name}: query-memory-devices failed: ${error.message}`,
+      ]);
+      for (const line of drift)
+        this.log.warn({ vm: vm.machine.spec.name }, `table drift after re-attach: ${line}`);
+    }
+    for (const app of this.config.apps) {
+      const owner = this.table.areas.find((a) => a.name === appAreaName(app.name))?.user ?? this.roles.active;
+      const vm = this.vms.get(owner) ?? this.activeVm;
+      if (vm === undefined) continue;
+      const running = await runningApps(vm).catch(() => new Map<string, number>());
+      if (running.has(app.name)) {
+        this.endpoints
+          .get(app.name)
+          ?.route({ host: '127.0.0.1', port: vm.forwards.get(app.name) ?? 0, vm: vm.machine.spec.name });
+        noteStarted(this.supervision, app.name);
+        continue;
+      }
+      this.log.warn(
+        { app: app.name, vm: vm.machine.spec.name },
+        'app not running after re-attach; starting it',
+      );
+      await this.restartApp(app.name, vm);
+    }
+    this.state = 'protected';
+    progress(
+      `re-attached to ${result.vms.map((vm) => `${vm.machine.spec.name} (pid ${vm.machine.pid})`).join(' and ')} in ${Math.round(result.durationMs)} ms`,
+    );
+    return true;
+  }
+
+  /** Starts an app whose area the table already gives `vm` (plugging the same size again is no change). */
+  private async restartApp(name: string, vm: PairVm): Promise<void> {
+    const app = this.config.apps.find((a) => a.name === name);
+    if (app === undefined) return;
+    const area = this.table.areas.find((a) => a.name === appAreaName(app.name));
+    if (area === undefined) {
+      await this.startAppOnActive(name);
+      return;
+    }
+    const disk = this.disks.get(app.name);
+    const placed = await placeApp(vm, app, {
+      mechanism: this.mechanism,
+      sizeBytes: area.sizeBytes,
+      diskPortIndex: this.config.apps
+        .filter((a) => a.diskBytes !== undefined)
+        .findIndex((a) => a.name === app.name),
+      healthTimeoutMs: this.config.healthTimeoutMs,
+      ...(disk === undefined ? {} : { disk }),
+    });
+    this.endpoints
+      .get(app.name)
+      ?.route({ host: '127.0.0.1', port: placed.hostPort, vm: vm.machine.spec.name });
+    noteStarted(this.supervision, app.name);
+  }
+
   get activeVm(): PairVm | undefined {
     return this.vms.get(this.roles.active);
   }
@@ -133,6 +266,7 @@ export class Pair {
   /** Takes a booted VM into the pair and arms its detectors. */
   adopt(vm: PairVm): void {
     this.vms.set(vm.machine.spec.name, vm);
+    this.persistence?.changed();
     const name = vm.machine.spec.name;
     const fire = (signal: FailoverTrigger['signal']) => {
       if (this.vms.get(name) !== vm || this.state === 'stopped') return; // An old incarnation or a planned stop.
@@ -226,5 +360,28 @@ export class Pair {
     await this.inFlight?.catch(() => undefined);
     await Promise.all([...this.endpoints.values()].map((e) => e.close()));
     await Promise.all([...this.vms.values()].map((vm) => vm.machine.shutdown()));
+    if (this.persistence !== undefined) {
+      // Stopped on purpose: nothing is left to re-attach to.
+      this.vms.clear();
+      this.persistence.changed();
+      await this.persistence.close();
+    }
   }
+}
+
+/** Listens on the port the endpoint had before a restart, or on `fallback` when that one is taken. */
+async function listenOnPreferred(
+  endpoint: StableEndpoint,
+  preferred: number | undefined,
+  fallback: number,
+): Promise<void> {
+  if (preferred !== undefined && preferred !== 0) {
+    try {
+      await endpoint.listen(preferred);
+      return;
+    } catch {
+      // Taken by someone else since: fall back to the configured port.
+    }
+  }
+  await endpoint.listen(fallback);
 }

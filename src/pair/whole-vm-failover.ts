@@ -4,6 +4,7 @@ import { fenceMachine } from '../failover/fence.js';
 import { type FailoverRecord, Timeline } from '../failover/timeline.js';
 import { appAreaName, appAreasOf, failOver, recordObserved } from '../table/index.js';
 import type { FailoverTrigger, Pair } from './pair.js';
+import { runJournaledPhase } from './persist.js';
 import { placeApp } from './place-app.js';
 import { noteStarted } from './supervise.js';
 import { bootPairVm } from './vm-factory.js';
@@ -26,6 +27,7 @@ export async function runWholeVmFailover(pair: Pair, trigger: FailoverTrigger): 
   });
   pair.inFlightId = timeline.record.id;
   const log = pair.log.child({ failoverId: timeline.record.id });
+  const opId = timeline.record.id;
   log.warn({ trigger }, 'whole-VM failover started');
   const failed = pair.vms.get(failedName);
   const target = pair.vms.get(targetName);
@@ -34,11 +36,33 @@ export async function runWholeVmFailover(pair: Pair, trigger: FailoverTrigger): 
       (area) => area.name === appAreaName(app.name) && area.hotStandby === true,
     ),
   );
+  pair.persistence?.open({
+    id: opId,
+    kind: 'whole-vm',
+    apps: movingApps.map((app) => app.name),
+    fromVm: failedName,
+    toVm: targetName,
+    trigger: timeline.record.trigger,
+    startedAt: timeline.record.startedAt,
+  });
+  // Each phase: intent journaled before it acts, result after (and a named crash point for tests).
+  const phase = <T>(name: string, work: () => Promise<T>): Promise<T> =>
+    runJournaledPhase(
+      {
+        persistence: pair.persistence,
+        opId,
+        name,
+        isFaultInjectionAllowed: pair.config.isFaultInjectionAllowed,
+        log,
+        timed: (timedWork) => timeline.phase(name, timedWork),
+      },
+      work,
+    );
   for (const app of pair.config.apps) pair.endpoints.get(app.name)?.hold();
   pair.detectors.get(failedName)?.stop(); // Fencing pauses it: that is no news.
   try {
     if (failed !== undefined) {
-      await timeline.phase('fence', () => fenceMachine(failed.machine, { log }));
+      await phase('fence', () => fenceMachine(failed.machine, { log }));
     }
   } catch (error) {
     return block(pair, timeline, error as Error);
@@ -58,7 +82,7 @@ export async function runWholeVmFailover(pair: Pair, trigger: FailoverTrigger): 
         sizeBytes,
         diskPortIndex: index,
         healthTimeoutMs: pair.config.healthTimeoutMs,
-        phase: (name, work) => timeline.phase(movingApps.length > 1 ? `${name}:${app.name}` : name, work),
+        phase: (name, work) => phase(movingApps.length > 1 ? `${name}:${app.name}` : name, work),
         ...(disk === undefined ? {} : { disk }),
       });
       table = recordObserved(table, {
@@ -70,7 +94,7 @@ export async function runWholeVmFailover(pair: Pair, trigger: FailoverTrigger): 
       pair.endpoints.get(app.name)?.route({ host: '127.0.0.1', port: placed.hostPort, vm: targetName });
       noteStarted(pair.supervision, app.name);
     }
-    await timeline.phase('commit', async () => {
+    await phase('commit', async () => {
       pair.table = table;
       pair.roles = { active: targetName, standby: failedName };
       pair.vms.delete(failedName);
@@ -81,6 +105,8 @@ export async function runWholeVmFailover(pair: Pair, trigger: FailoverTrigger): 
   }
   const record = timeline.finish('succeeded');
   pair.history.push(record);
+  pair.persistence?.changed();
+  pair.persistence?.closeOperation(opId, record.result);
   log.warn({ totalMs: record.totalMs, phases: record.phases }, 'whole-VM failover done; re-protecting');
   try {
     await timeline.phase('reprotect', async () => {
@@ -108,5 +134,7 @@ function block(pair: Pair, timeline: Timeline, error: Error): FailoverRecord {
   pair.log.error({ err: error.message }, 'failover blocked');
   const record = timeline.finish('blocked', error);
   pair.history.push(record);
+  pair.persistence?.changed();
+  pair.persistence?.closeOperation(record.id, record.result);
   return record;
 }

@@ -1,5 +1,5 @@
 // One QEMU process: launched in a private run directory, driven over QMP, stopped with quit then SIGKILL.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
@@ -7,9 +7,11 @@ import { type AgentChannel, connectAgent } from '../agent/channel.js';
 import type { Hello } from '../agent/protocol.js';
 import { InvalidInputError, MissingDependencyError, VmLaunchError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { loadNative } from '../native/binding.js';
 import type { QmpClient } from '../qmp/client.js';
 import { quitVm } from '../qmp/commands.js';
 import { connectQmp } from '../qmp/connect.js';
+import { processStartTime, signalIfSame } from '../recovery/identity.js';
 import { buildQemuArgv, QEMU_BINARY } from './argv.js';
 import { type MachineSpec, type RunPaths, runPathsOf } from './spec.js';
 
@@ -53,19 +55,24 @@ export class Machine {
   readonly paths: RunPaths;
   readonly argv: readonly string[];
   readonly pid: number;
+  /** /proc/<pid>/stat start time: every signal re-checks it, so a reused pid is never signalled. */
+  readonly startTime: string;
+  /** True when this daemon found QEMU already running (a restart) instead of spawning it. */
+  readonly isAttached: boolean;
   readonly qmp: QmpClient;
   readonly agent: AgentChannel;
   /** Host monotonic time when QEMU was spawned. */
   readonly spawnedAtMs: number;
   readonly exited: Promise<ExitStatus>;
-  private readonly child: ChildProcess;
   private readonly log: Logger;
   private exitStatus: ExitStatus | undefined;
 
   private constructor(fields: {
     spec: MachineSpec;
     argv: string[];
-    child: ChildProcess;
+    pid: number;
+    startTime: string;
+    isAttached: boolean;
     exited: Promise<ExitStatus>;
     qmp: QmpClient;
     agent: AgentChannel;
@@ -75,8 +82,9 @@ export class Machine {
     this.spec = fields.spec;
     this.paths = runPathsOf(fields.spec.runDir);
     this.argv = fields.argv;
-    this.child = fields.child;
-    this.pid = fields.child.pid ?? -1;
+    this.pid = fields.pid;
+    this.startTime = fields.startTime;
+    this.isAttached = fields.isAttached;
     this.exited = fields.exited;
     this.qmp = fields.qmp;
     this.agent = fields.agent;
@@ -149,7 +157,63 @@ export class Machine {
       qmp.close();
       return fail(`cannot connect to the agent socket: ${(error as Error).message}`);
     }
-    return new Machine({ spec, argv: [binary, ...args], child, exited, qmp, agent, spawnedAtMs, log });
+    return new Machine({
+      spec,
+      argv: [binary, ...args],
+      pid: child.pid ?? -1,
+      startTime: processStartTime(child.pid ?? -1) ?? '0',
+      isAttached: false,
+      exited,
+      qmp,
+      agent,
+      spawnedAtMs,
+      log,
+    });
+  }
+
+  /**
+   * Re-attaches to a QEMU a previous daemon launched (pid and start time already verified by the
+   * caller): no spawn; connects QMP and the agent in the existing run directory and watches the
+   * exit with a pidfd (it is not our child). Throws when a socket does not answer.
+   */
+  static async attach(
+    spec: MachineSpec,
+    options: { pid: number; startTime: string; log: Logger; qmpTimeoutMs?: number },
+  ): Promise<Machine> {
+    const log = options.log.child({ vm: spec.name, role: spec.role });
+    const paths = runPathsOf(spec.runDir);
+    const { pid, startTime } = options;
+    const exited = watchExit(pid, startTime, log);
+    let isAlive = processStartTime(pid) === startTime;
+    void exited.then(() => {
+      isAlive = false;
+    });
+    const qmp = await connectQmp(paths.qmpSocket, {
+      vm: spec.name,
+      log,
+      timeoutMs: options.qmpTimeoutMs ?? 5_000,
+      isAlive: () => isAlive,
+    });
+    let agent: AgentChannel;
+    try {
+      agent = await connectAgent(paths.agentSocket, { vm: spec.name, log });
+    } catch (error) {
+      qmp.close();
+      throw error;
+    }
+    log.info({ pid }, 'QEMU re-attached');
+    return new Machine({
+      spec,
+      argv: [],
+      pid,
+      startTime,
+      isAttached: true,
+      exited,
+      qmp,
+      agent,
+      spawnedAtMs: performance.now(),
+      log,
+    });
   }
 
   get isRunning(): boolean {
@@ -179,7 +243,7 @@ export class Machine {
       if (status === undefined) {
         how = 'killed';
         this.log.warn({ timeoutMs }, 'QEMU did not quit in time; sending SIGKILL');
-        this.child.kill('SIGKILL');
+        this.signal('SIGKILL');
         await this.exited;
       }
     }
@@ -193,9 +257,46 @@ export class Machine {
 
   /** SIGKILLs QEMU at once (fault injection and last-resort fencing) and waits for the exit. */
   async kill(): Promise<ExitStatus> {
-    if (this.isRunning) this.child.kill('SIGKILL');
+    if (this.isRunning) this.signal('SIGKILL');
     return this.exited;
   }
+
+  /** Signals QEMU only while its pid still names the process started at `startTime`. */
+  private signal(signal: NodeJS.Signals): void {
+    if (!signalIfSame(this.pid, this.startTime, signal)) {
+      this.log.warn({ pid: this.pid, signal }, 'not signalling: the pid no longer names this QEMU');
+    }
+  }
+}
+
+/**
+ * The exit of a process that is not our child: a pidfd watch (the exit is seen within
+ * milliseconds), or, without the native addon, a poll of /proc every 100 ms.
+ */
+function watchExit(pid: number, startTime: string, log: Logger): Promise<ExitStatus> {
+  return new Promise<ExitStatus>((resolve) => {
+    const done = () => resolve({ code: null, signal: null });
+    try {
+      const watch = loadNative().watchProcess(pid, () => {
+        watch.close();
+        done();
+      });
+      // The process may have exited before the watch was armed.
+      if (processStartTime(pid) !== startTime) {
+        watch.close();
+        done();
+      }
+      return;
+    } catch (error) {
+      log.warn({ err: (error as Error).message }, 'no pidfd watch; polling /proc for the QEMU exit');
+    }
+    const timer = setInterval(() => {
+      if (processStartTime(pid) === startTime) return;
+      clearInterval(timer);
+      done();
+    }, 100);
+    timer.unref();
+  });
 }
 
 function checkImage(path: string, what: string): void {
