@@ -203,7 +203,16 @@ export function buildProgram(): Command {
       100,
     )
     .action(async (options: { accel: AccelRequest; keys: number }) => {
-      await runDemo({ accel: options.accel, keys: options.keys, log: logger(), print });
+      const result = await runDemo({
+        accel: options.accel,
+        keys: options.keys,
+        json: globals().json,
+        log: logger(),
+        print,
+        progress: (line) => process.stderr.write(`${line}\n`),
+      });
+      // Every acknowledged write must survive the faults: anything less is a failed demo.
+      if (result.writesReadable < result.writesAcknowledged) throw new CommanderExit(EXIT.failed);
     });
 
   program

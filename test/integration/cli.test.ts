@@ -79,7 +79,7 @@ describe('the baton CLI against a running daemon', () => {
         state: 'running',
         pid: expect.any(Number),
         baseBytes: 96 * 2 ** 20,
-        pluggedBytes: 128 * 2 ** 20,
+        pluggedBytes: (128 + 32) * 2 ** 20,
       }),
       expect.objectContaining({
         name: 'vm-b',
@@ -91,6 +91,7 @@ describe('the baton CLI against a running daemon', () => {
     ]);
     expect(status.apps).toEqual([
       expect.objectContaining({ name: 'kvd', vm: 'vm-a', state: 'running', restarts: 0 }),
+      expect.objectContaining({ name: 'cache', vm: 'vm-a', state: 'running', restarts: 0 }),
     ]);
     const table = JSON.parse((await baton('--json', 'table')).stdout);
     expect(table.budgetBytes).toBe(736 * 2 ** 20);
@@ -99,6 +100,7 @@ describe('the baton CLI against a running daemon', () => {
       'os:vm-b',
       'monitor',
       'app:kvd',
+      'app:cache',
       'pool',
     ]);
     expect(Object.keys(table.areas[3]).sort()).toEqual([
@@ -112,7 +114,8 @@ describe('the baton CLI against a running daemon', () => {
     ]);
     expect(JSON.parse((await baton('--json', 'history')).stdout)).toEqual([]);
     const human = await baton('table');
-    expect(human.stdout).toContain('app:kvd  app      128 MiB  vm-a     vm-b');
+    expect(human.stdout).toContain('app:kvd    app      128 MiB  vm-a     vm-b');
+    expect(human.stdout).toContain('app:cache  app      32 MiB   vm-a     monitor');
   });
 
   it.each([
@@ -123,11 +126,15 @@ describe('the baton CLI against a running daemon', () => {
     ],
     [['request', '--app', 'kvd', '--memory', '-1MiB'], 2, "got '-1MiB'"],
     [['request', '--app', 'kvd', '--memory', '1e30'], 2, "got '1e30'"],
-    [['request', '--app', 'nope', '--memory', '192MiB'], 5, "Unknown app 'nope': configured apps are kvd"],
+    [
+      ['request', '--app', 'nope', '--memory', '192MiB'],
+      5,
+      "Unknown app 'nope': configured apps are kvd, cache",
+    ],
     [
       ['request', '--app', 'kvd', '--memory', '4GiB'],
       5,
-      'Cannot grant memory to kvd: pool has 384 MiB, kvd asked for 3968 MiB',
+      'Cannot grant memory to kvd: pool has 352 MiB, kvd asked for 3968 MiB',
     ],
     [['inject', '--fault', 'melt'], 2, "error: option '--fault <kind>' argument 'melt' is invalid"],
     [['up'], 5, /^baton: Another baton daemon \(pid \d+\) holds the state directory \/tmp\/baton-cli-\w+$/],
