@@ -95,7 +95,7 @@ test-unit: build
 test-integration: build images
 	npx --no-install vitest run --project integration
 
-## demo: boot the pair and show what each guest reports.
+## demo: the main job: the pair under client traffic through an app crash, a crash loop and a guest panic.
 demo: build images
 	node bin/baton.js demo
 

@@ -193,12 +193,12 @@ export function buildProgram(): Command {
   program
     .command('demo')
     .description(
-      'boot the pair, run kvd behind its stable endpoint, panic the active guest, show the hand-off',
+      'the main job: boot the pair, run kvd and cache under client traffic, then an app crash, a crash loop and a guest panic, with the table and timelines',
     )
     .addOption(accelOption())
     .option(
       '--keys <n>',
-      'keys written before the fault',
+      'writes acknowledged before the first fault',
       (text: string) => parsePositiveInt(text, '--keys'),
       100,
     )
