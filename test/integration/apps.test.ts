@@ -1,17 +1,17 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KvClient } from '../../src/endpoint/kv-client.js';
 import type { FailoverRecord } from '../../src/failover/timeline.js';
 import { createLogger } from '../../src/log.js';
-import { slotOfDeviceId } from '../../src/memory/mechanism.js';
 import { VirtioMemMechanism } from '../../src/memory/virtio-mem.js';
 import { defaultPairConfig, type PairConfig } from '../../src/pair/config.js';
 import { Pair } from '../../src/pair/pair.js';
 import { queryMemoryDevices } from '../../src/qmp/commands.js';
-import { assertInvariants, compareWithQemu, type ResourceTable } from '../../src/table/index.js';
+import type { ResourceTable } from '../../src/table/index.js';
 import { MiB } from '../../src/units.js';
+import { expectTableMatchesQemu, qemuPidsUnder, until } from '../helpers/audit.js';
 import { hostAccel } from '../helpers/vm-fixture.js';
 
 let pair: Pair | undefined;
@@ -21,14 +21,7 @@ afterEach(async () => {
   await pair?.stop();
   pair = undefined;
   if (stateDir !== undefined) {
-    const leftovers = readdirSync('/proc').filter((pid) => {
-      try {
-        return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(stateDir ?? '');
-      } catch {
-        return false; // Exited while we looked.
-      }
-    });
-    expect(leftovers).toEqual([]);
+    expect(qemuPidsUnder(stateDir)).toEqual([]);
     rmSync(stateDir, { recursive: true, force: true });
   }
 });
@@ -77,27 +70,6 @@ async function startPair(config: (dir: string) => PairConfig = figure4Config): P
 
 function rows(table: ResourceTable): string[] {
   return table.areas.map((a) => `${a.name} ${a.sizeBytes / MiB} ${a.user} ${a.onFailure}`);
-}
-
-async function until<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const startedAtMs = performance.now();
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (performance.now() - startedAtMs > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function expectTableMatchesQemu(p: Pair): Promise<void> {
-  assertInvariants(p.table);
-  for (const vm of p.vms.values()) {
-    const devices = (await queryMemoryDevices(vm.machine.qmp)).flatMap((d) =>
-      'sizeBytes' in d ? [{ slot: slotOfDeviceId(d.id) ?? d.id, pluggedBytes: d.sizeBytes }] : [],
-    );
-    expect(compareWithQemu(p.table, vm.machine.spec.name, devices)).toEqual([]);
-  }
 }
 
 async function slotSizes(p: Pair, vm: string): Promise<Record<string, number>> {

@@ -1,17 +1,17 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KvClient } from '../../src/endpoint/kv-client.js';
 import type { FailoverRecord } from '../../src/failover/timeline.js';
 import { createLogger } from '../../src/log.js';
-import { slotOfDeviceId } from '../../src/memory/mechanism.js';
 import { VirtioMemMechanism } from '../../src/memory/virtio-mem.js';
 import { defaultPairConfig } from '../../src/pair/config.js';
 import { Pair } from '../../src/pair/pair.js';
-import { continueVm, queryMemoryDevices, stopVm } from '../../src/qmp/commands.js';
-import { assertInvariants, compareWithQemu } from '../../src/table/index.js';
+import { continueVm, stopVm } from '../../src/qmp/commands.js';
+import { assertInvariants } from '../../src/table/index.js';
 import { MiB } from '../../src/units.js';
+import { expectTableMatchesQemu, qemuPidsUnder } from '../helpers/audit.js';
 import { hostAccel } from '../helpers/vm-fixture.js';
 
 let pair: Pair | undefined;
@@ -25,20 +25,6 @@ afterEach(async () => {
     rmSync(stateDir, { recursive: true, force: true });
   }
 });
-
-function qemuPidsUnder(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        return cmdline.includes('qemu-system') && cmdline.includes(dir);
-      } catch {
-        return false; // Exited while we looked.
-      }
-    })
-    .map(Number);
-}
 
 async function startPair(): Promise<Pair> {
   stateDir = mkdtempSync(join(tmpdir(), 'baton-fo-'));
@@ -81,19 +67,6 @@ async function waitForState(p: Pair, state: string, timeoutMs: number): Promise<
   while (p.state !== state && performance.now() - startedAtMs < timeoutMs)
     await new Promise((r) => setTimeout(r, 100));
   expect(p.state).toBe(state);
-}
-
-/** I2: the table sums to the budget and matches what QEMU reports plugged on both VMs. */
-async function expectTableMatchesQemu(p: Pair): Promise<void> {
-  assertInvariants(p.table);
-  for (const vm of p.vms.values()) {
-    const devices = (await queryMemoryDevices(vm.machine.qmp)).flatMap((d) =>
-      d.kind === 'virtio-mem' && 'sizeBytes' in d
-        ? [{ slot: slotOfDeviceId(d.id) ?? d.id, pluggedBytes: d.sizeBytes }]
-        : [],
-    );
-    expect(compareWithQemu(p.table, vm.machine.spec.name, devices)).toEqual([]);
-  }
 }
 
 describe('whole-VM failover on real guests', () => {
