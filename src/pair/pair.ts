@@ -17,6 +17,7 @@ import { serveMemRequests } from './mem-requests.js';
 import type { PairPersistence } from './persist.js';
 import { placeApp } from './place-app.js';
 import { memoryDrift, reattachVms, runningApps } from './reattach.js';
+import { finishWholeVmFailover } from './resume.js';
 import { createSupervision, noteStarted, superviseVm } from './supervise.js';
 import { bootPairVm, type PairVm } from './vm-factory.js';
 import { runWholeVmFailover } from './whole-vm-failover.js';
@@ -56,6 +57,8 @@ export class Pair {
   persistence: PairPersistence | undefined;
   /** How the pair came up: booted, or re-attached to the QEMUs of a previous daemon (with the time it took). */
   startedBy: { how: 'booted' | 're-attached'; ms: number } = { how: 'booted', ms: 0 };
+  /** A fresh standby booting after a re-attach found it gone; stop waits for it. */
+  private reprotecting: Promise<void> | undefined;
 
   private constructor(
     config: PairConfig,
@@ -172,18 +175,20 @@ export class Pair {
     progress: (line: string) => void,
   ): Promise<boolean> {
     const result = await reattachVms(attach.vms, this.log);
-    const names = new Set(result.vms.map((vm) => vm.machine.spec.name));
-    const missing = this.config.vmNames.filter((name) => !names.has(name));
+    const byName = new Map(result.vms.map((vm) => [vm.machine.spec.name, vm]));
+    const op = saved?.operations.find((o) => o.kind === 'whole-vm');
     const problem =
       saved === undefined
         ? 'no saved state'
-        : missing.length > 0
-          ? `${missing.join(' and ')} gone (${missing.map((n) => result.gone.get(n) ?? 'not recorded').join('; ')})`
-          : saved.table.budgetBytes !== this.config.budgetBytes
-            ? 'the saved table has another budget than the config'
-            : saved.operations.length > 0
-              ? `a failover was in flight (${saved.operations.map((op) => op.id).join(', ')})`
-              : undefined;
+        : saved.table.budgetBytes !== this.config.budgetBytes
+          ? 'the saved table has another budget than the config'
+          : op !== undefined
+            ? byName.has(op.toVm)
+              ? undefined
+              : `the target of the interrupted failover ${op.id}, ${op.toVm}, is gone (${result.gone.get(op.toVm) ?? 'not recorded'})`
+            : byName.has(saved.table.roles.active)
+              ? undefined
+              : `the active ${saved.table.roles.active} is gone (${result.gone.get(saved.table.roles.active) ?? 'not recorded'})`;
     if (problem !== undefined || saved === undefined) {
       progress(`cannot re-attach: ${problem}; booting a fresh pair`);
       this.log.warn({ problem }, 'cannot re-attach; booting a fresh pair');
@@ -193,8 +198,34 @@ export class Pair {
     this.roles = { ...saved.table.roles };
     this.table = saved.table;
     this.history.push(...saved.history);
-    for (const vm of result.vms) this.adopt(vm);
-    for (const vm of result.vms) {
+    for (const other of saved.operations) {
+      if (other.kind === 'whole-vm') continue;
+      // An app move: the table still gives the app to its source, where it is started again below if it does not run.
+      this.log.warn(
+        { operation: other.id, app: other.app },
+        'an interrupted app move is rolled back to its source',
+      );
+      this.persistence?.operations.set(other.id, other);
+      this.persistence?.closeOperation(other.id, 'rolled-back');
+    }
+    if (op !== undefined) {
+      const target = byName.get(op.toVm);
+      if (target === undefined) return false;
+      this.adopt(target);
+      try {
+        await finishWholeVmFailover(this, op, { failed: byName.get(op.fromVm), target }, progress);
+      } catch (error) {
+        // The daemon stays up, visibly blocked, with the VMs as they are: nothing is started twice.
+        this.state = 'blocked';
+        this.blockedReason = `the interrupted failover ${op.id} could not be finished: ${(error as Error).message}`;
+        this.log.error({ err: (error as Error).message }, 'resuming the failover failed; blocked');
+        progress(`blocked: ${this.blockedReason}`);
+        return true;
+      }
+    } else {
+      for (const vm of result.vms) this.adopt(vm);
+    }
+    for (const vm of this.vms.values()) {
       const drift = await memoryDrift(this.table, vm, this.config.apps).catch((error: Error) => [
         `${vm.machine.spec.name}: query-memory-devices failed: ${error.message}`,
       ]);
@@ -203,8 +234,8 @@ export class Pair {
     }
     for (const app of this.config.apps) {
       const owner = this.table.areas.find((a) => a.name === appAreaName(app.name))?.user ?? this.roles.active;
-      const vm = this.vms.get(owner) ?? this.activeVm;
-      if (vm === undefined) continue;
+      const vm = this.vms.get(owner);
+      if (vm === undefined) continue; // Its VM failed: only hot-standby apps move.
       const running = await runningApps(vm).catch(() => new Map<string, number>());
       if (running.has(app.name)) {
         this.endpoints
@@ -219,11 +250,32 @@ export class Pair {
       );
       await this.restartApp(app.name, vm);
     }
-    this.state = 'protected';
+    const standbyGone = !this.vms.has(this.roles.standby);
+    this.state = standbyGone ? 'unprotected' : 'protected';
+    if (standbyGone) this.reprotecting = this.reprotect(this.roles.standby);
     progress(
-      `re-attached to ${result.vms.map((vm) => `${vm.machine.spec.name} (pid ${vm.machine.pid})`).join(' and ')} in ${Math.round(result.durationMs)} ms`,
+      `re-attached to ${[...this.vms.values()].map((vm) => `${vm.machine.spec.name} (pid ${vm.machine.pid})`).join(' and ')} in ${Math.round(result.durationMs)} ms`,
     );
     return true;
+  }
+
+  /** Boots a fresh standby `name` in the background; the pair is protected again once it is up. */
+  private async reprotect(name: string): Promise<void> {
+    this.log.warn({ vm: name }, 'booting a fresh standby');
+    try {
+      const fresh = await bootPairVm(this.config, name, 'standby', { accel: this.accel, log: this.log });
+      if (this.state === 'stopped') {
+        await fresh.machine.shutdown();
+        return;
+      }
+      this.adopt(fresh);
+      if (this.state === 'unprotected') this.state = 'protected';
+    } catch (error) {
+      this.log.error(
+        { vm: name, err: (error as Error).message },
+        're-protection failed: the pair stays unprotected',
+      );
+    }
   }
 
   /** Starts an app whose area the table already gives `vm` (plugging the same size again is no change). */
@@ -358,6 +410,7 @@ export class Pair {
     this.state = 'stopped';
     for (const detector of this.detectors.values()) detector.stop();
     await this.inFlight?.catch(() => undefined);
+    await this.reprotecting;
     await Promise.all([...this.endpoints.values()].map((e) => e.close()));
     await Promise.all([...this.vms.values()].map((vm) => vm.machine.shutdown()));
     if (this.persistence !== undefined) {

@@ -152,7 +152,10 @@ export class PairPersistence {
     const op = this.operations.get(opId);
     if (op !== undefined && step !== undefined) {
       try {
-        this.operations.set(opId, beginPhase(op, step, new Date().toISOString()));
+        this.operations.set(
+          opId,
+          beginPhase(op, step.app === undefined ? step.phase : step, new Date().toISOString()),
+        );
       } catch (error) {
         this.log.warn({ err: (error as Error).message, phase: name }, 'operation record not advanced');
       }
@@ -174,7 +177,8 @@ export class PairPersistence {
     const op = this.operations.get(opId);
     if (op !== undefined && step !== undefined && op.phaseState === 'intent') {
       try {
-        this.operations.set(opId, endPhase(op, step, outcome, new Date().toISOString(), detail));
+        const ref = step.app === undefined ? step.phase : step;
+        this.operations.set(opId, endPhase(op, ref, outcome, new Date().toISOString(), detail));
       } catch (error) {
         this.log.warn({ err: (error as Error).message, phase: name }, 'operation record not ended');
       }
