@@ -88,16 +88,28 @@ export function buildProgram(): Command {
     .description('run the daemon in the foreground: boot the pair, start the apps, serve the control API')
     .option('--config <file>', 'the YAML config (default: the built-in demo pair, see contrib/baton.yaml)')
     .addOption(accelOption())
-    .action(async (options: { config?: string; accel: AccelRequest }, command: Command) => {
-      const config = options.config === undefined ? DEFAULT_CONFIG : await loadConfig(options.config);
-      const isStateDirGiven = program.getOptionValueSource('stateDir') !== 'default';
-      const pairConfig = {
-        ...toPairConfig(config),
-        ...(isStateDirGiven || options.config === undefined ? { stateDir: globals().stateDir } : {}),
-      };
-      const accel = command.getOptionValueSource('accel') === 'default' ? config.accel : options.accel;
-      await runDaemon({ config: pairConfig, accel, log: createLogger(), print });
-    });
+    .option(
+      '--leave-running',
+      'on SIGTERM/SIGINT leave the VMs and apps running for the next `up` to re-attach',
+    )
+    .action(
+      async (options: { config?: string; accel: AccelRequest; leaveRunning?: boolean }, command: Command) => {
+        const config = options.config === undefined ? DEFAULT_CONFIG : await loadConfig(options.config);
+        const isStateDirGiven = program.getOptionValueSource('stateDir') !== 'default';
+        const pairConfig = {
+          ...toPairConfig(config),
+          ...(isStateDirGiven || options.config === undefined ? { stateDir: globals().stateDir } : {}),
+        };
+        const accel = command.getOptionValueSource('accel') === 'default' ? config.accel : options.accel;
+        await runDaemon({
+          config: pairConfig,
+          accel,
+          log: createLogger(),
+          print,
+          leaveRunning: options.leaveRunning === true,
+        });
+      },
+    );
 
   program
     .command('check-config')

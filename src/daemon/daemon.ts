@@ -15,6 +15,7 @@ import { buildApi, listenOnSocket } from './api.js';
 import { createController } from './controller.js';
 import { acquireStateLock } from './lock.js';
 import { createMetrics } from './metrics.js';
+import { recordCallers } from './peer.js';
 
 export function socketPathOf(stateDir: string): string {
   return join(stateDir, 'baton.sock');
@@ -41,6 +42,8 @@ export async function runDaemon(options: {
   accel: AccelRequest;
   log: Logger;
   print: (line: string) => void;
+  /** On SIGTERM/SIGINT, leave the VMs and apps running for the next daemon to re-attach (`down` still stops them). */
+  leaveRunning?: boolean;
 }): Promise<void> {
   const { config, log, print } = options;
   await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
@@ -81,6 +84,8 @@ export async function runDaemon(options: {
       return stopping;
     };
     const api = buildApi(createController(pair, metrics, stop), log);
+    const journal = opened.persistence.journal;
+    recordCallers(api, log, (fields) => void journal.append('api', fields).catch(() => undefined));
     await listenOnSocket(api, socketPath);
     const recordTimer = setInterval(() => {
       for (const record of pair?.history ?? []) {
@@ -92,7 +97,15 @@ export async function runDaemon(options: {
     print(`baton is up: control socket ${socketPath}`);
     for (const app of config.apps) print(`  ${app.name}: 127.0.0.1:${pair.endpointPort(app.name)}`);
     await new Promise<void>((resolve) => {
-      const onSignal = () => void stop().then(resolve);
+      const onSignal = () => {
+        if (options.leaveRunning !== true) return void stop().then(resolve);
+        stopping ??= (async () => {
+          print('leaving the VMs and apps running for the next daemon ...');
+          await api.close();
+          await pair?.leaveRunning();
+        })();
+        void stopping.then(resolve);
+      };
       process.once('SIGTERM', onSignal);
       process.once('SIGINT', onSignal);
       void api.server.once('close', () => void stop().then(resolve));

@@ -59,6 +59,8 @@ export class Pair {
   startedBy: { how: 'booted' | 're-attached'; ms: number } = { how: 'booted', ms: 0 };
   /** A fresh standby booting after a re-attach found it gone; stop waits for it. */
   private reprotecting: Promise<void> | undefined;
+  /** Set by leaveRunning: a later stop() leaves the VMs alone. */
+  private isLeftRunning = false;
 
   private constructor(
     config: PairConfig,
@@ -405,8 +407,24 @@ export class Pair {
     noteStarted(this.supervision, app.name);
   }
 
+  /**
+   * Stops protecting without stopping the VMs (`up --leave-running`): detectors, endpoints and the
+   * channels close, QEMU and the apps run on, and the saved identities stay for the next daemon.
+   */
+  async leaveRunning(): Promise<void> {
+    this.isLeftRunning = true;
+    this.state = 'stopped';
+    for (const detector of this.detectors.values()) detector.stop();
+    await this.inFlight?.catch(() => undefined);
+    await this.reprotecting;
+    await this.persistence?.close();
+    await Promise.all([...this.endpoints.values()].map((e) => e.close()));
+    for (const vm of this.vms.values()) vm.machine.detach();
+  }
+
   /** Stops the endpoints and both VMs (quit, then SIGKILL). */
   async stop(): Promise<void> {
+    if (this.isLeftRunning) return;
     this.state = 'stopped';
     for (const detector of this.detectors.values()) detector.stop();
     await this.inFlight?.catch(() => undefined);

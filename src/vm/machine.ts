@@ -65,6 +65,8 @@ export class Machine {
   readonly spawnedAtMs: number;
   readonly exited: Promise<ExitStatus>;
   private readonly log: Logger;
+  /** Lets the daemon exit while QEMU runs on: unrefs the child, or closes the pidfd watch. */
+  private readonly letGo: () => void;
   private exitStatus: ExitStatus | undefined;
 
   private constructor(fields: {
@@ -73,6 +75,7 @@ export class Machine {
     pid: number;
     startTime: string;
     isAttached: boolean;
+    letGo: () => void;
     exited: Promise<ExitStatus>;
     qmp: QmpClient;
     agent: AgentChannel;
@@ -85,6 +88,7 @@ export class Machine {
     this.pid = fields.pid;
     this.startTime = fields.startTime;
     this.isAttached = fields.isAttached;
+    this.letGo = fields.letGo;
     this.exited = fields.exited;
     this.qmp = fields.qmp;
     this.agent = fields.agent;
@@ -163,6 +167,7 @@ export class Machine {
       pid: child.pid ?? -1,
       startTime: processStartTime(child.pid ?? -1) ?? '0',
       isAttached: false,
+      letGo: () => child.unref(),
       exited,
       qmp,
       agent,
@@ -183,7 +188,7 @@ export class Machine {
     const log = options.log.child({ vm: spec.name, role: spec.role });
     const paths = runPathsOf(spec.runDir);
     const { pid, startTime } = options;
-    const exited = watchExit(pid, startTime, log);
+    const { exited, stop } = watchExit(pid, startTime, log);
     let isAlive = processStartTime(pid) === startTime;
     void exited.then(() => {
       isAlive = false;
@@ -208,6 +213,7 @@ export class Machine {
       pid,
       startTime,
       isAttached: true,
+      letGo: stop,
       exited,
       qmp,
       agent,
@@ -261,6 +267,17 @@ export class Machine {
     return this.exited;
   }
 
+  /**
+   * Leaves QEMU running for the next daemon to re-attach: closes QMP and the agent channel and
+   * stops watching the process, so this daemon can exit. The run directory stays.
+   */
+  detach(): void {
+    this.qmp.close();
+    this.agent.close();
+    this.letGo();
+    this.log.info({ pid: this.pid }, 'QEMU left running');
+  }
+
   /** Signals QEMU only while its pid still names the process started at `startTime`. */
   private signal(signal: NodeJS.Signals): void {
     if (!signalIfSame(this.pid, this.startTime, signal)) {
@@ -273,14 +290,20 @@ export class Machine {
  * The exit of a process that is not our child: a pidfd watch (the exit is seen within
  * milliseconds), or, without the native addon, a poll of /proc every 100 ms.
  */
-function watchExit(pid: number, startTime: string, log: Logger): Promise<ExitStatus> {
-  return new Promise<ExitStatus>((resolve) => {
+function watchExit(
+  pid: number,
+  startTime: string,
+  log: Logger,
+): { exited: Promise<ExitStatus>; stop: () => void } {
+  let stop: () => void = () => undefined;
+  const exited = new Promise<ExitStatus>((resolve) => {
     const done = () => resolve({ code: null, signal: null });
     try {
       const watch = loadNative().watchProcess(pid, () => {
         watch.close();
         done();
       });
+      stop = () => watch.close();
       // The process may have exited before the watch was armed.
       if (processStartTime(pid) !== startTime) {
         watch.close();
@@ -296,7 +319,9 @@ function watchExit(pid: number, startTime: string, log: Logger): Promise<ExitSta
       done();
     }, 100);
     timer.unref();
+    stop = () => clearInterval(timer);
   });
+  return { exited, stop };
 }
 
 function checkImage(path: string, what: string): void {

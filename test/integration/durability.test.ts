@@ -31,8 +31,8 @@ function baton(...args: string[]) {
   });
 }
 
-async function startDaemon(env: Record<string, string> = {}): Promise<Daemon> {
-  const child = spawn('node', [BATON, 'up'], {
+async function startDaemon(env: Record<string, string> = {}, args: string[] = []): Promise<Daemon> {
+  const child = spawn('node', [BATON, 'up', ...args], {
     env: { ...process.env, BATON_STATE_DIR: stateDir, BATON_LOG_LEVEL: 'warn', ...env },
   });
   let output = '';
@@ -144,6 +144,14 @@ describe('the daemon survives kill -9', () => {
     console.log(
       `restart to 'baton is up': ${upMs.join(', ')} ms; of which re-attach: ${reattachMs.join(', ')} ms`,
     );
+    // `up --leave-running`: SIGTERM leaves the VMs and apps running for the next daemon.
+    await killDaemon('SIGKILL');
+    daemon = await startDaemon({}, ['--leave-running']);
+    await killDaemon('SIGTERM');
+    for (const pid of pids) expect(isAlive(pid ?? -1)).toBe(true);
+    daemon = await startDaemon();
+    expect(daemon.output()).toContain('re-attached to vm-a');
+    expect((await status()).vms.map((vm) => vm.pid)).toEqual(pids);
   });
 
   it('never signals a process that reuses a recorded pid, and treats that VM as gone', async () => {
@@ -198,6 +206,8 @@ describe('the daemon survives kill -9', () => {
     expect(await crashed).toBe('SIGKILL');
     const journal = readFileSync(join(stateDir, 'events.jsonl'), 'utf8');
     expect(journal).toMatch(/"phase":"plug".*"type":"intent"/);
+    // The control socket's peer credentials: the API recorded who asked for the failover.
+    expect(journal).toMatch(new RegExp(`"url":"/v1/failover","uid":${process.getuid?.() ?? 0}`));
     const vmB = before.vms.find((vm) => vm.name === 'vm-b')?.pid ?? -1;
     expect(isAlive(vmB)).toBe(true);
     daemon = await startDaemon();

@@ -1,0 +1,93 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { FailoverRecord } from '../../../src/failover/timeline.js';
+import { createLogger } from '../../../src/log.js';
+import { PairPersistence } from '../../../src/pair/persist.js';
+import { StateStore } from '../../../src/state/index.js';
+import { createTable } from '../../../src/table/index.js';
+
+const MiB = 2 ** 20;
+const dir = mkdtempSync(join(tmpdir(), 'baton-persist-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const log = createLogger({ level: 'silent' });
+
+function table() {
+  return createTable({
+    budgetBytes: 512 * MiB,
+    blockBytes: 2 * MiB,
+    roles: { active: 'vm-a', standby: 'vm-b' },
+    osAreas: [
+      { vm: 'vm-a', sizeBytes: 96 * MiB },
+      { vm: 'vm-b', sizeBytes: 96 * MiB },
+    ],
+    monitorBytes: 32 * MiB,
+    osMinBytes: 96 * MiB,
+  }).table;
+}
+
+describe('PairPersistence', () => {
+  it('saves the table on change, raises the epoch for history-only changes, journals phases', async () => {
+    const { persistence, loaded } = await PairPersistence.open(dir, { log });
+    expect(loaded.source).toBe('empty');
+    const history: FailoverRecord[] = [];
+    const view = {
+      table: table(),
+      history,
+      vms: new Map(),
+      roles: { active: 'vm-a', standby: 'vm-b' },
+      endpointPorts: () => ({ kvd: 4100 }),
+    };
+    persistence.bind(view);
+    persistence.changed();
+    persistence.changed();
+    await persistence.flush();
+    const first = await new StateStore(dir).load();
+    expect(first.doc?.table).toEqual(view.table);
+    const epoch = first.doc?.epoch ?? 0;
+    history.push({
+      id: 'f1',
+      kind: 'whole-vm',
+      trigger: 'request on vm-a',
+      fromVm: 'vm-a',
+      toVm: 'vm-b',
+      startedAt: new Date().toISOString(),
+      totalMs: 10,
+      result: 'succeeded',
+      phases: [],
+    });
+    persistence.changed();
+    await persistence.flush();
+    const second = await new StateStore(dir).load();
+    expect(second.doc?.epoch).toBeGreaterThan(epoch);
+    expect(second.doc?.history.map((r) => r.id)).toEqual(['f1']);
+
+    persistence.open({
+      id: 'op1',
+      kind: 'whole-vm',
+      apps: ['kvd'],
+      fromVm: 'vm-a',
+      toVm: 'vm-b',
+      trigger: 'request',
+      startedAt: new Date().toISOString(),
+    });
+    await persistence.intent('op1', 'fence');
+    persistence.result('op1', 'fence', 'ok');
+    await persistence.intent('op1', 'plug');
+    await persistence.flush();
+    const third = await new StateStore(dir).load();
+    expect(third.doc?.operations[0]).toMatchObject({
+      id: 'op1',
+      phase: 'plug',
+      phaseApp: 'kvd',
+      phaseState: 'intent',
+    });
+    persistence.closeOperation('op1', 'succeeded');
+    await persistence.close();
+    const journal = readFileSync(join(dir, 'events.jsonl'), 'utf8');
+    expect(journal).toMatch(/"opId":"op1","phase":"fence".*"type":"intent"/);
+    expect(journal).toMatch(/"phase":"fence","outcome":"ok".*"type":"result"/);
+    expect(JSON.parse(readFileSync(join(dir, 'vms.json'), 'utf8')).endpointPorts).toEqual({ kvd: 4100 });
+  });
+});
