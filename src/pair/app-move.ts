@@ -16,6 +16,7 @@ import { spareRootPortId } from '../vm/spec.js';
 import type { AppConfig } from './config.js';
 import { detachDataDisk } from './disk-detach.js';
 import type { FailoverTrigger, Pair } from './pair.js';
+import { journalTimeline } from './persist.js';
 import { placeApp } from './place-app.js';
 import type { PairVm } from './vm-factory.js';
 import { runWholeVmFailover } from './whole-vm-failover.js';
@@ -121,6 +122,16 @@ async function runMove(
   });
   pair.inFlightId = timeline.record.id;
   const log = pair.log.child({ failoverId: timeline.record.id, app: app.name });
+  // Each phase journals its intent before it acts and its result after.
+  closeOperations.set(
+    timeline,
+    journalTimeline(timeline, {
+      persistence: pair.persistence,
+      isFaultInjectionAllowed: pair.config.isFaultInjectionAllowed === true,
+      log,
+      operation: { kind: 'app', app: app.name, fromVm: fromName, toVm: toName },
+    }),
+  );
   log.warn({ trigger: trigger.reason, from: fromName, to: toName }, 'moving one app to the standby');
   const watch = watchForFault(pair, from, `the move of ${app.name}`);
   const disk = pair.disks.get(app.name);
@@ -288,6 +299,9 @@ async function escalate(
   return record;
 }
 
+/** Closes each move's in-flight operation once its record is final. */
+const closeOperations = new WeakMap<Timeline, (result: string) => void>();
+
 function finish(
   pair: Pair,
   timeline: Timeline,
@@ -297,6 +311,7 @@ function finish(
   const record = timeline.finish(result, error);
   pair.history.push(record);
   pair.persistence?.changed();
+  closeOperations.get(timeline)?.(record.result);
   return record;
 }
 
@@ -307,6 +322,7 @@ function block(pair: Pair, timeline: Timeline, log: Logger, app: string, error: 
   log.error({ err: error.message }, 'app move blocked');
   if (timeline.record.result !== 'running') return timeline.record;
   const record = timeline.finish('blocked', error);
+  closeOperations.get(timeline)?.(record.result);
   pair.history.push(record);
   pair.persistence?.changed();
   return record;

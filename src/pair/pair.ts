@@ -1,5 +1,5 @@
 // The protected pair: two VMs, the resource table, the apps' endpoints, and the detectors that trigger failover.
-
+import { join } from 'node:path';
 import { HangDetector } from '../detect/hang.js';
 import { machineProbes } from '../detect/machine-probes.js';
 import { StableEndpoint } from '../endpoint/proxy.js';
@@ -176,7 +176,7 @@ export class Pair {
     saved: StateDoc | undefined,
     progress: (line: string) => void,
   ): Promise<boolean> {
-    const result = await reattachVms(attach.vms, this.log);
+    const result = await reattachVms(attach.vms, this.log, join(this.config.stateDir, 'run'));
     const byName = new Map(result.vms.map((vm) => [vm.machine.spec.name, vm]));
     const op = saved?.operations.find((o) => o.kind === 'whole-vm');
     const problem =

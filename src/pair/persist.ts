@@ -1,5 +1,5 @@
 // Saves the pair's state (table, operations, history) and its VMs' identities; journals failover phases.
-import type { FailoverRecord } from '../failover/timeline.js';
+import type { FailoverRecord, Timeline } from '../failover/timeline.js';
 import type { Logger } from '../log.js';
 import type { AttachDoc, VmIdentity } from '../recovery/identity.js';
 import { loadAttachDoc, saveAttachDoc } from '../recovery/identity.js';
@@ -276,4 +276,41 @@ export async function runJournaledPhase<T>(
     persistence?.result(opId, name, 'failed', (error as Error).message);
     throw error;
   }
+}
+
+/**
+ * Journals every phase `timeline` runs from now on (intent before, result after, crash point in
+ * between) as steps of a new in-flight operation; returns the function that closes it.
+ */
+export function journalTimeline(
+  timeline: Timeline,
+  fields: {
+    persistence: PairPersistence | undefined;
+    isFaultInjectionAllowed: boolean;
+    log: Logger;
+    operation: Omit<Parameters<typeof createOperation>[0], 'id' | 'startedAt' | 'trigger'>;
+  },
+): (result: string) => void {
+  const { persistence } = fields;
+  const opId = timeline.record.id;
+  persistence?.open({
+    ...fields.operation,
+    id: opId,
+    trigger: timeline.record.trigger,
+    startedAt: timeline.record.startedAt,
+  });
+  const timed = timeline.phase.bind(timeline);
+  timeline.phase = <T>(name: string, work: () => Promise<T>): Promise<T> =>
+    runJournaledPhase(
+      {
+        persistence,
+        opId,
+        name,
+        isFaultInjectionAllowed: fields.isFaultInjectionAllowed,
+        log: fields.log,
+        timed: (timedWork: () => Promise<T>) => timed(name, timedWork),
+      },
+      work,
+    );
+  return (result) => persistence?.closeOperation(opId, result);
 }

@@ -1,5 +1,7 @@
 // After a daemon restart: find the QEMUs the last daemon launched and take them back without restarting them.
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import { deviceIdOf } from '../memory/mechanism.js';
@@ -25,7 +27,11 @@ export interface ReattachResult {
  * and a `sync` with a fresh nonce echoed. A VM that fails the identity check is gone and is never
  * signalled; one that is ours but does not answer is killed (after the start time is checked again).
  */
-export async function reattachVms(identities: readonly VmIdentity[], log: Logger): Promise<ReattachResult> {
+export async function reattachVms(
+  identities: readonly VmIdentity[],
+  log: Logger,
+  runParent?: string,
+): Promise<ReattachResult> {
   const startedAtMs = performance.now();
   const gone = new Map<string, string>();
   const results = await Promise.all(
@@ -34,6 +40,7 @@ export async function reattachVms(identities: readonly VmIdentity[], log: Logger
       if (!check.ok) {
         gone.set(identity.name, check.detail);
         log.warn({ vm: identity.name, pid: identity.pid, reason: check.reason }, `VM gone: ${check.detail}`);
+        await removeStaleRunDir(identity.runDir, runParent, log);
         return undefined;
       }
       let machine: Machine | undefined;
@@ -98,4 +105,11 @@ export async function memoryDrift(
     }
   }
   return drift;
+}
+
+/** Removes the run directory of a QEMU that is gone, only when it is a direct child of `runParent`. */
+async function removeStaleRunDir(runDir: string, runParent: string | undefined, log: Logger): Promise<void> {
+  if (runParent === undefined || dirname(resolve(runDir)) !== resolve(runParent)) return;
+  await rm(runDir, { recursive: true, force: true }).catch(() => undefined);
+  log.info({ runDir }, 'removed the run directory of a QEMU that is gone');
 }

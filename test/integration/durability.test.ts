@@ -229,5 +229,7 @@ describe('the daemon survives kill -9', () => {
     expect((await baton('down')).exitCode).toBe(0);
     await new Promise((resolve) => daemon?.process.once('exit', resolve));
     expect(qemuPidsUnder(stateDir)).toEqual([]);
+    // No leftovers: the fenced VM's run directory went with it.
+    expect(readdirSync(join(stateDir, 'run'))).toEqual([]);
   });
 });
