@@ -58,7 +58,11 @@ export async function runWholeVmFailover(pair: Pair, trigger: FailoverTrigger): 
       },
       work,
     );
-  for (const app of pair.config.apps) pair.endpoints.get(app.name)?.hold();
+  // Only the apps served by the failed VM lose their endpoint; an app already moved to the standby keeps serving.
+  for (const app of pair.config.apps) {
+    const endpoint = pair.endpoints.get(app.name);
+    if (endpoint?.currentTarget?.vm === failedName) endpoint.hold();
+  }
   pair.detectors.get(failedName)?.stop(); // Fencing pauses it: that is no news.
   try {
     if (failed !== undefined) {
