@@ -192,44 +192,47 @@ describe('the daemon survives kill -9', () => {
     for (const decoy of decoys) expect(isAlive(decoy.pid ?? -1)).toBe(true);
   });
 
-  it('finishes a failover interrupted by a crash at its plug phase, from the journal', async () => {
-    daemon = await startDaemon({ BATON_FAULT_POINT: 'plug:crash' });
-    const before = await status();
-    const port = before.apps.find((a) => a.name === 'kvd')?.endpointPort ?? 0;
-    const writer = await KvClient.connect(port);
-    expect(await writer.request('SET before-crash yes')).toBe('OK');
-    writer.close();
-    const crashed = new Promise((resolve) =>
-      daemon?.process.once('exit', (_code, signal) => resolve(signal)),
-    );
-    await baton('failover');
-    expect(await crashed).toBe('SIGKILL');
-    const journal = readFileSync(join(stateDir, 'events.jsonl'), 'utf8');
-    expect(journal).toMatch(/"phase":"plug".*"type":"intent"/);
-    // The control socket's peer credentials: the API recorded who asked for the failover.
-    expect(journal).toMatch(new RegExp(`"url":"/v1/failover","uid":${process.getuid?.() ?? 0}`));
-    const vmB = before.vms.find((vm) => vm.name === 'vm-b')?.pid ?? -1;
-    expect(isAlive(vmB)).toBe(true);
-    daemon = await startDaemon();
-    expect(daemon.output()).toContain('resuming failover');
-    const after = await status();
-    expect(after.vms.find((vm) => vm.name === 'vm-b')?.pid).toBe(vmB);
-    expect(after.apps.find((a) => a.name === 'kvd')).toMatchObject({ vm: 'vm-b', endpointPort: port });
-    const history = JSON.parse((await baton('--json', 'history')).stdout);
-    expect(history).toEqual([
-      expect.objectContaining({ kind: 'whole-vm', result: 'succeeded', toVm: 'vm-b' }),
-    ]);
-    const reader = await KvClient.connect(port);
-    expect(await reader.request('GET before-crash')).toBe('VALUE yes');
-    reader.close();
-    const startedAtMs = performance.now();
-    while ((await status()).state !== 'protected' && performance.now() - startedAtMs < 120_000)
-      await new Promise((r) => setTimeout(r, 500));
-    expect((await status()).state).toBe('protected');
-    expect((await baton('down')).exitCode).toBe(0);
-    await new Promise((resolve) => daemon?.process.once('exit', resolve));
-    expect(qemuPidsUnder(stateDir)).toEqual([]);
-    // No leftovers: the fenced VM's run directory went with it.
-    expect(readdirSync(join(stateDir, 'run'))).toEqual([]);
-  });
+  it.each(['plug', 'fence', 'start', 'commit'])(
+    'finishes a failover interrupted by a crash at its %s phase, from the journal',
+    async (crashAt) => {
+      daemon = await startDaemon({ BATON_FAULT_POINT: `${crashAt}:crash` });
+      const before = await status();
+      const port = before.apps.find((a) => a.name === 'kvd')?.endpointPort ?? 0;
+      const writer = await KvClient.connect(port);
+      expect(await writer.request('SET before-crash yes')).toBe('OK');
+      writer.close();
+      const crashed = new Promise((resolve) =>
+        daemon?.process.once('exit', (_code, signal) => resolve(signal)),
+      );
+      await baton('failover');
+      expect(await crashed).toBe('SIGKILL');
+      const journal = readFileSync(join(stateDir, 'events.jsonl'), 'utf8');
+      expect(journal).toMatch(new RegExp(`"phase":"${crashAt}".*"type":"intent"`));
+      // The control socket's peer credentials: the API recorded who asked for the failover.
+      expect(journal).toMatch(new RegExp(`"url":"/v1/failover","uid":${process.getuid?.() ?? 0}`));
+      const vmB = before.vms.find((vm) => vm.name === 'vm-b')?.pid ?? -1;
+      expect(isAlive(vmB)).toBe(true);
+      daemon = await startDaemon();
+      expect(daemon.output()).toContain('resuming failover');
+      const after = await status();
+      expect(after.vms.find((vm) => vm.name === 'vm-b')?.pid).toBe(vmB);
+      expect(after.apps.find((a) => a.name === 'kvd')).toMatchObject({ vm: 'vm-b', endpointPort: port });
+      const history = JSON.parse((await baton('--json', 'history')).stdout);
+      expect(history).toEqual([
+        expect.objectContaining({ kind: 'whole-vm', result: 'succeeded', toVm: 'vm-b' }),
+      ]);
+      const reader = await KvClient.connect(port);
+      expect(await reader.request('GET before-crash')).toBe('VALUE yes');
+      reader.close();
+      const startedAtMs = performance.now();
+      while ((await status()).state !== 'protected' && performance.now() - startedAtMs < 120_000)
+        await new Promise((r) => setTimeout(r, 500));
+      expect((await status()).state).toBe('protected');
+      expect((await baton('down')).exitCode).toBe(0);
+      await new Promise((resolve) => daemon?.process.once('exit', resolve));
+      expect(qemuPidsUnder(stateDir)).toEqual([]);
+      // No leftovers: the fenced VM's run directory went with it.
+      expect(readdirSync(join(stateDir, 'run'))).toEqual([]);
+    },
+  );
 });
