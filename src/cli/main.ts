@@ -107,6 +107,7 @@ export function buildProgram(): Command {
           log: createLogger(),
           print,
           leaveRunning: options.leaveRunning === true,
+          ...(config.metrics.listen === undefined ? {} : { metricsListen: config.metrics.listen }),
         });
       },
     );

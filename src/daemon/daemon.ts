@@ -14,7 +14,7 @@ import { resolveAccel } from '../vm/host-accel.js';
 import { buildApi, listenOnSocket } from './api.js';
 import { createController } from './controller.js';
 import { acquireStateLock } from './lock.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, serveMetrics } from './metrics.js';
 import { recordCallers } from './peer.js';
 
 export function socketPathOf(stateDir: string): string {
@@ -44,6 +44,8 @@ export async function runDaemon(options: {
   print: (line: string) => void;
   /** On SIGTERM/SIGINT, leave the VMs and apps running for the next daemon to re-attach (`down` still stops them). */
   leaveRunning?: boolean;
+  /** Also serve GET /metrics on this loopback address (the config checks it is loopback). */
+  metricsListen?: { host: string; port: number };
 }): Promise<void> {
   const { config, log, print } = options;
   await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
@@ -87,6 +89,10 @@ export async function runDaemon(options: {
     const journal = opened.persistence.journal;
     recordCallers(api, log, (fields) => void journal.append('api', fields).catch(() => undefined));
     await listenOnSocket(api, socketPath);
+    const metricsServer =
+      options.metricsListen === undefined ? undefined : await serveMetrics(metrics, options.metricsListen);
+    if (metricsServer !== undefined)
+      print(`metrics: http://${options.metricsListen?.host}:${options.metricsListen?.port}/metrics`);
     const recordTimer = setInterval(() => {
       for (const record of pair?.history ?? []) {
         if (record.result === 'running' || seen.has(record.id)) continue;
@@ -111,6 +117,7 @@ export async function runDaemon(options: {
       void api.server.once('close', () => void stop().then(resolve));
     });
     clearInterval(recordTimer);
+    await metricsServer?.close();
   } finally {
     await pair?.stop();
     await rm(socketPath, { force: true });

@@ -1,4 +1,5 @@
 // Prometheus metrics, computed from the pair on each scrape (no background timers).
+import Fastify from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FailoverRecord } from '../failover/timeline.js';
 import type { Pair } from '../pair/pair.js';
@@ -81,4 +82,14 @@ export function createMetrics(pair: () => Pair | undefined): Metrics {
       }
     },
   };
+}
+
+/** Serves GET /metrics (and nothing else) on a loopback TCP address; close() stops it. */
+export async function serveMetrics(metrics: Metrics, listen: { host: string; port: number }) {
+  const server = Fastify({ logger: false, bodyLimit: 1024 });
+  server.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  await server.listen({ host: listen.host, port: listen.port });
+  return server;
 }
