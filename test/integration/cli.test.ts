@@ -148,6 +148,19 @@ describe('the baton CLI against a running daemon', () => {
     expect((await baton('--json', 'table')).stdout).toBe(before);
   });
 
+  it('probes /dev/kvm and checks a config without a daemon', async () => {
+    const probe = JSON.parse((await baton('--json', 'probe')).stdout);
+    expect(['kvm', 'tcg']).toContain(probe.decision.accel);
+    expect(probe.decision.reason).toBe(
+      `${probe.decision.accel === 'kvm' ? 'KVM' : 'TCG'} chosen automatically: ${probe.probe.reason}`,
+    );
+    const valid = await baton('check-config', join(PACKAGE_ROOT, 'contrib', 'baton.yaml'));
+    expect(valid.exitCode).toBe(0);
+    const missing = await baton('check-config', join(stateDir, 'none.yaml'));
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('cannot read config');
+  });
+
   it('answers two concurrent failover requests with one failover', async () => {
     const [first, second] = await Promise.all([baton('--json', 'failover'), baton('--json', 'failover')]);
     const a = JSON.parse(first.stdout);
@@ -168,6 +181,28 @@ describe('the baton CLI against a running daemon', () => {
     });
     const status = JSON.parse((await baton('--json', 'status')).stdout);
     expect(status.apps[0]).toMatchObject({ name: 'kvd', vm: 'vm-b' });
+  });
+
+  it("grows an app from the pool on request, once the failover returned cache's area to the pool", async () => {
+    const result = await baton('--json', 'request', '--app', 'kvd', '--memory', '192MiB');
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ grantedBytes: 64 * 2 ** 20 });
+    const table = JSON.parse((await baton('--json', 'table')).stdout);
+    const kvd = table.areas.find((a: { name: string }) => a.name === 'app:kvd');
+    expect(kvd).toMatchObject({ sizeBytes: 192 * 2 ** 20, pluggedBytes: 192 * 2 ** 20, user: 'vm-b' });
+    expect(table.areas.find((a: { name: string }) => a.name === 'pool').sizeBytes).toBe(320 * 2 ** 20);
+  });
+
+  it('injects an app crash that the daemon restarts in place', async () => {
+    expect((await baton('inject', '--fault', 'app-crash', '--app', 'kvd')).exitCode).toBe(0);
+    let restarts = 0;
+    for (let i = 0; i < 150 && restarts < 1; i += 1) {
+      await new Promise((r) => setTimeout(r, 200));
+      const status = JSON.parse((await baton('--json', 'status')).stdout);
+      restarts = status.apps.find((a: { name: string }) => a.name === 'kvd').restarts;
+    }
+    expect(restarts).toBe(1);
+    expect(JSON.parse((await baton('--json', 'history')).stdout)).toHaveLength(1);
   });
 
   it('stops on down, after which commands say no daemon is running', async () => {
