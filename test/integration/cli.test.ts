@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { qemuPidsUnder } from '../helpers/audit.js';
 
 const BATON = join(PACKAGE_ROOT, 'bin', 'baton.js');
 const stateDir = mkdtempSync(join(tmpdir(), 'baton-cli-'));
@@ -18,20 +19,6 @@ function baton(...args: string[]) {
     env: { BATON_STATE_DIR: stateDir },
     timeout: 60_000,
   });
-}
-
-function qemuPidsUnder(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        return cmdline.includes('qemu-system') && cmdline.includes(dir);
-      } catch {
-        return false; // Exited while we looked.
-      }
-    })
-    .map(Number);
 }
 
 beforeAll(async () => {

@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KvClient } from '../../src/endpoint/kv-client.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { qemuPidsUnder } from '../helpers/audit.js';
 
 const BATON = join(PACKAGE_ROOT, 'bin', 'baton.js');
 const stateDir = mkdtempSync(join(tmpdir(), 'baton-dur-'));
@@ -57,20 +58,6 @@ async function killDaemon(signal: NodeJS.Signals): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill(signal);
   await exited;
-}
-
-function qemuPidsUnder(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        return cmdline.includes('qemu-system') && cmdline.includes(dir);
-      } catch {
-        return false; // Exited while we looked.
-      }
-    })
-    .map(Number);
 }
 
 function isAlive(pid: number): boolean {
