@@ -31,6 +31,17 @@ export interface AgentChannelEvents {
   close: [];
 }
 
+/** A guest may send this many lines per second on average, in bursts of up to AGENT_RATE_BURST. */
+export const AGENT_RATE_PER_SECOND = 100;
+export const AGENT_RATE_BURST = 200;
+
+export interface AgentChannelOptions {
+  vm: string;
+  log: Logger;
+  /** The rate limiter's clock; tests freeze it. */
+  nowMs?: () => number;
+}
+
 interface Pending {
   type: string;
   resolve: (result: Record<string, unknown>) => void;
@@ -51,14 +62,19 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
   refusedCount = 0;
   private readonly lines: JsonLines;
   private readonly log: Logger;
-  private readonly bucket = new TokenBucket({ ratePerSecond: 100, burst: 200 });
+  private readonly bucket: TokenBucket;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  constructor(socket: Socket, options: { vm: string; log: Logger }) {
+  constructor(socket: Socket, options: AgentChannelOptions) {
     super();
     this.vm = options.vm;
     this.log = options.log;
+    this.bucket = new TokenBucket({
+      ratePerSecond: AGENT_RATE_PER_SECOND,
+      burst: AGENT_RATE_BURST,
+      ...(options.nowMs === undefined ? {} : { nowMs: options.nowMs }),
+    });
     this.lines = new JsonLines(socket, { maxLineBytes: AGENT_MAX_LINE_BYTES });
     this.lines.on('message', (message) => this.onMessage(message));
     this.lines.on('invalid', (info) => this.refuse(`${info.reason}: ${JSON.stringify(info.excerpt)}`));
@@ -271,10 +287,7 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
 }
 
 /** Connects to the agent chardev socket that QEMU serves in the VM's run directory. */
-export function connectAgent(
-  socketPath: string,
-  options: { vm: string; log: Logger },
-): Promise<AgentChannel> {
+export function connectAgent(socketPath: string, options: AgentChannelOptions): Promise<AgentChannel> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath);
     socket.once('connect', () => {

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type AgentChannel, connectAgent } from '../../../src/agent/channel.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AGENT_RATE_BURST, type AgentChannel, connectAgent } from '../../../src/agent/channel.js';
 import { AgentError, WaitTimeoutError } from '../../../src/errors.js';
 import { createSilentLogger } from '../../../src/log.js';
 import { FakeAgentPeer, HELLO } from '../../fakes/agent-peer.js';
@@ -7,9 +7,13 @@ import { FakeAgentPeer, HELLO } from '../../fakes/agent-peer.js';
 let peer: FakeAgentPeer;
 let channel: AgentChannel;
 
-async function connect(): Promise<AgentChannel> {
+async function connect(nowMs?: () => number): Promise<AgentChannel> {
   peer = await new FakeAgentPeer().listen();
-  channel = await connectAgent(peer.socketPath, { vm: 'vm-b', log: createSilentLogger() });
+  channel = await connectAgent(peer.socketPath, {
+    vm: 'vm-b',
+    log: createSilentLogger(),
+    ...(nowMs === undefined ? {} : { nowMs }),
+  });
   return channel;
 }
 
@@ -78,7 +82,8 @@ describe('AgentChannel', () => {
   });
 
   it('drops messages past the rate limit', async () => {
-    const agent = await connect();
+    // A frozen clock: the bucket never refills, so exactly the burst gets through.
+    const agent = await connect(() => 0);
     let refusedCount = 0;
     agent.on('refused', () => {
       refusedCount += 1;
@@ -88,10 +93,9 @@ describe('AgentChannel', () => {
         JSON.stringify({ type: 'heartbeat', seq: i + 1, uptimeMs: 1 }),
       ).join('\n'),
     );
-    await agent.waitForHeartbeat(200, 1000);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(refusedCount).toBeGreaterThanOrEqual(99);
-    expect(agent.lastHeartbeat?.seq).toBe(200);
+    await agent.waitForHeartbeat(AGENT_RATE_BURST, 1000);
+    await vi.waitFor(() => expect(refusedCount).toBe(300 - AGENT_RATE_BURST), { timeout: 1000 });
+    expect(agent.lastHeartbeat?.seq).toBe(AGENT_RATE_BURST);
   });
 
   it('times out waiting for hello with a hint, and fails pending requests on disconnect', async () => {
