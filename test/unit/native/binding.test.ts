@@ -34,6 +34,16 @@ const host = {
 };
 const isPvmOnlyHost = host.kvmPvm && !host.kvmIntel && !host.kvmAmd;
 
+/** Why a host-dependent test cannot run here, printed in its name; '' when it can. */
+function skipReason(needs: { pvmOnly?: boolean; vendorModule?: boolean }): string {
+  if (!host.hasDevice) return ' (skipped: /dev/kvm does not exist here)';
+  if (!host.canOpenDevice) return ' (skipped: /dev/kvm is not readable and writable here)';
+  if (needs.pvmOnly && !isPvmOnlyHost) return ' (skipped: this host is not kvm_pvm-only)';
+  if (needs.vendorModule && !host.kvmIntel && !host.kvmAmd)
+    return ' (skipped: neither kvm_intel nor kvm_amd is loaded here)';
+  return '';
+}
+
 function canReadWrite(path: string): boolean {
   try {
     accessSync(path, constants.R_OK | constants.W_OK);
@@ -390,8 +400,8 @@ describe('probeKvm', () => {
     }
   });
 
-  test.runIf(host.hasDevice && host.canOpenDevice && isPvmOnlyHost)(
-    `says a kvm_pvm-only host is not usable and why${isPvmOnlyHost ? '' : ' (skipped: this host is not kvm_pvm-only)'}`,
+  test.runIf(skipReason({ pvmOnly: true }) === '')(
+    `says a kvm_pvm-only host is not usable and why${skipReason({ pvmOnly: true })}`,
     async () => {
       const probe = await native.probeKvm();
       expect(probe).toMatchObject({ present: true, openable: true, apiVersion: 12, usable: false });
@@ -400,8 +410,8 @@ describe('probeKvm', () => {
     },
   );
 
-  test.runIf(host.hasDevice && host.canOpenDevice && (host.kvmIntel || host.kvmAmd))(
-    `says a host with kvm_intel or kvm_amd is usable and names the module${host.kvmIntel || host.kvmAmd ? '' : ' (skipped: neither module is loaded here)'}`,
+  test.runIf(skipReason({ vendorModule: true }) === '')(
+    `says a host with kvm_intel or kvm_amd is usable and names the module${skipReason({ vendorModule: true })}`,
     async () => {
       const probe = await native.probeKvm();
       expect(probe).toMatchObject({ present: true, openable: true, apiVersion: 12, usable: true });
