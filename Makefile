@@ -104,11 +104,13 @@ clean:
 	$(MAKE) -s -C guest-agent clean
 	$(MAKE) -s -C images/apps clean
 
-## bench: boot time, whole-VM failover and single-app move by phase, detection latencies (medians).
+## bench: recovery by phase for four faults against a cold restart, memory against a static full-size
+## standby, scaling and overhead, on real guests; writes bench/results/<date>.json, .md and .svg.
+## BENCH_ARGS passes options to `baton bench` (e.g. BENCH_ARGS="--runs 3 --scaling-runs 2").
+BENCH_ARGS ?=
 bench: build images
-	npx --no-install tsx bench/boot-time.ts 5
-	npx --no-install tsx bench/failover.ts 5
-	npx --no-install tsx bench/faults.ts 5
+	node bin/baton.js bench $(BENCH_ARGS)
+
 ## qmp-transcripts: re-record the QEMU transcripts the unit tests replay (test/fixtures/qmp/).
 qmp-transcripts: build images
 	npx --no-install tsx scripts/record-qmp-transcripts.ts

@@ -422,3 +422,14 @@ export class OperationPhaseError extends BatonError {
   }
 }
 OperationPhaseError.prototype.name = 'OperationPhaseError';
+
+/** A benchmark run could not measure what it set out to (a failover did not succeed, a guest would not take the memory). */
+export class BenchError extends BatonError {
+  readonly scenario: string;
+
+  constructor(scenario: string, detail: string, options?: { cause?: unknown }) {
+    super('BENCH_FAILED', `Benchmark ${scenario} failed: ${detail}`, options);
+    this.scenario = scenario;
+  }
+}
+BenchError.prototype.name = 'BenchError';

@@ -1,0 +1,74 @@
+// Baseline (a), what restart-based HA does: boot a fresh VM with the app's full memory, start the app
+// with its data disk, and time until the first successful client request.
+import { VirtioMemMechanism } from '../memory/virtio-mem.js';
+import { diskPathOf } from '../pair/config.js';
+import { ensureDataDisk } from '../pair/disk.js';
+import { placeApp } from '../pair/place-app.js';
+import { formatBytes, MiB } from '../units.js';
+import { benchPairConfig } from './bench-config.js';
+import { type BenchContext, withScratchDir } from './bench-pair.js';
+import { waitForFirstAnswer } from './client-probe.js';
+import { bootFullSizeVm } from './full-size-vm.js';
+import type { ColdRestartFigures } from './report.js';
+import { roundTenth, summarize } from './stats.js';
+
+export const COLD_RESTART_APP_BYTES = 128 * MiB;
+const BASE_BYTES = 96 * MiB;
+
+/**
+ * `runs` cold restarts of kvd (128 MiB, 64 MiB data disk), each from QEMU's launch to kvd's first
+ * PONG on its forwarded port. Detecting the fault and fencing are not counted: the baseline is
+ * timed from the moment it decides to restart, which favours it against baton's totals.
+ */
+export async function benchColdRestart(ctx: BenchContext, runs: number): Promise<ColdRestartFigures> {
+  return withScratchDir(ctx, 'cold-restart', async (dir) => {
+    const config = benchPairConfig(dir, {
+      appCount: 1,
+      appSizeBytes: COLD_RESTART_APP_BYTES,
+      baseBytes: BASE_BYTES,
+    });
+    const [app] = config.apps;
+    if (app?.diskBytes === undefined) throw new Error('the cold-restart config has no app with a disk');
+    const disk = await ensureDataDisk(app.name, diskPathOf(config, app.name), app.diskBytes);
+    const mechanism = new VirtioMemMechanism({ log: ctx.log });
+    const measured: ColdRestartFigures['runs'] = [];
+    for (let run = 1; run <= runs; run += 1) {
+      const startedAtMs = performance.now();
+      const vm = await bootFullSizeVm(ctx, config, 'vm-cold', 'active');
+      try {
+        const bootedAtMs = performance.now();
+        await placeApp(vm, app, {
+          mechanism,
+          disk,
+          diskPortIndex: 0,
+          healthTimeoutMs: config.healthTimeoutMs,
+        });
+        const answeredAtMs = await waitForFirstAnswer({
+          port: vm.forwards.get(app.name) ?? 0,
+          request: 'PING',
+          expected: 'PONG',
+          isRecovered: () => true,
+          timeoutMs: 60_000,
+        });
+        const result = {
+          totalMs: roundTenth(answeredAtMs - startedAtMs),
+          bootMs: roundTenth(bootedAtMs - startedAtMs),
+          appMs: roundTenth(answeredAtMs - bootedAtMs),
+        };
+        measured.push(result);
+        ctx.progress(
+          `cold restart run ${run}/${runs} (${formatBytes(app.sizeBytes)}): ${Math.round(result.totalMs)} ms: boot to agent ${Math.round(result.bootMs)}, app placed and answering ${Math.round(result.appMs)} [${ctx.accel.toUpperCase()}]`,
+        );
+      } finally {
+        await vm.machine.shutdown();
+      }
+    }
+    return {
+      appSizeBytes: app.sizeBytes,
+      runs: measured,
+      totalMs: summarize(measured.map((r) => r.totalMs)),
+      bootMs: summarize(measured.map((r) => r.bootMs)),
+      appMs: summarize(measured.map((r) => r.appMs)),
+    };
+  });
+}

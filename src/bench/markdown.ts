@@ -1,0 +1,201 @@
+// Renders a benchmark report as Markdown: the tables the README quotes, each figure with its accelerator.
+import { formatBytes } from '../units.js';
+import { BENCH_PHASES, type BenchReport, type MemoryFootprint } from './report.js';
+import type { Spread } from './stats.js';
+
+/** `1234 (1100–1500)`: the median and the spread of a figure in ms. */
+export function formatSpreadMs(spread: Spread): string {
+  if (spread.runs === 0) return 'n/a';
+  if (spread.runs === 1) return `${Math.round(spread.median)}`;
+  return `${Math.round(spread.median)} (${Math.round(spread.min)}–${Math.round(spread.max)})`;
+}
+
+/** A Markdown table; `|` inside a cell is escaped. */
+export function renderMarkdownTable(
+  header: readonly string[],
+  rows: ReadonlyArray<readonly string[]>,
+): string {
+  const line = (cells: readonly string[]) => `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** The whole report: machine and accelerator, recovery by phase against a cold restart, memory, scaling, overhead. */
+export function renderMarkdownReport(report: BenchReport): string {
+  const accel = report.accel.accel.toUpperCase();
+  const out: string[] = [
+    `# baton benchmarks, ${report.startedAt}`,
+    '',
+    `Command: \`${report.command}\`. Machine: ${report.machine.cpus} cores (${report.machine.cpuModel}), ${formatBytes(report.machine.memTotalBytes)} RAM, Linux ${report.machine.kernel}, Node ${report.machine.node}, ${report.machine.qemu}.`,
+    `Accelerator: **${accel}** (${report.accel.reason}). Times under TCG are not comparable with KVM; ratios are.`,
+    '',
+    `## Recovery, ms (${accel})`,
+    '',
+    `From the fault's injection to the first successful request through the stable endpoint; median (min–max) of ${report.runsPerScenario} runs.`,
+    '',
+    renderMarkdownTable(
+      ['scenario', 'total', ...BENCH_PHASES, 'accel'],
+      [
+        ...report.recovery.map((r) => [
+          `${r.scenario} (${r.kind}, ${formatBytes(r.appSizeBytes)})`,
+          `**${formatSpreadMs(r.totalMs)}**`,
+          ...BENCH_PHASES.map((p) => formatSpreadMs(r.phasesMs[p])),
+          accel,
+        ]),
+        ...(report.coldRestart === undefined
+          ? []
+          : [
+              [
+                `baseline: cold restart (${formatBytes(report.coldRestart.appSizeBytes)})`,
+                `**${formatSpreadMs(report.coldRestart.totalMs)}**`,
+                `boot to agent ${formatSpreadMs(report.coldRestart.bootMs)}`,
+                `app placed and answering ${formatSpreadMs(report.coldRestart.appMs)}`,
+                ...BENCH_PHASES.slice(2).map(() => ''),
+                accel,
+              ],
+            ]),
+      ],
+    ),
+    '',
+    ...renderRatios(report),
+    ...renderMemory(report),
+    ...renderScaling(report),
+    ...renderOverhead(report),
+    ...(report.errors.length === 0
+      ? []
+      : ['## Not measured', '', ...report.errors.map((e) => `- ${e.section}: ${e.message}`), '']),
+  ];
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+function renderRatios(report: BenchReport): string[] {
+  const r = report.ratios;
+  const lines: string[] = [];
+  if (r.recoveryVsColdRestart !== undefined)
+    lines.push(
+      `- recovery (guest panic) / cold restart: **${r.recoveryVsColdRestart}** (${report.accel.accel.toUpperCase()})`,
+    );
+  if (r.pairGivenVsStaticStandby !== undefined)
+    lines.push(`- pair memory given to guests / static full-size standby: **${r.pairGivenVsStaticStandby}**`);
+  if (r.pairRssVsStaticStandby !== undefined)
+    lines.push(
+      `- pair host RSS (QEMUs + monitor) / static full-size standby: **${r.pairRssVsStaticStandby}**`,
+    );
+  if (r.recoveryGrowth !== undefined) {
+    const g = r.recoveryGrowth;
+    lines.push(
+      `- whole-VM recovery grows from ${Math.round(g.fromMs)} ms at ${formatBytes(g.fromBytes)} to ${Math.round(g.toMs)} ms at ${formatBytes(g.toBytes)}: **×${g.factor}** (${report.accel.accel.toUpperCase()})`,
+    );
+  }
+  return lines.length === 0 ? [] : ['## Ratios', '', ...lines, ''];
+}
+
+function renderMemory(report: BenchReport): string[] {
+  const m = report.memory;
+  if (m === undefined) return [];
+  const row = (what: string, f: MemoryFootprint) => [
+    what,
+    Object.entries(f.qemuRssBytes)
+      .map(([vm, rss]) => `${vm} ${formatBytes(roundMiB(rss))}`)
+      .join(', '),
+    formatBytes(roundMiB(f.processRssBytes)),
+    `**${formatBytes(roundMiB(f.totalRssBytes))}**`,
+    `**${formatBytes(f.guestGivenBytes)}**`,
+  ];
+  return [
+    `## Host memory, app of ${formatBytes(m.appSizeBytes)} (${report.accel.accel.toUpperCase()})`,
+    '',
+    renderMarkdownTable(
+      ['setup', 'QEMU RSS', 'monitor process RSS', 'total RSS', 'memory given to guests'],
+      [
+        row("baton's pair (active + tiny standby)", m.baton),
+        row('static full-size hot standby', m.staticStandby),
+      ],
+    ),
+    '',
+  ];
+}
+
+function renderScaling(report: BenchReport): string[] {
+  const accel = report.accel.accel.toUpperCase();
+  const { bySize, byAppCount } = report.scaling;
+  const out: string[] = [];
+  if (bySize.length > 0)
+    out.push(
+      `## Whole-VM recovery against the app's memory, ms (${accel}, ${report.scalingRuns} runs each)`,
+      '',
+      renderMarkdownTable(
+        ['app memory', 'standby base', 'standby QEMU RSS', 'recovery total', 'plug', 'accel'],
+        bySize.map((p) => [
+          formatBytes(p.appSizeBytes),
+          formatBytes(p.standbyBaseBytes),
+          p.standbyRssBytes === 0 ? 'n/a' : formatBytes(roundMiB(p.standbyRssBytes)),
+          p.error === undefined ? formatSpreadMs(p.totalMs) : `failed: ${p.error}`,
+          p.error === undefined ? formatSpreadMs(p.plugMs) : '',
+          accel,
+        ]),
+      ),
+      '',
+    );
+  if (byAppCount.length > 0)
+    out.push(
+      `## Whole-VM recovery against the number of apps, ms (${accel}, ${report.scalingRuns} runs each)`,
+      '',
+      'Total: until every app answers through its endpoint; plug: the sum over the apps.',
+      '',
+      renderMarkdownTable(
+        ['apps', 'memory each', 'recovery total', 'plug', 'accel'],
+        byAppCount.map((p) => [
+          String(p.apps),
+          formatBytes(p.appSizeBytes),
+          p.error === undefined ? formatSpreadMs(p.totalMs) : `failed: ${p.error}`,
+          p.error === undefined ? formatSpreadMs(p.plugMs) : '',
+          accel,
+        ]),
+      ),
+      '',
+    );
+  return out;
+}
+
+function renderOverhead(report: BenchReport): string[] {
+  const o = report.overhead;
+  if (o === undefined) return [];
+  const accel = report.accel.accel.toUpperCase();
+  return [
+    `## Overhead (${accel}, ${Math.round(o.windowMs / 1000)} s windows)`,
+    '',
+    renderMarkdownTable(
+      ['what', 'figure', 'accel'],
+      [
+        [
+          'monitor process idle (no pair)',
+          `RSS ${formatBytes(roundMiB(o.idle.rssBytes))}, CPU ${o.idle.cpuPercent}%`,
+          accel,
+        ],
+        [
+          'monitor process with the pair protected (heartbeats every 500 ms from both guests)',
+          `RSS ${formatBytes(roundMiB(o.heartbeats.rssBytes))}, CPU ${o.heartbeats.cpuPercent}%`,
+          accel,
+        ],
+        [
+          'idle guests (QEMU CPU)',
+          Object.entries(o.heartbeats.qemuCpuPercent)
+            .map(([vm, cpu]) => `${vm} ${cpu}%`)
+            .join(', '),
+          accel,
+        ],
+        [
+          `QMP query-status round trip (${o.qmpRoundTripMs.runs} calls)`,
+          `median ${o.qmpRoundTripMs.median} ms, min ${o.qmpRoundTripMs.min}, p99 ${o.qmpRoundTripMs.p99}, max ${o.qmpRoundTripMs.max}`,
+          accel,
+        ],
+      ],
+    ),
+    '',
+  ];
+}
+
+/** Rounds to whole MiB so RSS prints as `169 MiB`. */
+function roundMiB(bytes: number): number {
+  return Math.round(bytes / 1048576) * 1048576;
+}

@@ -1,0 +1,39 @@
+// The report's headline ratios: recovery against a cold restart, the pair's memory against a static
+// full-size standby, and how whole-VM recovery grows with the app's memory.
+import type { BenchReport } from './report.js';
+import { ratioOf } from './stats.js';
+
+/** Computes every ratio the report's figures allow; a missing figure leaves its ratio out. */
+export function computeRatios(report: Omit<BenchReport, 'ratios'>): BenchReport['ratios'] {
+  const ratios: BenchReport['ratios'] = {};
+  const panic = report.recovery.find((r) => r.scenario === 'guest-panic');
+  const cold = report.coldRestart;
+  if (panic !== undefined && cold !== undefined && panic.totalMs.runs > 0) {
+    const ratio = ratioOf(panic.totalMs.median, cold.totalMs.median);
+    if (ratio !== undefined) ratios.recoveryVsColdRestart = ratio;
+  }
+  const memory = report.memory;
+  if (memory !== undefined) {
+    const rss = ratioOf(memory.baton.totalRssBytes, memory.staticStandby.totalRssBytes);
+    const given = ratioOf(memory.baton.guestGivenBytes, memory.staticStandby.guestGivenBytes);
+    if (rss !== undefined) ratios.pairRssVsStaticStandby = rss;
+    if (given !== undefined) ratios.pairGivenVsStaticStandby = given;
+  }
+  const sizes = report.scaling.bySize
+    .filter((p) => p.error === undefined && p.totalMs.runs > 0)
+    .sort((a, b) => a.appSizeBytes - b.appSizeBytes);
+  const smallest = sizes[0];
+  const largest = sizes.at(-1);
+  if (smallest !== undefined && largest !== undefined && largest !== smallest) {
+    const factor = ratioOf(largest.totalMs.median, smallest.totalMs.median);
+    if (factor !== undefined)
+      ratios.recoveryGrowth = {
+        fromBytes: smallest.appSizeBytes,
+        toBytes: largest.appSizeBytes,
+        fromMs: smallest.totalMs.median,
+        toMs: largest.totalMs.median,
+        factor,
+      };
+  }
+  return ratios;
+}

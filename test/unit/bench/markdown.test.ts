@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { formatSpreadMs, renderMarkdownReport, renderMarkdownTable } from '../../../src/bench/markdown.js';
+import { computeRatios } from '../../../src/bench/ratios.js';
+import { sampleReport } from '../../fixtures/bench/sample-report.js';
+
+function reportWithRatios() {
+  const report = sampleReport();
+  report.ratios = computeRatios(report);
+  return report;
+}
+
+describe('renderMarkdownTable', () => {
+  it('renders a header, a separator and one line per row, escaping |', () => {
+    expect(renderMarkdownTable(['a', 'b'], [['1', 'x|y']])).toBe('| a | b |\n| --- | --- |\n| 1 | x\\|y |');
+  });
+});
+
+describe('formatSpreadMs', () => {
+  it('shows the median and the spread', () => {
+    expect(formatSpreadMs({ median: 1200.4, min: 1000, max: 1400.6, runs: 3 })).toBe('1200 (1000–1401)');
+  });
+
+  it('shows a single run alone and no run as n/a', () => {
+    expect(formatSpreadMs({ median: 5, min: 5, max: 5, runs: 1 })).toBe('5');
+    expect(formatSpreadMs({ median: 0, min: 0, max: 0, runs: 0 })).toBe('n/a');
+  });
+});
+
+describe('renderMarkdownReport', () => {
+  const markdown = renderMarkdownReport(reportWithRatios());
+  const lines = markdown.split('\n');
+
+  it('has a recovery row per scenario with the total and every phase, and the cold restart row', () => {
+    expect(lines).toContain(
+      '| scenario | total | detect | fence | disk | plug | confirm | start | healthy | route | accel |',
+    );
+    const panic = lines.find((l) => l.startsWith('| guest-panic'));
+    expect(panic).toBe(
+      '| guest-panic (whole-vm, 128 MiB) | **1200 (1000–1400)** | 150 (150–150) | 20 (20–20) | 0 (0–0) | 100 (100–100) | 0 (0–0) | 500 (500–500) | 430 (230–630) | 0 (0–0) | TCG |',
+    );
+    expect(lines.find((l) => l.startsWith('| baseline: cold restart'))).toContain('**6000**');
+  });
+
+  it('states the accelerator with its reason and names it in every table', () => {
+    expect(markdown).toContain('Accelerator: **TCG** (no /dev/kvm)');
+    const headings = lines.filter((l) => l.startsWith('## ') && l !== '## Ratios' && l !== '## Not measured');
+    for (const heading of headings) expect(heading).toContain('TCG');
+  });
+
+  it('quotes the ratios', () => {
+    expect(markdown).toContain('- recovery (guest panic) / cold restart: **0.2** (TCG)');
+    expect(markdown).toContain('- pair memory given to guests / static full-size standby: **0.71**');
+    expect(markdown).toContain('from 1250 ms at 128 MiB to 2500 ms at 1 GiB: **×2**');
+  });
+
+  it('shows a scaling point that failed with its error', () => {
+    expect(lines.find((l) => l.startsWith('| 4 GiB'))).toContain('failed: Memory plug stuck');
+  });
+
+  it('lists the sections that could not be measured', () => {
+    const report = reportWithRatios();
+    report.errors.push({ section: 'cold restart', message: 'QEMU is missing' });
+    expect(renderMarkdownReport(report)).toContain('## Not measured\n\n- cold restart: QEMU is missing');
+  });
+});

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { computeRatios } from '../../../src/bench/ratios.js';
+import { sampleReport } from '../../fixtures/bench/sample-report.js';
+
+describe('computeRatios', () => {
+  it('compares recovery with a cold restart, memory with a static standby, and the largest size with the smallest', () => {
+    expect(computeRatios(sampleReport())).toEqual({
+      recoveryVsColdRestart: 0.2,
+      pairRssVsStaticStandby: 0.89,
+      pairGivenVsStaticStandby: 0.71,
+      recoveryGrowth: {
+        fromBytes: 128 * 1048576,
+        toBytes: 1024 * 1048576,
+        fromMs: 1250,
+        toMs: 2500,
+        factor: 2,
+      },
+    });
+  });
+
+  it('leaves out what the report has no figures for', () => {
+    const { coldRestart: _cold, memory: _memory, ...report } = sampleReport();
+    expect(computeRatios({ ...report, scaling: { bySize: [], byAppCount: [] } })).toEqual({});
+  });
+});
