@@ -195,7 +195,7 @@ async function runMove(
 }
 
 /** Stops the app; one that already exited (the crash that triggered the move) counts as stopped. */
-async function stopApp(vm: PairVm, name: string): Promise<void> {
+export async function stopApp(vm: PairVm, name: string): Promise<void> {
   try {
     await vm.machine.agent.appStop(name, APP_STOP_TIMEOUT_MS);
   } catch (error) {
@@ -209,7 +209,7 @@ async function stopApp(vm: PairVm, name: string): Promise<void> {
  * A free spare root port on `vm` for the app's disk, as QEMU reports it (`query-pci`). Taken from
  * the highest index down: a whole-VM failover places its apps' disks from index 0 up.
  */
-async function freeRootPort(vm: PairVm, app: string): Promise<number> {
+export async function freeRootPort(vm: PairVm, app: string): Promise<number> {
   const count = vm.machine.spec.spareRootPorts ?? 0;
   const bridges = await queryPciBridges(vm.machine.qmp);
   for (let index = count - 1; index >= 0; index -= 1) {

@@ -17,7 +17,8 @@ import { serveMemRequests } from './mem-requests.js';
 import type { PairPersistence } from './persist.js';
 import { placeApp } from './place-app.js';
 import { memoryDrift, reattachVms, runningApps } from './reattach.js';
-import { finishWholeVmFailover } from './resume.js';
+import { attachDiskAgain, finishWholeVmFailover } from './resume.js';
+import { resumeAppMove } from './resume-app-move.js';
 import { createSupervision, noteStarted, superviseVm } from './supervise.js';
 import { bootPairVm, type PairVm } from './vm-factory.js';
 import { runWholeVmFailover } from './whole-vm-failover.js';
@@ -138,6 +139,8 @@ export class Pair {
       }
       if (options.attach !== undefined && options.attach.vms.length > 0) {
         const startedAtMs = performance.now();
+        // Resumed phases are journaled; the state is saved once the pair is whole (persistThrough).
+        pair.persistence = options.persistence;
         if (await pair.reattach(options.attach, options.saved, progress)) {
           pair.startedBy = { how: 're-attached', ms: Math.round(performance.now() - startedAtMs) };
           if (options.persistence !== undefined) pair.persistThrough(options.persistence);
@@ -200,12 +203,12 @@ export class Pair {
     this.roles = { ...saved.table.roles };
     this.table = saved.table;
     this.history.push(...saved.history);
-    for (const other of saved.operations) {
-      if (other.kind === 'whole-vm') continue;
-      // An app move: the table still gives the app to its source, where it is started again below if it does not run.
+    const moves = saved.operations.filter((other) => other.kind === 'app');
+    for (const other of op === undefined ? [] : moves) {
+      // A move beside a whole-VM failover: the failover decides where every app runs.
       this.log.warn(
         { operation: other.id, app: other.app },
-        'an interrupted app move is rolled back to its source',
+        'an interrupted app move gives way to a failover',
       );
       this.persistence?.operations.set(other.id, other);
       this.persistence?.closeOperation(other.id, 'rolled-back');
@@ -226,6 +229,18 @@ export class Pair {
       }
     } else {
       for (const vm of result.vms) this.adopt(vm);
+      for (const move of moves) {
+        try {
+          await resumeAppMove(this, move, progress);
+        } catch (error) {
+          // Blocked, with the VMs as they are: the app is not started anywhere it might already run.
+          this.state = 'blocked';
+          this.blockedReason = `the interrupted move ${move.id} could not be finished: ${(error as Error).message}`;
+          this.log.error({ err: (error as Error).message }, 'resuming the app move failed; blocked');
+          progress(`blocked: ${this.blockedReason}`);
+          return true;
+        }
+      }
     }
     for (const vm of this.vms.values()) {
       const drift = await memoryDrift(this.table, vm, this.config.apps).catch((error: Error) => [
@@ -290,13 +305,19 @@ export class Pair {
       return;
     }
     const disk = this.disks.get(app.name);
+    const diskPortIndex = this.config.apps
+      .filter((a) => a.diskBytes !== undefined)
+      .findIndex((a) => a.name === app.name);
     const placed = await placeApp(vm, app, {
       mechanism: this.mechanism,
       sizeBytes: area.sizeBytes,
-      diskPortIndex: this.config.apps
-        .filter((a) => a.diskBytes !== undefined)
-        .findIndex((a) => a.name === app.name),
+      diskPortIndex,
       healthTimeoutMs: this.config.healthTimeoutMs,
+      // A move rolled back after its stop leaves the disk attached: that counts as attached.
+      phase: (phaseName, work) =>
+        phaseName === 'disk' && disk !== undefined
+          ? ((() => attachDiskAgain(vm, disk, diskPortIndex))() as ReturnType<typeof work>)
+          : work(),
       ...(disk === undefined ? {} : { disk }),
     });
     this.endpoints

@@ -134,7 +134,7 @@ export async function finishWholeVmFailover(
  * The disk phase run again: a crash may have come after `blockdev-add` or after `device_add`, so
  * a node or device that already exists counts as attached.
  */
-async function attachDiskAgain(target: PairVm, disk: DataDisk, portIndex: number): Promise<void> {
+export async function attachDiskAgain(target: PairVm, disk: DataDisk, portIndex: number): Promise<void> {
   try {
     await attachDataDisk(target.machine, disk, portIndex);
   } catch (error) {
