@@ -136,6 +136,22 @@ function renderScaling(report: BenchReport): string[] {
       ),
       '',
     );
+  const footprints = report.scaling.standbyFootprint ?? [];
+  if (footprints.length > 0)
+    out.push(
+      `## Standby footprint against the largest app it took over (${accel})`,
+      '',
+      renderMarkdownTable(
+        ['standby base memory', 'standby QEMU RSS', 'largest app taken over in this run', 'accel'],
+        footprints.map((f) => [
+          formatBytes(f.standbyBaseBytes),
+          formatBytes(roundMiB(f.standbyRssBytes)),
+          formatBytes(f.largestAppBytes),
+          accel,
+        ]),
+      ),
+      '',
+    );
   if (byAppCount.length > 0)
     out.push(
       `## Whole-VM recovery against the number of apps, ms (${accel}, ${report.scalingRuns} runs each)`,

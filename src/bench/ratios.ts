@@ -37,3 +37,24 @@ export function computeRatios(report: Omit<BenchReport, 'ratios'>): BenchReport[
   }
   return ratios;
 }
+
+/** For each standby base memory measured: its host RSS and the largest app it took over (a failed size does not count). */
+export function computeStandbyFootprints(
+  bySize: BenchReport['scaling']['bySize'],
+): NonNullable<BenchReport['scaling']['standbyFootprint']> {
+  const byBase = new Map<
+    number,
+    { standbyBaseBytes: number; standbyRssBytes: number; largestAppBytes: number }
+  >();
+  for (const point of bySize) {
+    if (point.error !== undefined) continue;
+    const seen = byBase.get(point.standbyBaseBytes);
+    if (seen === undefined || point.appSizeBytes > seen.largestAppBytes)
+      byBase.set(point.standbyBaseBytes, {
+        standbyBaseBytes: point.standbyBaseBytes,
+        standbyRssBytes: point.standbyRssBytes,
+        largestAppBytes: point.appSizeBytes,
+      });
+  }
+  return [...byBase.values()].sort((a, b) => a.standbyBaseBytes - b.standbyBaseBytes);
+}

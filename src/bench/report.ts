@@ -94,7 +94,14 @@ export const benchReportSchema = z.object({
   recovery: z.array(recoveryFigures),
   coldRestart: coldRestart.optional(),
   memory: z.object({ appSizeBytes: bytes, baton: footprint, staticStandby: footprint }).optional(),
-  scaling: z.object({ bySize: z.array(sizePoint), byAppCount: z.array(appCountPoint) }),
+  scaling: z.object({
+    bySize: z.array(sizePoint),
+    byAppCount: z.array(appCountPoint),
+    /** Per standby base memory: its host RSS and the largest app it took over in this run. */
+    standbyFootprint: z
+      .array(z.object({ standbyBaseBytes: bytes, standbyRssBytes: bytes, largestAppBytes: bytes }))
+      .optional(),
+  }),
   overhead: z
     .object({
       windowMs: z.number(),

@@ -11,7 +11,7 @@ import { benchColdRestart } from './cold-restart.js';
 import { readMachineInfo } from './machine-info.js';
 import { benchMemory } from './memory.js';
 import { measurePairLoad, measureProcessLoad, measureQmpRoundTrip } from './overhead.js';
-import { computeRatios } from './ratios.js';
+import { computeRatios, computeStandbyFootprints } from './ratios.js';
 import { benchRecovery, describeFigures } from './recovery.js';
 import { type BenchReport, SCENARIOS } from './report.js';
 import {
@@ -129,6 +129,7 @@ export async function runBench(options: BenchOptions): Promise<{ report: BenchRe
 
 async function save(report: BenchReport, outDir: string, stamp: string): Promise<ReportPaths> {
   report.ratios = computeRatios(report);
+  report.scaling.standbyFootprint = computeStandbyFootprints(report.scaling.bySize);
   return writeReport(report, outDir, stamp);
 }
 

@@ -10,7 +10,7 @@ import { plugMsOf } from './phases.js';
 import type { AppCountPoint, SizeScalingPoint } from './report.js';
 import { summarize } from './stats.js';
 
-export const SCALING_SIZES_BYTES = [128 * MiB, 512 * MiB, 1 * GiB, 2 * GiB, 4 * GiB];
+export const SCALING_SIZES_BYTES = [128 * MiB, 512 * MiB, 1 * GiB, 2 * GiB, 3 * GiB, 4 * GiB];
 export const QUICK_SCALING_SIZES_BYTES = [128 * MiB, 1 * GiB];
 export const SCALING_APP_COUNTS = [1, 2, 4, 8];
 export const QUICK_SCALING_APP_COUNTS = [1, 2];

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { formatSpreadMs, renderMarkdownReport, renderMarkdownTable } from '../../../src/bench/markdown.js';
-import { computeRatios } from '../../../src/bench/ratios.js';
+import { computeRatios, computeStandbyFootprints } from '../../../src/bench/ratios.js';
 import { sampleReport } from '../../fixtures/bench/sample-report.js';
 
 function reportWithRatios() {
   const report = sampleReport();
   report.ratios = computeRatios(report);
+  report.scaling.standbyFootprint = computeStandbyFootprints(report.scaling.bySize);
   return report;
 }
 
@@ -55,6 +56,10 @@ describe('renderMarkdownReport', () => {
 
   it('shows a scaling point that failed with its error', () => {
     expect(lines.find((l) => l.startsWith('| 4 GiB'))).toContain('failed: Memory plug stuck');
+  });
+
+  it('shows the standby footprint against the largest app it took over', () => {
+    expect(lines).toContain('| 96 MiB | 170 MiB | 1 GiB | TCG |');
   });
 
   it('lists the sections that could not be measured', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeRatios } from '../../../src/bench/ratios.js';
+import { computeRatios, computeStandbyFootprints } from '../../../src/bench/ratios.js';
 import { sampleReport } from '../../fixtures/bench/sample-report.js';
 
 describe('computeRatios', () => {
@@ -21,5 +21,13 @@ describe('computeRatios', () => {
   it('leaves out what the report has no figures for', () => {
     const { coldRestart: _cold, memory: _memory, ...report } = sampleReport();
     expect(computeRatios({ ...report, scaling: { bySize: [], byAppCount: [] } })).toEqual({});
+  });
+});
+
+describe('computeStandbyFootprints', () => {
+  it('gives each standby base the largest app it took over, leaving out sizes that failed', () => {
+    expect(computeStandbyFootprints(sampleReport().scaling.bySize)).toEqual([
+      { standbyBaseBytes: 96 * 1048576, standbyRssBytes: 170 * 1048576, largestAppBytes: 1024 * 1048576 },
+    ]);
   });
 });
