@@ -29,6 +29,8 @@ export interface VirtioMemInfo {
   blockSizeBytes: number;
   requestedSizeBytes: number;
   memdev: string;
+  /** Where the device's region starts in guest-physical memory (`max-size` long). */
+  addressBytes: number;
 }
 
 export interface OtherMemoryDevice {
@@ -71,8 +73,20 @@ export async function queryMemoryDevices(qmp: QmpClient): Promise<MemoryDeviceIn
       blockSizeBytes: Number(data['block-size']),
       requestedSizeBytes: Number(data['requested-size']),
       memdev: String(data.memdev ?? ''),
+      addressBytes: Number(data.memaddr),
     };
   });
+}
+
+/**
+ * `pmemsave`: QEMU writes `sizeBytes` of guest-physical memory from `addressBytes` to `path` (a
+ * host file QEMU opens itself). Tests use it as host evidence of what a guest's memory holds.
+ */
+export async function saveGuestMemory(
+  qmp: QmpClient,
+  range: { addressBytes: number; sizeBytes: number; path: string },
+): Promise<void> {
+  await qmp.execute('pmemsave', { val: range.addressBytes, size: range.sizeBytes, filename: range.path });
 }
 
 /** `qom-set <device> requested-size`: asks the guest to grow or shrink a virtio-mem device. */

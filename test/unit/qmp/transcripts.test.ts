@@ -30,6 +30,7 @@ const EMPTY_SLOT = {
   blockSizeBytes: 2 * MiB,
   requestedSizeBytes: 0,
   memdev: '/objects/mem-slot0',
+  addressBytes: 4096 * MiB,
 };
 
 let peer: TranscriptPeer | undefined;
