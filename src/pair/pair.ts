@@ -8,7 +8,14 @@ import type { Logger } from '../log.js';
 import type { MemoryMechanism } from '../memory/mechanism.js';
 import type { AttachDoc } from '../recovery/identity.js';
 import type { StateDoc } from '../state/index.js';
-import { appAreaName, createTable, type ResourceTable, recordObserved, startApp } from '../table/index.js';
+import {
+  appAreaName,
+  appAreasOf,
+  createTable,
+  type ResourceTable,
+  recordObserved,
+  startApp,
+} from '../table/index.js';
 import type { Accel } from '../vm/spec.js';
 import type { PairConfig } from './config.js';
 import { diskPathOf } from './config.js';
@@ -269,11 +276,26 @@ export class Pair {
     }
     const standbyGone = !this.vms.has(this.roles.standby);
     this.state = standbyGone ? 'unprotected' : 'protected';
-    if (standbyGone) this.reprotecting = this.reprotect(this.roles.standby);
+    if (standbyGone && appAreasOf(this.table, this.roles.standby).length > 0) {
+      // The standby ran apps moved to it alone and died with the daemon: they fail over to the active.
+      void this.onFault({ vm: this.roles.standby, signal: 'qemu-exit', detectedAtMs: performance.now() });
+    } else if (standbyGone) this.reprotecting = this.reprotect(this.roles.standby);
     progress(
       `re-attached to ${[...this.vms.values()].map((vm) => `${vm.machine.spec.name} (pid ${vm.machine.pid})`).join(' and ')} in ${Math.round(result.durationMs)} ms`,
     );
     return true;
+  }
+
+  /** Fences a failed, empty standby (its exit seen) and boots a fresh one in its place. */
+  private async replaceStandby(name: string): Promise<void> {
+    const failed = this.vms.get(name);
+    this.detectors.get(name)?.stop();
+    if (failed !== undefined) {
+      await failed.machine.shutdown({ timeoutMs: 500 });
+      this.vms.delete(name);
+      this.persistence?.changed();
+    }
+    await this.reprotect(name);
   }
 
   /** Boots a fresh standby `name` in the background; the pair is protected again once it is up. */
@@ -368,12 +390,19 @@ export class Pair {
     serveMemRequests(this, vm);
   }
 
-  /** A detector fired. Only a fault of the active VM fails over; one of the standby leaves us unprotected. */
+  /**
+   * A detector fired. A fault of the active VM, or of a standby that runs apps moved to it alone,
+   * fails that VM over to the other; a fault of an empty standby only costs us the standby, which
+   * is fenced and booted afresh.
+   */
   onFault(trigger: FailoverTrigger): Promise<FailoverRecord | undefined> {
     if (this.inFlight !== undefined) return this.inFlight;
-    if (trigger.vm !== this.roles.active) {
-      this.log.warn({ vm: trigger.vm, signal: trigger.signal }, 'standby lost; the pair is unprotected');
-      if (this.state === 'protected') this.state = 'unprotected';
+    if (trigger.vm !== this.roles.active && appAreasOf(this.table, trigger.vm).length === 0) {
+      if (this.state === 'protected') {
+        this.log.warn({ vm: trigger.vm, signal: trigger.signal }, 'standby lost; booting a fresh one');
+        this.state = 'unprotected';
+        this.reprotecting = this.replaceStandby(trigger.vm);
+      }
       return Promise.resolve(undefined);
     }
     // Unprotected (no standby yet) still fences the active; the failover then blocks with the reason.

@@ -3,7 +3,7 @@ import { Timeline } from '../failover/timeline.js';
 import { addVirtioBlkDevice } from '../qmp/commands.js';
 import { type InFlightOperation, planRecovery } from '../state/index.js';
 import { indexOfStep } from '../state/operations.js';
-import { appAreaName, failOver, recordObserved } from '../table/index.js';
+import { appAreaName, failOver, findArea, type ResourceTable, recordObserved } from '../table/index.js';
 import { spareRootPortId } from '../vm/spec.js';
 import { attachDataDisk, type DataDisk } from './disk.js';
 import type { Pair } from './pair.js';
@@ -21,7 +21,8 @@ import type { PairVm } from './vm-factory.js';
  *  2. every moving app is placed on the target again from the interrupted phase (phases are
  *     idempotent: the same size plugged is no change, an app the agent already runs is not
  *     started twice);
- *  3. commit: the table moves the apps to the target, the roles swap, the operation closes.
+ *  3. commit: the table moves the apps to the target, which is the active from then on, and the
+ *     operation closes.
  * Phases before the resume point run without new journal entries (they only re-check).
  */
 export async function finishWholeVmFailover(
@@ -75,8 +76,7 @@ export async function finishWholeVmFailover(
     }
   });
   const { target } = vms;
-  let table =
-    pair.table.roles.active === op.fromVm ? failOver(pair.table, { failedVm: op.fromVm }).table : pair.table;
+  let table = isCommitted(pair.table, op) ? pair.table : failOver(pair.table, { failedVm: op.fromVm }).table;
   const running = await runningApps(target).catch(() => new Map<string, number>());
   for (const [index, name] of op.apps.entries()) {
     const app = pair.config.apps.find((a) => a.name === name);
@@ -150,4 +150,13 @@ export async function attachDiskAgain(target: PairVm, disk: DataDisk, portIndex:
       if (!/Duplicate|already/i.test((again as Error).message)) throw again;
     }
   }
+}
+
+/**
+ * Whether the table already holds the failover's commit: the failed VM is no longer the active
+ * and none of the moving apps is still its. (A failed standby that held moved apps keeps its role.)
+ */
+function isCommitted(table: ResourceTable, op: { fromVm: string; apps: readonly string[] }): boolean {
+  if (table.roles.active === op.fromVm) return false;
+  return op.apps.every((name) => findArea(table, appAreaName(name))?.user !== op.fromVm);
 }

@@ -1,4 +1,4 @@
-// Whole-VM failover (seed figure 5): fence the active, hand its hot-standby apps to the standby, re-protect.
+// Whole-VM failover (seed figure 5): fence the failed VM, hand its hot-standby apps to the other, re-protect.
 import { isBatonError } from '../errors.js';
 import { fenceMachine } from '../failover/fence.js';
 import { type FailoverRecord, Timeline } from '../failover/timeline.js';
@@ -11,13 +11,15 @@ import { bootPairVm } from './vm-factory.js';
 
 /**
  * fence → (disk → plug → confirm → start → healthy) per hot-standby app → commit → reprotect.
- * Nothing starts on the standby before the old QEMU's exit is seen; when it cannot be seen the
- * pair goes `blocked`. The table is committed only once every app runs on the new active, so
+ * The failed VM is the active, or the standby when it holds apps that were moved to it alone
+ * (seed figure 6); the target is the other VM, which is the active afterwards.
+ * Nothing starts on the target before the old QEMU's exit is seen; when it cannot be seen the
+ * pair goes `blocked`. The table is committed only once every app runs on the target, so
  * until then each area keeps exactly one owner (the failed VM).
  */
 export async function runWholeVmFailover(pair: Pair, trigger: FailoverTrigger): Promise<FailoverRecord> {
-  const failedName = pair.roles.active;
-  const targetName = pair.roles.standby;
+  const failedName = trigger.vm;
+  const targetName = failedName === pair.roles.active ? pair.roles.standby : pair.roles.active;
   const timeline = new Timeline({
     kind: 'whole-vm',
     trigger: `${trigger.signal} on ${trigger.vm}`,
@@ -74,7 +76,7 @@ export async function runWholeVmFailover(pair: Pair, trigger: FailoverTrigger): 
   try {
     if (target === undefined || !target.machine.isRunning)
       throw new Error(
-        `the standby ${targetName} is not running, so ${movingApps.map((a) => a.name).join(', ')} cannot move`,
+        `the ${targetName === pair.roles.standby ? 'standby' : 'active'} ${targetName} is not running, so ${movingApps.map((a) => a.name).join(', ')} cannot move`,
       );
     let table = failOver(pair.table, { failedVm: failedName }).table;
     for (const [index, app] of movingApps.entries()) {

@@ -1,6 +1,6 @@
-// Whole-VM hand-off when the active VM fails (seed figure 5, claim 7): the table after takeover.
+// Whole-VM hand-off when a VM fails (seed figure 5, claim 7): the table after takeover.
 import { TableRequestError } from '../errors.js';
-import { poolArea, requireVm } from './lookup.js';
+import { appAreasOf, otherVm, poolArea, requireVm } from './lookup.js';
 import { clearObservation, nextTable, resizeArea } from './next.js';
 import type { Area, ResourceTable, TableResult } from './types.js';
 
@@ -14,27 +14,28 @@ export interface FailOverResult extends TableResult {
 }
 
 /**
- * The table after the active VM `failedVm` failed:
- * - each hot-standby app area of the failed VM goes to its onFailure VM (the standby, which becomes
- *   the active); its plugged size there is unknown until observed;
+ * The table after the VM `failedVm` failed:
+ * - each hot-standby app area of the failed VM goes to the other VM (its onFailure); its plugged
+ *   size there is unknown until observed;
  * - each ordinary app area of the failed VM returns to the pool and its row is removed;
- * - roles swap: the old standby is the active, the failed VM is the next standby (re-protection),
- *   so every hot-standby app area now falls back to the failed VM;
+ * - the survivor is the active, the failed VM the next standby (re-protection): when the active
+ *   failed the roles swap; when the standby failed (it held apps moved to it alone) they stay.
+ *   Every hot-standby app area now falls back to the failed VM;
  * - the failed VM's OS area stays its own, because the VM is rebooted small as the new standby:
  *   it shrinks to the minimum OS size (osMinBytes) and the rest returns to the pool. Its plugged
  *   size is cleared until the rebooted VM is observed.
- * Only the active VM fails over; a failed standby holds nothing to hand over.
+ * A failed standby that holds no app is refused: it has nothing to hand over, it is only rebooted.
  */
 export function failOver(table: ResourceTable, request: { failedVm: string }): FailOverResult {
   const { failedVm } = request;
   const operation = 'failOver';
   const refusal = `Cannot fail over from ${failedVm}`;
   requireVm(table, failedVm, operation, refusal);
-  const { active, standby } = table.roles;
-  if (failedVm !== active) {
+  const survivor = otherVm(table, failedVm);
+  if (failedVm === table.roles.standby && appAreasOf(table, failedVm).length === 0) {
     throw new TableRequestError({
       operation,
-      message: `${refusal}: it is the standby, only the active VM (${active}) fails over`,
+      message: `${refusal}: it is the standby and holds no app, so it has nothing to hand over`,
     });
   }
 
@@ -65,7 +66,7 @@ export function failOver(table: ResourceTable, request: { failedVm: string }): F
   const grownPool = resizeArea(pool, pool.sizeBytes + returnedBytes + osReturnedBytes);
   const next = nextTable(table, {
     areas: areas.map((area) => (area.name === pool.name ? grownPool : area)),
-    roles: { active: standby, standby: failedVm },
+    roles: { active: survivor, standby: failedVm },
   });
   return { table: next, movedAreas, returnedAreas, osReturnedBytes };
 }

@@ -11,6 +11,7 @@ export {
   MONITOR_AREA,
   osAreaName,
   osAreaOf,
+  otherVm,
   POOL_AREA,
   poolArea,
   poolBytes,

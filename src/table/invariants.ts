@@ -1,7 +1,7 @@
 // The resource table's invariants: what must hold after every change (DESIGN.md section 3).
 import { TableInvariantError } from '../errors.js';
 import { formatBytes } from '../units.js';
-import { osAreaName } from './lookup.js';
+import { osAreaName, otherVm } from './lookup.js';
 import { MONITOR, type ResourceTable } from './types.js';
 
 /** Which invariant a violation breaks; stable, for tests and callers to branch on. */
@@ -142,7 +142,8 @@ function checkRows(table: ResourceTable, out: TableViolation[]): void {
           message: `${area.name}: an app area is used by a VM (${roles.active} or ${roles.standby}), got ${area.user}`,
         });
       }
-      const expected = area.hotStandby === true ? roles.standby : MONITOR;
+      // A hot-standby app falls back to the pair's other VM: the standby, or the active once the app moved.
+      const expected = area.hotStandby === true ? otherVm(table, area.user) : MONITOR;
       if (area.onFailure !== expected) {
         const what = area.hotStandby === true ? 'a hot-standby app' : 'an ordinary app';
         out.push({

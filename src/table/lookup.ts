@@ -72,6 +72,11 @@ export function requireVm(table: ResourceTable, vm: string, operation: string, r
   });
 }
 
+/** The pair's other VM: where a hot-standby app on `vm` goes when `vm` fails. */
+export function otherVm(table: ResourceTable, vm: string): string {
+  return vm === table.roles.active ? table.roles.standby : table.roles.active;
+}
+
 /** The app's area, or TableRequestError naming the app. */
 export function requireAppArea(table: ResourceTable, app: string, operation: string, refusal: string): Area {
   const area = findArea(table, appAreaName(app));

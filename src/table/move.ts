@@ -7,8 +7,9 @@ import type { ResourceTable, TableResult } from './types.js';
 /**
  * The app's area changes user to `toVm`, same size and same slot id (the standby has a mirror
  * device per slot); other apps stay where they are. Only a hot-standby app may move to the standby
- * (seed claim 8); any app may move to the active (back after a repair). The area's plugged size is
- * unknown on `toVm` until observed, so its observation is cleared.
+ * (seed claim 8); any app may move to the active (back after a repair). A hot-standby area then
+ * falls back to the VM it left, so a later fault of `toVm` hands the app back. The area's plugged
+ * size is unknown on `toVm` until observed, so its observation is cleared.
  */
 export function moveApp(table: ResourceTable, request: { app: string; toVm: string }): TableResult {
   const { app, toVm } = request;
@@ -28,6 +29,7 @@ export function moveApp(table: ResourceTable, request: { app: string; toVm: stri
   );
   if (slotHolder !== undefined) refuse(`slot ${area.slot} on ${toVm} is already used by ${slotHolder.name}`);
 
-  const moved = { ...clearObservation(area), user: toVm };
+  const onFailure = area.hotStandby === true ? area.user : area.onFailure;
+  const moved = { ...clearObservation(area), user: toVm, onFailure };
   return { table: nextTable(table, { areas: replaceArea(table.areas, area.name, moved) }) };
 }

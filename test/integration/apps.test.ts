@@ -6,6 +6,7 @@ import { KvClient } from '../../src/endpoint/kv-client.js';
 import type { FailoverRecord } from '../../src/failover/timeline.js';
 import { createLogger } from '../../src/log.js';
 import { VirtioMemMechanism } from '../../src/memory/virtio-mem.js';
+import { moveAppToStandby } from '../../src/pair/app-move.js';
 import { defaultPairConfig, type PairConfig } from '../../src/pair/config.js';
 import { Pair } from '../../src/pair/pair.js';
 import { queryMemoryDevices } from '../../src/qmp/commands.js';
@@ -66,6 +67,14 @@ async function startPair(config: (dir: string) => PairConfig = figure4Config): P
     mechanism: new VirtioMemMechanism({ log }),
   });
   return pair;
+}
+
+/** The pid the agent on `vm` reports for `app`, if it runs there. */
+async function appPid(p: Pair, vm: string, app: string): Promise<number | undefined> {
+  const agent = p.vms.get(vm)?.machine.agent;
+  if (agent === undefined) throw new Error(`no ${vm}`);
+  const listed = (await agent.request('app.list', {}, 5000)).apps as Array<{ name: string; pid: number }>;
+  return listed.find((a) => a.name === app)?.pid;
 }
 
 function rows(table: ResourceTable): string[] {
@@ -190,6 +199,35 @@ describe('apps on real guests', () => {
     const reader = await KvClient.connect(p.endpointPort('kvd'), 30_000);
     for (let i = 0; i < 20; i += 1) expect(await reader.request(`GET k${i}`, 30_000)).toBe(`VALUE v${i}`);
     reader.close();
+    await expectTableMatchesQemu(p);
+  });
+
+  it('hands kvd back to vm-a with its keys when vm-b panics after kvd moved there alone', async () => {
+    const p = await startPair();
+    const writer = await KvClient.connect(p.endpointPort('kvd'));
+    for (let i = 0; i < 20; i += 1) expect(await writer.request(`SET k${i} v${i}`)).toBe('OK');
+    writer.close();
+    await moveAppToStandby(p, 'kvd', { reason: 'operator request', detectedAtMs: performance.now() });
+    expect(p.history[0]).toMatchObject({ kind: 'app', result: 'succeeded', toVm: 'vm-b' });
+    const vmA = p.vms.get('vm-a');
+    const vmB = p.vms.get('vm-b');
+    if (vmA === undefined || vmB === undefined) throw new Error('the pair lost a VM');
+    const cachePidBefore = await appPid(p, 'vm-a', 'cache');
+    await vmB.machine.agent.injectPanic(3000).catch(() => undefined);
+    const record = await until<FailoverRecord>(() => p.history[1], 60_000, 'the hand-back');
+    console.log(`[integration] standby panic → kvd back on vm-a: ${record.totalMs} ms`);
+    expect(record).toMatchObject({ kind: 'whole-vm', result: 'succeeded', fromVm: 'vm-b', toVm: 'vm-a' });
+    // Host evidence of the fence: vm-b's old QEMU exited before kvd started on vm-a.
+    expect(vmB.machine.isRunning).toBe(false);
+    expect(p.roles).toEqual({ active: 'vm-a', standby: 'vm-b' });
+    expect(p.vms.get('vm-a')).toBe(vmA);
+    expect(await appPid(p, 'vm-a', 'cache')).toBe(cachePidBefore);
+    const reader = await KvClient.connect(p.endpointPort('kvd'), 30_000);
+    for (let i = 0; i < 20; i += 1) expect(await reader.request(`GET k${i}`, 30_000)).toBe(`VALUE v${i}`);
+    reader.close();
+    expect(rows(p.table)).toContain('app:kvd 128 vm-a vm-b');
+    await until(() => (p.state === 'protected' ? true : undefined), 120_000, 'a fresh standby');
+    expect(p.vms.get('vm-b')).not.toBe(vmB);
     await expectTableMatchesQemu(p);
   });
 

@@ -83,12 +83,12 @@ describe('moveAppToStandby', () => {
     expect(f.pair.inFlight).toBeUndefined();
   });
 
-  it('gives the table the move: kvd on the standby with its size observed, cron untouched, roles kept', async () => {
+  it('gives the table the move: kvd on the standby falling back to the active, its size observed, cron untouched, roles kept', async () => {
     const before = f.pair.table;
     await moveAppToStandby(f.pair, 'kvd', trigger);
     expect(kvdArea(f.pair)).toMatchObject({
       user: 'vm-b',
-      onFailure: 'vm-b',
+      onFailure: 'vm-a',
       pluggedBytes: 128 * MiB,
       observedBy: 'qmp',
     });

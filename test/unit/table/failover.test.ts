@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { failOver } from '../../../src/table/failover.js';
+import { assertInvariants } from '../../../src/table/invariants.js';
 import { findArea } from '../../../src/table/lookup.js';
 import { moveApp } from '../../../src/table/move.js';
 import { recordObserved } from '../../../src/table/observe.js';
@@ -64,11 +65,28 @@ describe('failOver', () => {
     ]);
   });
 
-  it('refuses to fail over from the standby', () => {
+  it('refuses to fail over from a standby that holds no app', () => {
     const error = refusalOf(() => failOver(stateC(), { failedVm: 'vm-b' }));
     expect(error.message).toBe(
-      'Cannot fail over from vm-b: it is the standby, only the active VM (vm-a) fails over',
+      'Cannot fail over from vm-b: it is the standby and holds no app, so it has nothing to hand over',
     );
+  });
+
+  it('hands an app moved alone to the standby back to the active when the standby fails', () => {
+    const moved = moveApp(stateC(), { app: 'A', toVm: 'vm-b' }).table;
+    const result = failOver(moved, { failedVm: 'vm-b' });
+    expect(result.movedAreas).toEqual(['app:A']);
+    expect(result.returnedAreas).toEqual([]);
+    expect(result.table.roles).toEqual({ active: 'vm-a', standby: 'vm-b' });
+    expect(rowsInMiB(result.table)).toEqual([
+      ['os:vm-a', 32, 'vm-a', 'vm-a'],
+      ['os:vm-b', 32, 'vm-b', 'vm-b'],
+      ['monitor', 32, 'monitor', 'monitor'],
+      ['app:A', 128, 'vm-a', 'vm-b'],
+      ['app:B', 32, 'vm-a', 'monitor'],
+      ['pool', 0, 'monitor', 'monitor'],
+    ]);
+    expect(() => assertInvariants(result.table)).not.toThrow();
   });
 
   it('refuses a VM that is not in the table', () => {

@@ -54,6 +54,13 @@ describe('checkInvariants', () => {
     ]);
   });
 
+  it('detects a hot-standby app on the standby that falls back to the VM it runs on', () => {
+    const table = patchArea(stateC(), 'app:A', { user: 'vm-b', onFailure: 'vm-b' });
+    expect(violationsOf(table)).toEqual([
+      ['on-failure', 'app:A: a hot-standby app falls back to vm-a, got vm-b'],
+    ]);
+  });
+
   it('detects an ordinary app that falls back to the standby', () => {
     const table = patchArea(stateC(), 'app:B', { onFailure: 'vm-b' });
     expect(violationsOf(table)).toEqual([

@@ -7,13 +7,14 @@ import { MiB } from '../../../src/units.js';
 import { refusalOf, stateA, stateB, stateC } from './fixtures.js';
 
 describe('moveApp', () => {
-  it('keeps the size, slot and fallback of the moved area', () => {
+  it('keeps the size and slot of the moved area, which now falls back to the VM it left', () => {
     const { table } = moveApp(stateC(), { app: 'A', toVm: 'vm-b' });
     expect(findArea(table, 'app:A')).toMatchObject({
       sizeBytes: 128 * MiB,
       requestedBytes: 128 * MiB,
       slot: 'slot0',
-      onFailure: 'vm-b',
+      user: 'vm-b',
+      onFailure: 'vm-a',
       hotStandby: true,
     });
   });

@@ -77,7 +77,7 @@ describe('seed figure 6: app A alone fails in state C', () => {
       ['os:vm-a', 32, 'vm-a', 'vm-a'],
       ['os:vm-b', 32, 'vm-b', 'vm-b'],
       ['monitor', 32, 'monitor', 'monitor'],
-      ['app:A', 128, 'vm-b', 'vm-b'],
+      ['app:A', 128, 'vm-b', 'vm-a'],
       ['app:B', 32, 'vm-a', 'monitor'],
       ['pool', 0, 'monitor', 'monitor'],
     ]);
