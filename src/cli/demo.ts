@@ -1,6 +1,6 @@
 // `baton demo`: the main job on the built-in pair. Boots it, starts kvd (hot-standby) and cache
 // (ordinary), drives client traffic through kvd's stable endpoint the whole time, then an app
-// crash (restart in place), a crash loop (kvd moves alone) and a guest panic (whole VM), showing
+// crash (restart in place), a crash loop (kvd moves alone) and a guest panic of the VM running kvd (whole VM), showing
 // the table after each step and every failover's timeline; ends with the acknowledged writes and
 // how many of them were readable afterwards.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -133,10 +133,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     say(`${t.acknowledged.length} writes acknowledged so far`);
     snapshot('crash loop');
 
-    // 3. Guest panic: the whole active VM fails over, then a new standby is booted small.
-    const panicking = p.activeVm;
-    if (panicking === undefined) throw new Error('the pair has no active VM');
-    say(`step 3, guest panic: injecting a kernel panic into ${panicking.machine.spec.name} ...`);
+    // 3. Guest panic of the VM that runs kvd now (the standby, since step 2): the whole VM fails
+    // over, kvd goes back to the other VM with its data, then the failed VM is booted small again.
+    const kvdVm = p.table.areas.find((a) => a.name === `app:${APP}`)?.user ?? p.roles.active;
+    const panicking = p.vms.get(kvdVm);
+    if (panicking === undefined) throw new Error(`the pair has no VM ${kvdVm}`);
+    say(
+      `step 3, guest panic: injecting a kernel panic into ${kvdVm} (${kvdVm === p.roles.active ? 'the active' : 'the standby'}, where ${APP} runs) ...`,
+    );
     await panicking.machine.agent.injectPanic(3000).catch(() => undefined); // The guest may die before it replies.
     const failover = await waitFor(
       () => p.history.find((r) => r.kind === 'whole-vm'),
