@@ -1,8 +1,5 @@
 // The `baton` command line: parses arguments, runs a command, prints for people or as JSON.
-import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { renderMarkdownReport } from '../bench/markdown.js';
-import { BENCH_SECTIONS, type BenchSection, runBench } from '../bench/run.js';
 import { DEFAULT_CONFIG } from '../config/defaults.js';
 import { loadConfig, toPairConfig } from '../config/load.js';
 import { runDaemon } from '../daemon/daemon.js';
@@ -10,9 +7,9 @@ import type { HistoryView, StatusView, TableView } from '../daemon/views.js';
 import { InvalidInputError, isBatonError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { loadNative } from '../native/binding.js';
-import { PACKAGE_ROOT } from '../paths.js';
 import { parseSizeBytes } from '../units.js';
 import { type AccelRequest, decideAccel, parseAccelRequest } from '../vm/accel.js';
+import { buildBenchCommand } from './bench-command.js';
 import { runCheckConfig } from './check-config.js';
 import { callApi } from './client.js';
 import { runDemo } from './demo.js';
@@ -50,16 +47,6 @@ function parsePositiveInt(text: string, what: string): number {
     throw new InvalidInputError(`Invalid ${what}: expected a whole number of at least 1, got '${text}'`);
   }
   return value;
-}
-
-function parseBenchSections(text: string): BenchSection[] {
-  const sections = text.split(',').map((s) => s.trim());
-  const unknown = sections.filter((s) => !(BENCH_SECTIONS as readonly string[]).includes(s));
-  if (unknown.length > 0)
-    throw new InvalidInputError(
-      `Invalid --only: expected some of ${BENCH_SECTIONS.join(', ')}, got '${unknown.join(',')}'`,
-    );
-  return sections as BenchSection[];
 }
 
 /** Ends a command with an exit code after it has printed its own explanation. */
@@ -242,47 +229,9 @@ export function buildProgram(): Command {
       if (result.writesReadable < result.writesAcknowledged) throw new CommanderExit(EXIT.failed);
     });
 
-  program
-    .command('bench')
-    .description(
-      'measure on real guests: recovery by phase for four faults against a cold restart, memory against a static full-size standby, scaling and overhead; writes <out>/<date>.json, .md and .svg',
-    )
-    .addOption(accelOption())
-    .option('--runs <n>', 'runs per scenario', (text: string) => parsePositiveInt(text, '--runs'), 5)
-    .option('--scaling-runs <n>', 'runs per scaling point (default: --runs)', (text: string) =>
-      parsePositiveInt(text, '--scaling-runs'),
-    )
-    .option('--quick', 'fewer scaling points and shorter overhead windows', false)
-    .option('--only <sections>', `comma-separated: ${BENCH_SECTIONS.join(', ')}`, parseBenchSections, [
-      ...BENCH_SECTIONS,
-    ])
-    .option('--out <dir>', 'the results folder', join(PACKAGE_ROOT, 'bench', 'results'))
-    .action(
-      async (options: {
-        accel: AccelRequest;
-        runs: number;
-        scalingRuns?: number;
-        quick: boolean;
-        only: BenchSection[];
-        out: string;
-      }) => {
-        const say = (line: string) => (globals().json ? process.stderr : process.stdout).write(`${line}\n`);
-        const { report, paths } = await runBench({
-          runs: options.runs,
-          scalingRuns: options.scalingRuns ?? options.runs,
-          isQuick: options.quick,
-          sections: options.only,
-          outDir: options.out,
-          accel: options.accel,
-          command: ['baton', ...process.argv.slice(2)].join(' '),
-          log: createLogger({ level: process.env.BATON_LOG_LEVEL ?? 'error' }),
-          progress: say,
-        });
-        say(`wrote ${paths.jsonPath}, ${paths.markdownPath}, ${paths.svgPath}`);
-        show(report, renderMarkdownReport);
-        if (report.errors.length > 0) throw new CommanderExit(EXIT.failed);
-      },
-    );
+  program.addCommand(
+    buildBenchCommand({ accelOption, parseCount: parsePositiveInt, isJson: () => globals().json }),
+  );
 
   program
     .command('probe')
