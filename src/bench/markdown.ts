@@ -1,23 +1,7 @@
 // Renders a benchmark report as Markdown: the tables the README quotes, each figure with its accelerator.
 import { formatBytes } from '../units.js';
+import { formatRssBytes, formatSpreadMs, renderMarkdownTable } from './markdown-table.js';
 import { BENCH_PHASES, type BenchReport, type MemoryFootprint } from './report.js';
-import type { Spread } from './stats.js';
-
-/** `1234 (1100–1500)`: the median and the spread of a figure in ms. */
-export function formatSpreadMs(spread: Spread): string {
-  if (spread.runs === 0) return 'n/a';
-  if (spread.runs === 1) return `${Math.round(spread.median)}`;
-  return `${Math.round(spread.median)} (${Math.round(spread.min)}–${Math.round(spread.max)})`;
-}
-
-/** A Markdown table; `|` inside a cell is escaped. */
-export function renderMarkdownTable(
-  header: readonly string[],
-  rows: ReadonlyArray<readonly string[]>,
-): string {
-  const line = (cells: readonly string[]) => `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
 
 /** The whole report: machine and accelerator, recovery by phase against a cold restart, memory, scaling, overhead. */
 export function renderMarkdownReport(report: BenchReport): string {
@@ -95,10 +79,10 @@ function renderMemory(report: BenchReport): string[] {
   const row = (what: string, f: MemoryFootprint) => [
     what,
     Object.entries(f.qemuRssBytes)
-      .map(([vm, rss]) => `${vm} ${formatBytes(roundMiB(rss))}`)
+      .map(([vm, rss]) => `${vm} ${formatRssBytes(rss)}`)
       .join(', '),
-    formatBytes(roundMiB(f.processRssBytes)),
-    `**${formatBytes(roundMiB(f.totalRssBytes))}**`,
+    formatRssBytes(f.processRssBytes),
+    `**${formatRssBytes(f.totalRssBytes)}**`,
     `**${formatBytes(f.guestGivenBytes)}**`,
   ];
   return [
@@ -128,7 +112,7 @@ function renderScaling(report: BenchReport): string[] {
         bySize.map((p) => [
           formatBytes(p.appSizeBytes),
           formatBytes(p.standbyBaseBytes),
-          p.standbyRssBytes === 0 ? 'n/a' : formatBytes(roundMiB(p.standbyRssBytes)),
+          p.standbyRssBytes === 0 ? 'n/a' : formatRssBytes(p.standbyRssBytes),
           p.error === undefined ? formatSpreadMs(p.totalMs) : `failed: ${p.error}`,
           p.error === undefined ? formatSpreadMs(p.plugMs) : '',
           accel,
@@ -145,7 +129,7 @@ function renderScaling(report: BenchReport): string[] {
         ['standby base memory', 'standby QEMU RSS', 'largest app taken over in this run', 'accel'],
         footprints.map((f) => [
           formatBytes(f.standbyBaseBytes),
-          formatBytes(roundMiB(f.standbyRssBytes)),
+          formatRssBytes(f.standbyRssBytes),
           formatBytes(f.largestAppBytes),
           accel,
         ]),
@@ -185,12 +169,12 @@ function renderOverhead(report: BenchReport): string[] {
       [
         [
           'monitor process idle (no pair)',
-          `RSS ${formatBytes(roundMiB(o.idle.rssBytes))}, CPU ${o.idle.cpuPercent}%`,
+          `RSS ${formatRssBytes(o.idle.rssBytes)}, CPU ${o.idle.cpuPercent}%`,
           accel,
         ],
         [
           'monitor process with the pair protected (heartbeats every 500 ms from both guests)',
-          `RSS ${formatBytes(roundMiB(o.heartbeats.rssBytes))}, CPU ${o.heartbeats.cpuPercent}%`,
+          `RSS ${formatRssBytes(o.heartbeats.rssBytes)}, CPU ${o.heartbeats.cpuPercent}%`,
           accel,
         ],
         [
@@ -209,9 +193,4 @@ function renderOverhead(report: BenchReport): string[] {
     ),
     '',
   ];
-}
-
-/** Rounds to whole MiB so RSS prints as `169 MiB`. */
-function roundMiB(bytes: number): number {
-  return Math.round(bytes / 1048576) * 1048576;
 }

@@ -5,7 +5,7 @@ import type { Pair } from '../pair/pair.js';
 import { formatBytes } from '../units.js';
 import { type BenchContext, waitUntil, withPair, withScratchDir } from './bench-pair.js';
 import { activeVmOf, injectWholeVmFault } from './faults.js';
-import { formatSpreadMs } from './markdown.js';
+import { formatSpreadMs } from './markdown-table.js';
 import { type MeasuredRecovery, measureRecovery } from './measure-recovery.js';
 import { BENCH_PHASES, type PhaseTimes, type RecoveryFigures, type ScenarioName } from './report.js';
 import { summarize } from './stats.js';

@@ -4,7 +4,7 @@ import { readRssBytes } from '../vm/host-memory.js';
 import { benchPairConfig, standbyBaseBytesFor } from './bench-config.js';
 import { type BenchContext, withPair, withScratchDir } from './bench-pair.js';
 import { injectWholeVmFault } from './faults.js';
-import { formatSpreadMs } from './markdown.js';
+import { formatSpreadMs } from './markdown-table.js';
 import { measureRecovery } from './measure-recovery.js';
 import { plugMsOf } from './phases.js';
 import type { AppCountPoint, SizeScalingPoint } from './report.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSpreadMs, renderMarkdownReport, renderMarkdownTable } from '../../../src/bench/markdown.js';
+import { renderMarkdownReport } from '../../../src/bench/markdown.js';
 import { computeRatios, computeStandbyFootprints } from '../../../src/bench/ratios.js';
 import { sampleReport } from '../../fixtures/bench/sample-report.js';
 
@@ -9,23 +9,6 @@ function reportWithRatios() {
   report.scaling.standbyFootprint = computeStandbyFootprints(report.scaling.bySize);
   return report;
 }
-
-describe('renderMarkdownTable', () => {
-  it('renders a header, a separator and one line per row, escaping |', () => {
-    expect(renderMarkdownTable(['a', 'b'], [['1', 'x|y']])).toBe('| a | b |\n| --- | --- |\n| 1 | x\\|y |');
-  });
-});
-
-describe('formatSpreadMs', () => {
-  it('shows the median and the spread', () => {
-    expect(formatSpreadMs({ median: 1200.4, min: 1000, max: 1400.6, runs: 3 })).toBe('1200 (1000–1401)');
-  });
-
-  it('shows a single run alone and no run as n/a', () => {
-    expect(formatSpreadMs({ median: 5, min: 5, max: 5, runs: 1 })).toBe('5');
-    expect(formatSpreadMs({ median: 0, min: 0, max: 0, runs: 0 })).toBe('n/a');
-  });
-});
 
 describe('renderMarkdownReport', () => {
   const markdown = renderMarkdownReport(reportWithRatios());
