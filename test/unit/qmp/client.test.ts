@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   isBatonError,
   QmpCommandError,
@@ -99,8 +99,9 @@ describe('QmpClient', () => {
   it('delivers an event that arrived before the wait from the backlog', async () => {
     const qmp = await connect();
     peer.emitEvent('GUEST_PANICKED', { action: 'pause' });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(qmp.events.map((e) => e.event)).toEqual(['GUEST_PANICKED']);
+    await vi.waitFor(() => expect(qmp.events.map((e) => e.event)).toEqual(['GUEST_PANICKED']), {
+      timeout: 2000,
+    });
     const event = await qmp.waitForEvent('GUEST_PANICKED', undefined, 100);
     expect(event.data).toEqual({ action: 'pause' });
     expect(qmp.events).toEqual([]);
