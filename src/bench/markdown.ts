@@ -1,6 +1,7 @@
 // Renders a benchmark report as Markdown: the tables the README quotes, each figure with its accelerator.
 import { formatBytes } from '../units.js';
 import { formatRssBytes, formatSpreadMs, renderMarkdownTable } from './markdown-table.js';
+import { givenMemoryOf } from './ratios.js';
 import { BENCH_PHASES, type BenchReport, type MemoryFootprint } from './report.js';
 
 /** The whole report: machine and accelerator, recovery by phase against a cold restart, memory, scaling, overhead. */
@@ -88,6 +89,8 @@ function renderMemory(report: BenchReport): string[] {
   return [
     `## Host memory, app of ${formatBytes(m.appSizeBytes)} (${report.accel.accel.toUpperCase()})`,
     '',
+    'RSS counts only the guest memory a guest has touched: an idle standby stays small in RSS whatever it is given, and kvd uses little of its area. The memory given to the guests is what the host must be able to back once they use it.',
+    '',
     renderMarkdownTable(
       ['setup', 'QEMU RSS', 'monitor process RSS', 'total RSS', 'memory given to guests'],
       [
@@ -108,13 +111,22 @@ function renderScaling(report: BenchReport): string[] {
       `## Whole-VM recovery against the app's memory, ms (${accel}, ${report.scalingRuns} runs each)`,
       '',
       renderMarkdownTable(
-        ['app memory', 'standby base', 'standby QEMU RSS', 'recovery total', 'plug', 'accel'],
+        [
+          'app memory',
+          'standby base',
+          'standby QEMU RSS',
+          'recovery total',
+          'plug',
+          'given to guests: pair / static standby',
+          'accel',
+        ],
         bySize.map((p) => [
           formatBytes(p.appSizeBytes),
           formatBytes(p.standbyBaseBytes),
           p.standbyRssBytes === 0 ? 'n/a' : formatRssBytes(p.standbyRssBytes),
           p.error === undefined ? formatSpreadMs(p.totalMs) : `failed: ${p.error}`,
           p.error === undefined ? formatSpreadMs(p.plugMs) : '',
+          formatGiven(p.standbyBaseBytes, p.appSizeBytes),
           accel,
         ]),
       ),
@@ -193,4 +205,10 @@ function renderOverhead(report: BenchReport): string[] {
     ),
     '',
   ];
+}
+
+/** `4480 MiB / 8576 MiB (0.52)`: what the guests are given, baton's pair against a static full-size standby. */
+function formatGiven(baseBytes: number, appBytes: number): string {
+  const given = givenMemoryOf(baseBytes, appBytes);
+  return `${formatBytes(given.pairBytes)} / ${formatBytes(given.staticBytes)} (${given.ratio ?? 'n/a'})`;
 }

@@ -58,3 +58,16 @@ export function computeStandbyFootprints(
   }
   return [...byBase.values()].sort((a, b) => a.standbyBaseBytes - b.standbyBaseBytes);
 }
+
+/**
+ * The memory given to the guests for one app of `appBytes` on guests of `baseBytes`: baton's pair
+ * (two bases and the app once) against a static full-size standby (the app twice), and their ratio.
+ */
+export function givenMemoryOf(
+  baseBytes: number,
+  appBytes: number,
+): { pairBytes: number; staticBytes: number; ratio: number | undefined } {
+  const pairBytes = 2 * baseBytes + appBytes;
+  const staticBytes = 2 * (baseBytes + appBytes);
+  return { pairBytes, staticBytes, ratio: ratioOf(pairBytes, staticBytes) };
+}

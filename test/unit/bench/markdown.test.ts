@@ -37,6 +37,10 @@ describe('renderMarkdownReport', () => {
     expect(markdown).toContain('from 1250 ms at 128 MiB to 2500 ms at 1 GiB: **×2**');
   });
 
+  it("shows each size's memory given to the guests against a static standby", () => {
+    expect(lines.find((l) => l.startsWith('| 1 GiB'))).toContain('| 1216 MiB / 2240 MiB (0.54) |');
+  });
+
   it('shows a scaling point that failed with its error', () => {
     expect(lines.find((l) => l.startsWith('| 4 GiB'))).toContain('failed: Memory plug stuck');
   });

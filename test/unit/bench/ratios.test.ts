@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeRatios, computeStandbyFootprints } from '../../../src/bench/ratios.js';
+import { computeRatios, computeStandbyFootprints, givenMemoryOf } from '../../../src/bench/ratios.js';
 import { sampleReport } from '../../fixtures/bench/sample-report.js';
 
 describe('computeRatios', () => {
@@ -29,5 +29,15 @@ describe('computeStandbyFootprints', () => {
     expect(computeStandbyFootprints(sampleReport().scaling.bySize)).toEqual([
       { standbyBaseBytes: 96 * 1048576, standbyRssBytes: 170 * 1048576, largestAppBytes: 1024 * 1048576 },
     ]);
+  });
+});
+
+describe('givenMemoryOf', () => {
+  it("counts the app once in baton's pair and twice in a static standby", () => {
+    expect(givenMemoryOf(192 * 1048576, 4096 * 1048576)).toEqual({
+      pairBytes: (2 * 192 + 4096) * 1048576,
+      staticBytes: 2 * (192 + 4096) * 1048576,
+      ratio: 0.52,
+    });
   });
 });
