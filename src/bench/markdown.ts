@@ -1,8 +1,15 @@
 // Renders a benchmark report as Markdown: the tables the README quotes, each figure with its accelerator.
 import { formatBytes } from '../units.js';
+import { renderScaling } from './markdown-scaling.js';
 import { formatRssBytes, formatSpreadMs, renderMarkdownTable } from './markdown-table.js';
-import { givenMemoryOf } from './ratios.js';
 import { BENCH_PHASES, type BenchReport, type MemoryFootprint } from './report.js';
+
+const METHOD = [
+  '- A client polls the endpoint (a new connection every 20 ms, at most 3 at once) with `GET` of a key written before the fault; an answer still coming from the failed side does not count.',
+  "- detect: injection → the failover's start (the guest panic includes the agent's deliberate 100 ms before it panics; the hang, 3 s of heartbeat silence and a 1 s sync). fence: QMP stop/quit and the exit seen; for a single-app move, the app's stop, unplug and disk detach. route: the app healthy → the client's first right answer (table commit, endpoint, client retry).",
+  '- app-crash-loop: kvd crashes, is restarted in place, and crashes again at once; timed from that second crash, which moves it alone.',
+  "- cold restart: from QEMU's launch with the app's full memory to kvd's first PONG; detecting the fault and fencing are not counted, which favours the baseline.",
+].join('\n');
 
 /** The whole report: machine and accelerator, recovery by phase against a cold restart, memory, scaling, overhead. */
 export function renderMarkdownReport(report: BenchReport): string {
@@ -16,6 +23,8 @@ export function renderMarkdownReport(report: BenchReport): string {
     `## Recovery, ms (${accel})`,
     '',
     `From the fault's injection to the first successful request through the stable endpoint; median (min–max) of ${report.runsPerScenario} runs.`,
+    '',
+    METHOD,
     '',
     renderMarkdownTable(
       ['scenario', 'total', ...BENCH_PHASES, 'accel'],
@@ -102,73 +111,6 @@ function renderMemory(report: BenchReport): string[] {
   ];
 }
 
-function renderScaling(report: BenchReport): string[] {
-  const accel = report.accel.accel.toUpperCase();
-  const { bySize, byAppCount } = report.scaling;
-  const out: string[] = [];
-  if (bySize.length > 0)
-    out.push(
-      `## Whole-VM recovery against the app's memory, ms (${accel}, ${report.scalingRuns} runs each)`,
-      '',
-      renderMarkdownTable(
-        [
-          'app memory',
-          'standby base',
-          'standby QEMU RSS',
-          'recovery total',
-          'plug',
-          'given to guests: pair / static standby',
-          'accel',
-        ],
-        bySize.map((p) => [
-          formatBytes(p.appSizeBytes),
-          formatBytes(p.standbyBaseBytes),
-          p.standbyRssBytes === 0 ? 'n/a' : formatRssBytes(p.standbyRssBytes),
-          p.error === undefined ? formatSpreadMs(p.totalMs) : `failed: ${p.error}`,
-          p.error === undefined ? formatSpreadMs(p.plugMs) : '',
-          formatGiven(p.standbyBaseBytes, p.appSizeBytes),
-          accel,
-        ]),
-      ),
-      '',
-    );
-  const footprints = report.scaling.standbyFootprint ?? [];
-  if (footprints.length > 0)
-    out.push(
-      `## Standby footprint against the largest app it took over (${accel})`,
-      '',
-      renderMarkdownTable(
-        ['standby base memory', 'standby QEMU RSS', 'largest app taken over in this run', 'accel'],
-        footprints.map((f) => [
-          formatBytes(f.standbyBaseBytes),
-          formatRssBytes(f.standbyRssBytes),
-          formatBytes(f.largestAppBytes),
-          accel,
-        ]),
-      ),
-      '',
-    );
-  if (byAppCount.length > 0)
-    out.push(
-      `## Whole-VM recovery against the number of apps, ms (${accel}, ${report.scalingRuns} runs each)`,
-      '',
-      'Total: until every app answers through its endpoint; plug: the sum over the apps.',
-      '',
-      renderMarkdownTable(
-        ['apps', 'memory each', 'recovery total', 'plug', 'accel'],
-        byAppCount.map((p) => [
-          String(p.apps),
-          formatBytes(p.appSizeBytes),
-          p.error === undefined ? formatSpreadMs(p.totalMs) : `failed: ${p.error}`,
-          p.error === undefined ? formatSpreadMs(p.plugMs) : '',
-          accel,
-        ]),
-      ),
-      '',
-    );
-  return out;
-}
-
 function renderOverhead(report: BenchReport): string[] {
   const o = report.overhead;
   if (o === undefined) return [];
@@ -205,10 +147,4 @@ function renderOverhead(report: BenchReport): string[] {
     ),
     '',
   ];
-}
-
-/** `4480 MiB / 8576 MiB (0.52)`: what the guests are given, baton's pair against a static full-size standby. */
-function formatGiven(baseBytes: number, appBytes: number): string {
-  const given = givenMemoryOf(baseBytes, appBytes);
-  return `${formatBytes(given.pairBytes)} / ${formatBytes(given.staticBytes)} (${given.ratio ?? 'n/a'})`;
 }

@@ -37,18 +37,6 @@ describe('renderMarkdownReport', () => {
     expect(markdown).toContain('from 1250 ms at 128 MiB to 2500 ms at 1 GiB: **×2**');
   });
 
-  it("shows each size's memory given to the guests against a static standby", () => {
-    expect(lines.find((l) => l.startsWith('| 1 GiB'))).toContain('| 1216 MiB / 2240 MiB (0.54) |');
-  });
-
-  it('shows a scaling point that failed with its error', () => {
-    expect(lines.find((l) => l.startsWith('| 4 GiB'))).toContain('failed: Memory plug stuck');
-  });
-
-  it('shows the standby footprint against the largest app it took over', () => {
-    expect(lines).toContain('| 96 MiB | 170 MiB | 1 GiB | TCG |');
-  });
-
   it('lists the sections that could not be measured', () => {
     const report = reportWithRatios();
     report.errors.push({ section: 'cold restart', message: 'QEMU is missing' });
