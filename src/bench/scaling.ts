@@ -8,7 +8,7 @@ import { formatSpreadMs } from './markdown-table.js';
 import { measureRecovery } from './measure-recovery.js';
 import { plugMsOf } from './phases.js';
 import type { AppCountPoint, SizeScalingPoint } from './report.js';
-import { summarize } from './stats.js';
+import { type Spread, summarize } from './stats.js';
 
 export const SCALING_SIZES_BYTES = [128 * MiB, 512 * MiB, 1 * GiB, 2 * GiB, 3 * GiB, 4 * GiB];
 export const QUICK_SCALING_SIZES_BYTES = [128 * MiB, 1 * GiB];
@@ -53,6 +53,39 @@ async function runPanics(
   );
 }
 
+/** A scaling point's figures, or the first line of the error that stopped it. */
+interface PointFigures {
+  totalMs: Spread;
+  plugMs: Spread;
+  standbyRssBytes: number;
+  error?: string;
+}
+
+/** Runs the panics of one scaling point and summarises them; a failure becomes the point's error. */
+async function measurePoint(
+  ctx: BenchContext,
+  shape: { appCount: number; appSizeBytes: number; baseBytes: number },
+  runs: number,
+  label: string,
+): Promise<PointFigures> {
+  try {
+    const series = await runPanics(ctx, shape, runs, label);
+    const figures = {
+      totalMs: summarize(series.totalsMs),
+      plugMs: summarize(series.plugsMs),
+      standbyRssBytes: series.standbyRssBytes,
+    };
+    ctx.progress(
+      `${label}: recovery ${formatSpreadMs(figures.totalMs)} ms, plug ${formatSpreadMs(figures.plugMs)} ms, standby RSS ${Math.round(figures.standbyRssBytes / MiB)} MiB [${ctx.accel.toUpperCase()}]`,
+    );
+    return figures;
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0] ?? 'failed';
+    ctx.progress(`${label}: failed: ${message}`);
+    return { totalMs: summarize([]), plugMs: summarize([]), standbyRssBytes: 0, error: message };
+  }
+}
+
 /** Whole-VM recovery (guest panic) and plug time for each app size; a size that fails is reported with its error. */
 export async function benchSizeScaling(
   ctx: BenchContext,
@@ -63,30 +96,8 @@ export async function benchSizeScaling(
   for (const appSizeBytes of sizesBytes) {
     const baseBytes = standbyBaseBytesFor(appSizeBytes);
     const label = `scaling ${formatBytes(appSizeBytes)} app, ${formatBytes(baseBytes)} base`;
-    try {
-      const series = await runPanics(ctx, { appCount: 1, appSizeBytes, baseBytes }, runs, label);
-      const point = {
-        appSizeBytes,
-        standbyBaseBytes: baseBytes,
-        totalMs: summarize(series.totalsMs),
-        plugMs: summarize(series.plugsMs),
-        standbyRssBytes: series.standbyRssBytes,
-      };
-      points.push(point);
-      ctx.progress(
-        `${label}: recovery ${formatSpreadMs(point.totalMs)} ms, plug ${formatSpreadMs(point.plugMs)} ms, standby RSS ${Math.round(point.standbyRssBytes / MiB)} MiB [${ctx.accel.toUpperCase()}]`,
-      );
-    } catch (error) {
-      ctx.progress(`${label}: failed: ${(error as Error).message.split('\n')[0]}`);
-      points.push({
-        appSizeBytes,
-        standbyBaseBytes: baseBytes,
-        totalMs: summarize([]),
-        plugMs: summarize([]),
-        standbyRssBytes: 0,
-        error: (error as Error).message.split('\n')[0] ?? 'failed',
-      });
-    }
+    const figures = await measurePoint(ctx, { appCount: 1, appSizeBytes, baseBytes }, runs, label);
+    points.push({ appSizeBytes, standbyBaseBytes: baseBytes, ...figures });
   }
   return points;
 }
@@ -100,33 +111,9 @@ export async function benchAppCountScaling(
   const points: AppCountPoint[] = [];
   for (const apps of appCounts) {
     const label = `scaling ${apps} app${apps === 1 ? '' : 's'} of ${formatBytes(APP_COUNT_APP_BYTES)}`;
-    try {
-      const series = await runPanics(
-        ctx,
-        { appCount: apps, appSizeBytes: APP_COUNT_APP_BYTES, baseBytes: APP_COUNT_BASE_BYTES },
-        runs,
-        label,
-      );
-      const point = {
-        apps,
-        appSizeBytes: APP_COUNT_APP_BYTES,
-        totalMs: summarize(series.totalsMs),
-        plugMs: summarize(series.plugsMs),
-      };
-      points.push(point);
-      ctx.progress(
-        `${label}: recovery ${formatSpreadMs(point.totalMs)} ms, plug ${formatSpreadMs(point.plugMs)} ms [${ctx.accel.toUpperCase()}]`,
-      );
-    } catch (error) {
-      ctx.progress(`${label}: failed: ${(error as Error).message.split('\n')[0]}`);
-      points.push({
-        apps,
-        appSizeBytes: APP_COUNT_APP_BYTES,
-        totalMs: summarize([]),
-        plugMs: summarize([]),
-        error: (error as Error).message.split('\n')[0] ?? 'failed',
-      });
-    }
+    const shape = { appCount: apps, appSizeBytes: APP_COUNT_APP_BYTES, baseBytes: APP_COUNT_BASE_BYTES };
+    const { standbyRssBytes: _standbyRssBytes, ...figures } = await measurePoint(ctx, shape, runs, label);
+    points.push({ apps, appSizeBytes: APP_COUNT_APP_BYTES, ...figures });
   }
   return points;
 }
