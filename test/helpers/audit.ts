@@ -1,10 +1,15 @@
-// Checks shared by the integration tests: leftover QEMUs, the table against QEMU, deadline polling.
+// Checks shared by the integration tests: leftover QEMUs, the table against QEMU, deadline polling, the daemon audit.
 import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { expect } from 'vitest';
+import { callApi } from '../../src/cli/client.js';
+import type { HistoryView, StatusView, TableView } from '../../src/daemon/views.js';
 import { slotOfDeviceId } from '../../src/memory/mechanism.js';
+import { pingOnce } from '../../src/pair/health.js';
 import type { Pair } from '../../src/pair/pair.js';
 import { queryMemoryDevices } from '../../src/qmp/commands.js';
-import { assertInvariants, compareWithQemu } from '../../src/table/index.js';
+import { appAreaName, assertInvariants, compareWithQemu } from '../../src/table/index.js';
+import { MiB } from '../../src/units.js';
 
 /** QEMU processes whose command line mentions `dir`, read from /proc (not from our own records). */
 export function qemuPidsUnder(dir: string): number[] {
@@ -41,5 +46,132 @@ export async function expectTableMatchesQemu(pair: Pair): Promise<void> {
       'sizeBytes' in d ? [{ slot: slotOfDeviceId(d.id) ?? d.id, pluggedBytes: d.sizeBytes }] : [],
     );
     expect(compareWithQemu(pair.table, vm.machine.spec.name, devices)).toEqual([]);
+  }
+}
+
+/** What the daemon's API said at the end of an audit. */
+export interface DaemonAudit {
+  status: StatusView;
+  table: TableView;
+  history: HistoryView;
+  /** The epoch of state.json, to pass as `previousEpoch` to the next audit. */
+  savedEpoch: number;
+}
+
+const SETTLED_STATES = new Set(['protected', 'blocked']);
+
+/** GET of the daemon's control API (what `baton --json status|table|history` prints). */
+async function getView<T>(stateDir: string, view: 'status' | 'table' | 'history'): Promise<T> {
+  return (await callApi(stateDir, 'GET', `/v1/${view}`)) as T;
+}
+
+/**
+ * The audit every fault test ends with (RELIABILITY.md I1-I5), against a running daemon on
+ * `stateDir`: its control API (`status`, `table`, `history`, as `baton --json` prints them), the
+ * QEMU processes in /proc and the files.
+ * Waits up to `settleTimeoutMs` for the pair to settle (protected or visibly blocked, nothing in
+ * flight), then fails the test on the first invariant broken.
+ */
+export async function auditDaemon(
+  stateDir: string,
+  options: { daemonOutput?: string; previousEpoch?: number; settleTimeoutMs?: number } = {},
+): Promise<DaemonAudit> {
+  const settleTimeoutMs = options.settleTimeoutMs ?? 120_000;
+  const startedAtMs = performance.now();
+  let status = await getView<StatusView>(stateDir, 'status');
+  while (!SETTLED_STATES.has(status.state) && performance.now() - startedAtMs < settleTimeoutMs) {
+    await new Promise((r) => setTimeout(r, 250));
+    status = await getView<StatusView>(stateDir, 'status');
+  }
+  const table = await getView<TableView>(stateDir, 'table');
+  const history = await getView<HistoryView>(stateDir, 'history');
+  expect(SETTLED_STATES.has(status.state), `settled, not ${status.state}`).toBe(true);
+  const liveVms = status.vms.filter((vm) => vm.state === 'running');
+  const livePids = liveVms.map((vm) => vm.pid ?? -1).sort();
+  const { saved, attach } = await readSavedFiles(stateDir, livePids);
+  // I1: each app is served by one running VM (or the pair says why it is blocked), and the host's
+  // evidence agrees: the only QEMUs under the state directory are the VMs the daemon runs.
+  if (status.state === 'blocked') expect(status.blockedReason ?? '').not.toBe('');
+  else {
+    expect(status.vms.map((vm) => vm.state)).toEqual(['running', 'running']);
+    for (const app of status.apps) {
+      const area = table.areas.find((a) => a.name === appAreaName(app.name));
+      // An ordinary app whose VM failed has no area (it went back to the pool): it runs nowhere.
+      if (area === undefined) {
+        expect(app.vm, `${app.name} has no area, so no VM serves it`).toBeNull();
+        continue;
+      }
+      expect(
+        liveVms.map((vm) => vm.name),
+        `${app.name} served by a running VM`,
+      ).toContain(app.vm);
+      expect(area.user, `${app.name}'s area belongs to the VM that serves it`).toBe(app.vm);
+      expect(await pingOnce(app.endpointPort, 5_000), `${app.name} answers on its endpoint`).toBe(true);
+    }
+  }
+  expect(qemuPidsUnder(stateDir).sort(), 'QEMU processes under the state dir').toEqual(livePids);
+  for (const pid of livePids) expect(processStateOf(pid), `QEMU ${pid} state`).toMatch(/^[RSD]$/);
+  // I2: the table sums to the budget, one owner per area, whole blocks, app areas plugged as QEMU
+  // reported them (the daemon compares with query-memory-devices on every re-attach: no drift).
+  expect(table.areas.reduce((sum, a) => sum + a.sizeBytes, 0)).toBe(table.budgetBytes);
+  expect(new Set(table.areas.map((a) => a.name)).size).toBe(table.areas.length);
+  const owners = new Set(['monitor', ...status.vms.map((vm) => vm.name)]);
+  for (const area of table.areas) {
+    expect(area.sizeBytes % (2 * MiB), `${area.name} in whole blocks`).toBe(0);
+    expect(owners, `${area.name}'s user`).toContain(area.user);
+    if (area.kind === 'app' && liveVms.some((vm) => vm.name === area.user))
+      expect(area.pluggedBytes, `${area.name} plugged`).toBe(area.sizeBytes);
+  }
+  expect(options.daemonOutput ?? '').not.toContain('table drift');
+  // I3: nothing left in flight, and the saved epoch never goes back.
+  expect(saved.body.operations, 'operations in flight in state.json').toEqual([]);
+  expect(saved.epoch).toBeGreaterThanOrEqual(Math.max(status.epoch, options.previousEpoch ?? 0));
+  // I4: no temp files, and run directories only for the VMs that run (each with its sockets).
+  expect(readdirSync(stateDir).filter((file) => file.endsWith('.tmp'))).toEqual([]);
+  expect(readdirSync(stateDir).filter((file) => file.endsWith('.sock'))).toEqual(['baton.sock']);
+  expect(attach.vms.map((vm) => vm.pid).sort()).toEqual(livePids);
+  expect(readdirSync(join(stateDir, 'run')).sort()).toEqual(
+    attach.vms.map((vm) => basename(vm.runDir)).sort(),
+  );
+  // I5: each failover recorded once, none left running.
+  expect(new Set(history.map((record) => record.id)).size).toBe(history.length);
+  expect(history.filter((record) => record.result === 'running')).toEqual([]);
+  return { status, table, history, savedEpoch: saved.epoch };
+}
+
+interface SavedFiles {
+  saved: { epoch: number; body: { operations: unknown[] } };
+  attach: { vms: Array<{ pid: number; runDir: string }> };
+}
+
+/**
+ * state.json and vms.json. The daemon saves after a change without making callers wait, so this
+ * re-reads for up to 5 s until they show the settled pair (the VMs `livePids`, nothing in flight,
+ * no save under way: a temp file still there after that is a leak).
+ */
+async function readSavedFiles(stateDir: string, livePids: readonly number[]): Promise<SavedFiles> {
+  const startedAtMs = performance.now();
+  for (;;) {
+    const files: SavedFiles = {
+      saved: JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')),
+      attach: JSON.parse(readFileSync(join(stateDir, 'vms.json'), 'utf8')),
+    };
+    const pids = files.attach.vms.map((vm) => vm.pid).sort();
+    const isSaving = readdirSync(stateDir).some((file) => file.endsWith('.tmp'));
+    const isSettled =
+      !isSaving &&
+      files.saved.body.operations.length === 0 &&
+      JSON.stringify(pids) === JSON.stringify(livePids);
+    if (isSettled || performance.now() - startedAtMs > 5_000) return files;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The one-letter state of /proc/<pid>/stat (R, S, D, T, Z), or `gone`. */
+function processStateOf(pid: number): string {
+  try {
+    return /^\d+ \(.*\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? 'unknown';
+  } catch {
+    return 'gone';
   }
 }

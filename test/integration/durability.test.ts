@@ -7,13 +7,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callApi } from '../../src/cli/client.js';
 import { KvClient } from '../../src/endpoint/kv-client.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { qemuPidsUnder } from '../helpers/audit.js';
+import { auditDaemon, qemuPidsUnder } from '../helpers/audit.js';
 
 const BATON = join(PACKAGE_ROOT, 'bin', 'baton.js');
 const stateDir = mkdtempSync(join(tmpdir(), 'baton-dur-'));
 const RESTARTS = 4;
+/** The journaled phases of a whole-VM failover of kvd (src/pair/whole-vm-failover.ts, place-app.ts). */
+const WHOLE_VM_PHASES = ['fence', 'disk', 'plug', 'confirm', 'start', 'healthy', 'commit'];
+/** The journaled phases of a single-app move (src/pair/app-move.ts, place-app.ts). */
+const APP_MOVE_PHASES = [
+  'stop',
+  'unplug',
+  'disk-detach',
+  'disk',
+  'plug',
+  'confirm',
+  'start',
+  'healthy',
+  'commit',
+];
+/** Every write kvd acknowledged in the fault tests: key → value. */
+const acknowledged = new Map<string, string>();
+let savedEpoch = 0;
 
 interface Daemon {
   process: ChildProcess;
@@ -69,13 +87,71 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function status() {
-  return JSON.parse((await baton('--json', 'status')).stdout) as {
-    epoch: number;
-    state: string;
-    vms: Array<{ name: string; pid: number | null }>;
-    apps: Array<{ name: string; vm: string | null; endpointPort: number }>;
+type Status = {
+  epoch: number;
+  state: string;
+  vms: Array<{ name: string; role: 'active' | 'standby'; pid: number | null }>;
+  apps: Array<{ name: string; vm: string | null; endpointPort: number }>;
+};
+
+async function status(): Promise<Status> {
+  return (await callApi(stateDir, 'GET', '/v1/status')) as Status;
+}
+
+async function historyOf(): Promise<Array<Record<string, unknown>>> {
+  return (await callApi(stateDir, 'GET', '/v1/history')) as Array<Record<string, unknown>>;
+}
+
+function rolesOf(view: Status) {
+  const byRole = (role: string) => {
+    const vm = view.vms.find((v) => v.role === role);
+    if (vm === undefined) throw new Error(`no ${role} VM in ${JSON.stringify(view.vms)}`);
+    return vm;
   };
+  return { active: byRole('active'), standby: byRole('standby') };
+}
+
+function kvdPort(view: Status): number {
+  return view.apps.find((a) => a.name === 'kvd')?.endpointPort ?? 0;
+}
+
+/** kill -9 of the daemon (its QEMUs run on), then a new one re-attaches with the crash point armed. */
+async function restartWithCrashPoint(phase: string): Promise<Status> {
+  await killDaemon('SIGKILL');
+  daemon = await startDaemon({ BATON_FAULT_POINT: `${phase}:crash` });
+  expect(daemon.output()).toContain('re-attached to');
+  const view = await status();
+  expect(view.state).toBe('protected');
+  return view;
+}
+
+function secondsSince(startedAtMs: number): number {
+  return Math.round((performance.now() - startedAtMs) / 100) / 10;
+}
+
+/** Resolves with the signal that ends the current daemon. */
+function exitSignal(): Promise<NodeJS.Signals | null> {
+  return new Promise((resolve) => daemon?.process.once('exit', (_code, signal) => resolve(signal)));
+}
+
+async function writeAcknowledged(view: Status, key: string): Promise<void> {
+  const client = await KvClient.connect(kvdPort(view));
+  expect(await client.request(`SET ${key} ${view.epoch}`)).toBe('OK');
+  acknowledged.set(key, String(view.epoch));
+  client.close();
+}
+
+/** The audit (I1-I5) once the pair settled, then every acknowledged write read back through kvd's endpoint. */
+async function auditAndRead(): Promise<void> {
+  const audit = await auditDaemon(stateDir, {
+    daemonOutput: daemon?.output() ?? '',
+    previousEpoch: savedEpoch,
+  });
+  savedEpoch = audit.savedEpoch;
+  expect(audit.status.state).toBe('protected');
+  const client = await KvClient.connect(kvdPort(audit.status), 60_000);
+  for (const [key, value] of acknowledged) expect(await client.request(`GET ${key}`)).toBe(`VALUE ${value}`);
+  client.close();
 }
 
 beforeAll(async () => {
@@ -179,47 +255,93 @@ describe('the daemon survives kill -9', () => {
     for (const decoy of decoys) expect(isAlive(decoy.pid ?? -1)).toBe(true);
   });
 
-  it.each(['plug', 'fence', 'start', 'commit'])(
-    'finishes a failover interrupted by a crash at its %s phase, from the journal',
-    async (crashAt) => {
-      daemon = await startDaemon({ BATON_FAULT_POINT: `${crashAt}:crash` });
-      const before = await status();
-      const port = before.apps.find((a) => a.name === 'kvd')?.endpointPort ?? 0;
-      const writer = await KvClient.connect(port);
-      expect(await writer.request('SET before-crash yes')).toBe('OK');
-      writer.close();
-      const crashed = new Promise((resolve) =>
-        daemon?.process.once('exit', (_code, signal) => resolve(signal)),
-      );
+  it('finishes a whole-VM failover killed at each of its phases: kvd on the standby, audit passing, every write readable', async () => {
+    if (daemon === undefined || daemon.process.exitCode !== null || daemon.process.signalCode !== null)
+      daemon = await startDaemon();
+    for (const [round, crashAt] of WHOLE_VM_PHASES.entries()) {
+      const roundStartedAtMs = performance.now();
+      const before = await restartWithCrashPoint(crashAt);
+      const { active, standby } = rolesOf(before);
+      await writeAcknowledged(before, `wvm-${crashAt}`);
+      const crashed = exitSignal();
       await baton('failover');
       expect(await crashed).toBe('SIGKILL');
       const journal = readFileSync(join(stateDir, 'events.jsonl'), 'utf8');
       expect(journal).toMatch(new RegExp(`"phase":"${crashAt}".*"type":"intent"`));
       // The control socket's peer credentials: the API recorded who asked for the failover.
-      expect(journal).toMatch(new RegExp(`"url":"/v1/failover","uid":${process.getuid?.() ?? 0}`));
-      const vmB = before.vms.find((vm) => vm.name === 'vm-b')?.pid ?? -1;
-      expect(isAlive(vmB)).toBe(true);
+      if (round === 0)
+        expect(journal).toMatch(new RegExp(`"url":"/v1/failover","uid":${process.getuid?.() ?? 0}`));
+      expect(isAlive(standby.pid ?? -1)).toBe(true);
       daemon = await startDaemon();
       expect(daemon.output()).toContain('resuming failover');
       const after = await status();
-      expect(after.vms.find((vm) => vm.name === 'vm-b')?.pid).toBe(vmB);
-      expect(after.apps.find((a) => a.name === 'kvd')).toMatchObject({ vm: 'vm-b', endpointPort: port });
-      const history = JSON.parse((await baton('--json', 'history')).stdout);
-      expect(history).toEqual([
-        expect.objectContaining({ kind: 'whole-vm', result: 'succeeded', toVm: 'vm-b' }),
-      ]);
-      const reader = await KvClient.connect(port);
-      expect(await reader.request('GET before-crash')).toBe('VALUE yes');
-      reader.close();
-      const startedAtMs = performance.now();
-      while ((await status()).state !== 'protected' && performance.now() - startedAtMs < 120_000)
-        await new Promise((r) => setTimeout(r, 500));
-      expect((await status()).state).toBe('protected');
-      expect((await baton('down')).exitCode).toBe(0);
-      await new Promise((resolve) => daemon?.process.once('exit', resolve));
-      expect(qemuPidsUnder(stateDir)).toEqual([]);
-      // No leftovers: the fenced VM's run directory went with it.
-      expect(readdirSync(join(stateDir, 'run'))).toEqual([]);
-    },
-  );
+      expect(after.vms.find((vm) => vm.name === standby.name)).toMatchObject({
+        role: 'active',
+        pid: standby.pid,
+      });
+      expect(isAlive(active.pid ?? -1)).toBe(false);
+      expect(after.apps.find((a) => a.name === 'kvd')).toMatchObject({
+        vm: standby.name,
+        endpointPort: kvdPort(before),
+      });
+      const history = await historyOf();
+      expect(history).toHaveLength(round + 1);
+      expect(history.at(-1)).toMatchObject({
+        kind: 'whole-vm',
+        result: 'succeeded',
+        fromVm: active.name,
+        toVm: standby.name,
+      });
+      await auditAndRead();
+      console.log(`whole-VM failover killed at ${crashAt}: round took ${secondsSince(roundStartedAtMs)} s`);
+    }
+  }, 900_000);
+
+  it('finishes or rolls back a single-app move killed at each of its phases: kvd in one VM, audit passing, every write readable', async () => {
+    let failovers = (await historyOf()).length;
+    for (const crashAt of APP_MOVE_PHASES) {
+      const roundStartedAtMs = performance.now();
+      const before = await restartWithCrashPoint(crashAt);
+      const { active, standby } = rolesOf(before);
+      expect(before.apps.find((a) => a.name === 'kvd')?.vm).toBe(active.name);
+      await writeAcknowledged(before, `move-${crashAt}`);
+      const crashed = exitSignal();
+      await baton('failover', '--app', 'kvd');
+      expect(await crashed).toBe('SIGKILL');
+      const journal = readFileSync(join(stateDir, 'events.jsonl'), 'utf8');
+      expect(journal).toMatch(new RegExp(`"phase":"${crashAt}".*"type":"intent"`));
+      daemon = await startDaemon();
+      expect(daemon.output()).toContain('resuming the move of kvd');
+      // Before the unplug the move is undone (kvd stays); from the unplug on it is finished.
+      const isRolledBack = crashAt === 'stop';
+      const after = await status();
+      expect(after.vms.map((vm) => vm.pid)).toEqual(before.vms.map((vm) => vm.pid));
+      expect(after.apps.find((a) => a.name === 'kvd')).toMatchObject({
+        vm: isRolledBack ? active.name : standby.name,
+        endpointPort: kvdPort(before),
+      });
+      const history = await historyOf();
+      failovers += 1;
+      expect(history).toHaveLength(failovers);
+      expect(history.at(-1)).toMatchObject({
+        kind: 'app',
+        app: 'kvd',
+        result: isRolledBack ? 'failed' : 'succeeded',
+      });
+      await auditAndRead();
+      if (isRolledBack) continue;
+      // kvd runs on the standby now: a whole-VM failover makes that VM the active for the next round.
+      await baton('failover');
+      while ((await historyOf()).length < failovers + 1) await new Promise((r) => setTimeout(r, 250));
+      failovers += 1;
+      await auditAndRead();
+      expect((await status()).apps.find((a) => a.name === 'kvd')?.vm).toBe(standby.name);
+      console.log(`app move killed at ${crashAt}: round took ${secondsSince(roundStartedAtMs)} s`);
+    }
+    expect((await baton('down')).exitCode).toBe(0);
+    await new Promise((resolve) => daemon?.process.once('exit', resolve));
+    expect(qemuPidsUnder(stateDir)).toEqual([]);
+    // No leftovers: each fenced VM's run directory went with it.
+    expect(readdirSync(join(stateDir, 'run'))).toEqual([]);
+  }, 900_000);
 });
