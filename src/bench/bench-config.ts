@@ -1,4 +1,5 @@
 // Pairs the benchmarks run: N copies of kvd (hot standby, data disk) of a given size on a given base memory.
+import { BenchError } from '../errors.js';
 import { type AppConfig, defaultPairConfig, type PairConfig } from '../pair/config.js';
 import { GiB, MiB } from '../units.js';
 
@@ -29,7 +30,8 @@ export function benchPairConfig(
 ): PairConfig {
   const base = defaultPairConfig(stateDir);
   const template = base.apps.find((app) => app.hotStandby);
-  if (template === undefined) throw new Error('the default pair has no hot-standby app');
+  if (template === undefined)
+    throw new BenchError('config', 'the default pair has no hot-standby app to copy');
   const slotMaxBytes = Math.max(GUEST_BLOCK_BYTES, options.appSizeBytes);
   const apps: AppConfig[] = Array.from({ length: options.appCount }, (_, index) => {
     const name = options.appCount === 1 ? 'kvd' : `kvd-${index}`;

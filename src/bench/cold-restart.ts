@@ -1,5 +1,6 @@
 // Baseline (a), what restart-based HA does: boot a fresh VM with the app's full memory, start the app
 // with its data disk, and time until the first successful client request.
+import { BenchError } from '../errors.js';
 import { VirtioMemMechanism } from '../memory/virtio-mem.js';
 import { diskPathOf } from '../pair/config.js';
 import { ensureDataDisk } from '../pair/disk.js';
@@ -28,7 +29,8 @@ export async function benchColdRestart(ctx: BenchContext, runs: number): Promise
       baseBytes: BASE_BYTES,
     });
     const [app] = config.apps;
-    if (app?.diskBytes === undefined) throw new Error('the cold-restart config has no app with a disk');
+    if (app?.diskBytes === undefined)
+      throw new BenchError('cold restart', 'its config has no app with a data disk');
     const disk = await ensureDataDisk(app.name, diskPathOf(config, app.name), app.diskBytes);
     const mechanism = new VirtioMemMechanism({ log: ctx.log });
     const measured: ColdRestartFigures['runs'] = [];

@@ -1,5 +1,6 @@
 // Baseline (b): host memory of baton's pair (full active + tiny standby) against a static full-size hot
 // standby (two full VMs, the app started on one), with the same app.
+import { BenchError } from '../errors.js';
 import { VirtioMemMechanism } from '../memory/virtio-mem.js';
 import { diskPathOf, type PairConfig } from '../pair/config.js';
 import { ensureDataDisk } from '../pair/disk.js';
@@ -39,7 +40,8 @@ export async function benchMemory(
   const staticStandby = await withScratchDir(ctx, 'memory-static', async (dir) => {
     const config = configIn(dir);
     const [app] = config.apps;
-    if (app?.diskBytes === undefined) throw new Error('the memory config has no app with a disk');
+    if (app?.diskBytes === undefined)
+      throw new BenchError('memory', 'its config has no app with a data disk');
     const disk = await ensureDataDisk(app.name, diskPathOf(config, app.name), app.diskBytes);
     const booted = await Promise.allSettled([
       bootFullSizeVm(ctx, config, 'vm-a', 'active'),
@@ -50,7 +52,7 @@ export async function benchMemory(
       const failed = booted.find((b): b is PromiseRejectedResult => b.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
       const [active] = vms;
-      if (active === undefined) throw new Error('no active VM booted');
+      if (active === undefined) throw new BenchError('memory', 'the static standby has no active VM');
       await placeApp(active, app, {
         mechanism: new VirtioMemMechanism({ log: ctx.log }),
         disk,

@@ -2,6 +2,7 @@
 // the idle guests' QEMU CPU, and the QMP round trip (query-status).
 
 import { readProcessCpuTicks } from '../detect/process-cpu.js';
+import { BenchError } from '../errors.js';
 import type { Pair } from '../pair/pair.js';
 import { queryStatus } from '../qmp/commands.js';
 import { sleepMs } from './bench-pair.js';
@@ -52,7 +53,7 @@ export async function measurePairLoad(
 /** `calls` sequential query-status round trips to the active QEMU, in ms: median, spread and p99. */
 export async function measureQmpRoundTrip(pair: Pair, calls: number): Promise<Spread & { p99: number }> {
   const qmp = pair.activeVm?.machine.qmp;
-  if (qmp === undefined) throw new Error('no active VM to query');
+  if (qmp === undefined) throw new BenchError('QMP round trip', 'the pair has no active VM to query');
   const timesMs: number[] = [];
   for (let call = 0; call < calls; call += 1) {
     const startedAtMs = performance.now();
