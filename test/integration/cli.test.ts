@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { qemuPidsUnder } from '../helpers/audit.js';
+import { auditDaemon, qemuPidsUnder } from '../helpers/audit.js';
 
 const BATON = join(PACKAGE_ROOT, 'bin', 'baton.js');
 const stateDir = mkdtempSync(join(tmpdir(), 'baton-cli-'));
@@ -168,6 +168,7 @@ describe('the baton CLI against a running daemon', () => {
     });
     const status = JSON.parse((await baton('--json', 'status')).stdout);
     expect(status.apps[0]).toMatchObject({ name: 'kvd', vm: 'vm-b' });
+    await auditDaemon(stateDir);
   });
 
   it("grows an app from the pool on request, once the failover returned cache's area to the pool", async () => {
@@ -190,6 +191,7 @@ describe('the baton CLI against a running daemon', () => {
     }
     expect(restarts).toBe(1);
     expect(JSON.parse((await baton('--json', 'history')).stdout)).toHaveLength(1);
+    await auditDaemon(stateDir);
   });
 
   it('stops on down, after which commands say no daemon is running', async () => {
