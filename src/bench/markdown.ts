@@ -1,5 +1,5 @@
 // Renders a benchmark report as Markdown: the tables the README quotes, each figure with its accelerator.
-import { formatBytes } from '../units.js';
+import { formatBytes, GiB } from '../units.js';
 import { renderScaling } from './markdown-scaling.js';
 import { formatRssBytes, formatSpreadMs, renderMarkdownTable } from './markdown-table.js';
 import { BENCH_PHASES, type BenchReport, type MemoryFootprint } from './report.js';
@@ -17,7 +17,7 @@ export function renderMarkdownReport(report: BenchReport): string {
   const out: string[] = [
     `# baton benchmarks, ${report.startedAt}`,
     '',
-    `Command: \`${report.command}\`. Machine: ${report.machine.cpus} cores (${report.machine.cpuModel}), ${formatBytes(report.machine.memTotalBytes)} RAM, Linux ${report.machine.kernel}, Node ${report.machine.node}, ${report.machine.qemu}.`,
+    `Command: \`${report.command}\`. Machine: ${report.machine.cpus} cores (${report.machine.cpuModel}), ${(report.machine.memTotalBytes / GiB).toFixed(1)} GiB RAM, Linux ${report.machine.kernel}, Node ${report.machine.node}, ${report.machine.qemu}.`,
     `Accelerator: **${accel}** (${report.accel.reason}). Times under TCG are not comparable with KVM; ratios are.`,
     '',
     `## Recovery, ms (${accel})`,

@@ -25,6 +25,12 @@ describe('renderMarkdownReport', () => {
     expect(lines.find((l) => l.startsWith('| baseline: cold restart'))).toContain('**6000**');
   });
 
+  it('describes the machine', () => {
+    expect(markdown).toContain(
+      'Machine: 2 cores (Test CPU), 24.0 GiB RAM, Linux 6.1.0, Node 20.19.0, QEMU emulator version 7.2.0.',
+    );
+  });
+
   it('states the accelerator with its reason and names it in every table', () => {
     expect(markdown).toContain('Accelerator: **TCG** (no /dev/kvm)');
     const headings = lines.filter((l) => l.startsWith('## ') && l !== '## Ratios' && l !== '## Not measured');
