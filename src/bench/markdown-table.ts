@@ -9,13 +9,21 @@ export function formatSpreadMs(spread: Spread): string {
   return `${Math.round(spread.median)} (${Math.round(spread.min)}–${Math.round(spread.max)})`;
 }
 
-/** A Markdown table; `|` inside a cell is escaped. */
+/** A Markdown table with aligned columns (as Markdown formatters print it); `|` inside a cell is escaped. */
 export function renderMarkdownTable(
   header: readonly string[],
   rows: ReadonlyArray<readonly string[]>,
 ): string {
-  const line = (cells: readonly string[]) => `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+  const escaped = [header, ...rows].map((row) =>
+    header.map((_, column) => (row[column] ?? '').replaceAll('|', '\\|')),
+  );
+  const widths = header.map((_, column) => Math.max(3, ...escaped.map((row) => row[column]?.length ?? 0)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
+  const [headerCells = [], ...bodyRows] = escaped;
+  return [line(headerCells), line(widths.map((width) => '-'.repeat(width))), ...bodyRows.map(line)].join(
+    '\n',
+  );
 }
 
 /** An RSS for people, rounded to whole MiB: `169 MiB`. */

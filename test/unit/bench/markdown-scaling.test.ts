@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderScaling } from '../../../src/bench/markdown-scaling.js';
 import { computeStandbyFootprints } from '../../../src/bench/ratios.js';
+import { rowCells } from '../../fixtures/bench/markdown-rows.js';
 import { sampleReport } from '../../fixtures/bench/sample-report.js';
 
 describe('renderScaling', () => {
@@ -9,19 +10,19 @@ describe('renderScaling', () => {
   const lines = renderScaling(report).join('\n').split('\n');
 
   it('shows the standby footprint against the largest app it took over', () => {
-    expect(lines).toContain('| 96 MiB | 170 MiB | 1 GiB | TCG |');
+    expect(rowCells(lines, '96 MiB')).toEqual(['96 MiB', '170 MiB', '1 GiB', 'TCG']);
   });
 
   it("shows each size's memory given to the guests against a static standby", () => {
-    expect(lines.find((l) => l.startsWith('| 1 GiB'))).toContain('| 1216 MiB / 2240 MiB (0.54) |');
+    expect(rowCells(lines, '1 GiB')?.[5]).toBe('1216 MiB / 2240 MiB (0.54)');
   });
 
   it('shows a scaling point that failed with its error', () => {
-    expect(lines.find((l) => l.startsWith('| 4 GiB'))).toContain('failed: Memory plug stuck');
+    expect(rowCells(lines, '4 GiB')?.[3]).toBe('failed: Memory plug stuck');
   });
 
   it('shows every number of apps with its recovery and summed plug time', () => {
-    expect(lines.find((l) => l.startsWith('| 2 |'))).toBe('| 2 | 128 MiB | 2400 | 200 | TCG |');
+    expect(rowCells(lines, '2')).toEqual(['2', '128 MiB', '2400', '200', 'TCG']);
   });
 
   it('has no section without scaling figures', () => {

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { formatRssBytes, formatSpreadMs, renderMarkdownTable } from '../../../src/bench/markdown-table.js';
 
 describe('renderMarkdownTable', () => {
-  it('renders a header, a separator and one line per row, escaping |', () => {
-    expect(renderMarkdownTable(['a', 'b'], [['1', 'x|y']])).toBe('| a | b |\n| --- | --- |\n| 1 | x\\|y |');
+  it('renders a header, a separator and one line per row, columns aligned, escaping |', () => {
+    expect(renderMarkdownTable(['a', 'bb'], [['1', 'x|y']])).toBe(
+      ['| a   | bb   |', '| --- | ---- |', '| 1   | x\\|y |'].join('\n'),
+    );
   });
 });
 
