@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderMarkdownReport } from '../../../src/bench/markdown.js';
 import { computeRatios, computeStandbyFootprints } from '../../../src/bench/ratios.js';
+import { BENCH_PHASES } from '../../../src/bench/report.js';
 import { rowCells } from '../../fixtures/bench/markdown-rows.js';
 import { sampleReport } from '../../fixtures/bench/sample-report.js';
 
@@ -16,19 +17,7 @@ describe('renderMarkdownReport', () => {
   const lines = markdown.split('\n');
 
   it('has a recovery row per scenario with the total and every phase, and the cold restart row', () => {
-    expect(rowCells(lines, 'scenario')).toEqual([
-      'scenario',
-      'total',
-      'detect',
-      'fence',
-      'disk',
-      'plug',
-      'confirm',
-      'start',
-      'healthy',
-      'route',
-      'accel',
-    ]);
+    expect(rowCells(lines, 'scenario')).toEqual(['scenario', 'total', ...BENCH_PHASES, 'accel']);
     expect(rowCells(lines, 'guest-panic (whole-vm, 128 MiB)')).toEqual([
       'guest-panic (whole-vm, 128 MiB)',
       '**1200 (1000–1400)**',
