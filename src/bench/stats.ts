@@ -40,3 +40,9 @@ export function ratioOf(numerator: number, denominator: number): number | undefi
 export function roundTenth(value: number): number {
   return Math.round(value * 10) / 10;
 }
+
+/** The item whose value is the median (the lower of the two middle ones for an even count). */
+export function pickMedianItem<T>(items: readonly T[], valueOf: (item: T) => number): T | undefined {
+  const sorted = [...items].sort((a, b) => valueOf(a) - valueOf(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}

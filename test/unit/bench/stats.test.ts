@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quantile, ratioOf, summarize } from '../../../src/bench/stats.js';
+import { pickMedianItem, quantile, ratioOf, summarize } from '../../../src/bench/stats.js';
 
 describe('summarize', () => {
   it('gives the middle value of an odd count and the spread', () => {
@@ -41,5 +41,14 @@ describe('ratioOf', () => {
 
   it('has no ratio against zero', () => {
     expect(ratioOf(1, 0)).toBeUndefined();
+  });
+});
+
+describe('pickMedianItem', () => {
+  it('picks the item with the median value, the lower middle one for an even count', () => {
+    const runs = [{ totalMs: 30 }, { totalMs: 10 }, { totalMs: 20 }];
+    expect(pickMedianItem(runs, (r) => r.totalMs)).toBe(runs[2]);
+    expect(pickMedianItem([...runs, { totalMs: 40 }], (r) => r.totalMs)).toBe(runs[2]);
+    expect(pickMedianItem([], (r: { totalMs: number }) => r.totalMs)).toBeUndefined();
   });
 });

@@ -113,7 +113,7 @@ describe('renderReportSvg', () => {
   it('draws the cold restart beside the recoveries, to the same scale', () => {
     expect(svg).toContain('cold restart (baseline)');
     const widths = barWidths(svg);
-    // The panic's phases (1200 ms in all) against the 6000 ms cold restart: one fifth of its length.
+    // The panic's median run (1200 ms, by phase) against the 6000 ms cold restart: one fifth of its length.
     const panicTotal = widths.slice(0, 5).reduce((sum, w) => sum + w, 0);
     const coldWidth = widths.find((w) => w > 500) ?? 0;
     expect(panicTotal / coldWidth).toBeCloseTo(1200 / 6000, 2);
