@@ -42,7 +42,7 @@ export function roundTenth(value: number): number {
 }
 
 /** The item whose value is the median (the lower of the two middle ones for an even count). */
-export function pickMedianItem<T>(items: readonly T[], valueOf: (item: T) => number): T | undefined {
-  const sorted = [...items].sort((a, b) => valueOf(a) - valueOf(b));
+export function pickMedianItem<T>(items: readonly T[], measureOf: (item: T) => number): T | undefined {
+  const sorted = [...items].sort((a, b) => measureOf(a) - measureOf(b));
   return sorted[Math.floor((sorted.length - 1) / 2)];
 }
