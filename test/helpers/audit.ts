@@ -66,7 +66,7 @@ async function getView<T>(stateDir: string, view: 'status' | 'table' | 'history'
 }
 
 /**
- * The audit every fault test ends with (RELIABILITY.md I1-I5), against a running daemon on
+ * The audit every fault test ends with (docs/reliability.md, I1-I5), against a running daemon on
  * `stateDir`: its control API (`status`, `table`, `history`, as `baton --json` prints them), the
  * QEMU processes in /proc and the files.
  * Waits up to `settleTimeoutMs` for the pair to settle (protected or visibly blocked, nothing in
