@@ -25,10 +25,10 @@ KVD := images/apps/out/kvd
 IMAGE := images/out/initramfs.cpio.gz
 DIST := dist/cli/main.js
 
-.PHONY: setup build images test test-unit test-integration lint demo bench qmp-transcripts clean check-node
+.PHONY: setup build images test test-unit test-integration lint demo bench qmp-transcripts clean check-node qemu-user
 
-## setup: Debian packages (apt-get) and npm packages (npm ci); skips what is already there.
-setup: check-node $(STAMPS)/apt node_modules/.package-lock.json
+## setup: Debian packages (apt-get), npm packages (npm ci) and QEMU's own user; skips what is already there.
+setup: check-node $(STAMPS)/apt node_modules/.package-lock.json qemu-user
 
 check-node:
 	@command -v node >/dev/null || { echo "Node.js $(NODE_MIN_MAJOR) is missing: install Debian's nodejs package or Node $(NODE_MIN_MAJOR) from nodejs.org" >&2; exit 1; }
@@ -44,6 +44,15 @@ $(STAMPS)/apt: Makefile
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	else echo "setup: Debian packages present"; fi
 	@mkdir -p $(STAMPS) && touch $@
+
+# QEMU runs as this unprivileged system user when the daemon is root (src/vm/qemu-user.ts).
+QEMU_USER := baton-qemu
+qemu-user:
+	@if id -u $(QEMU_USER) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" -eq 0 ]; then \
+	  echo "setup: creating the system user $(QEMU_USER) for QEMU"; \
+	  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin $(QEMU_USER); \
+	else echo "setup: no user $(QEMU_USER) (needs root to create): QEMU will run as $$(id -un)"; fi
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@echo "setup: npm ci"

@@ -8,6 +8,7 @@ import { VirtioMemMechanism } from '../memory/virtio-mem.js';
 import type { PairConfig } from '../pair/config.js';
 import { Pair } from '../pair/pair.js';
 import { readRssBytes } from '../vm/host-memory.js';
+import { openForTraversal } from '../vm/qemu-user.js';
 import type { Accel } from '../vm/spec.js';
 
 /** What a measurement needs from the run: the accelerator, a quiet logger, where scratch files go, progress. */
@@ -26,6 +27,7 @@ export async function withScratchDir<T>(
   work: (dir: string) => Promise<T>,
 ): Promise<T> {
   const dir = await mkdtemp(join(ctx.scratchDir, `${prefix}-`));
+  openForTraversal(dir); // QEMU's own user passes through to its run directory.
   try {
     return await work(dir);
   } finally {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { PairConfig } from '../pair/config.js';
 import { type PairVm, pairVmSpec } from '../pair/vm-factory.js';
 import { bootGuest } from '../vm/boot.js';
+import { openForTraversal } from '../vm/qemu-user.js';
 import type { Role } from '../vm/spec.js';
 import type { BenchContext } from './bench-pair.js';
 
@@ -16,6 +17,8 @@ export async function bootFullSizeVm(
 ): Promise<PairVm> {
   const runParent = join(config.stateDir, 'run');
   await mkdir(runParent, { recursive: true, mode: 0o700 });
+  openForTraversal(config.stateDir); // QEMU's own user passes through to its run directory.
+  openForTraversal(runParent);
   const { spec, forwards } = await pairVmSpec(config, name, role, ctx.accel);
   const slots = spec.slots.map((slot) => ({
     ...slot,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { AccelRequest } from '../vm/accel.js';
 import { resolveAccel } from '../vm/host-accel.js';
+import { openForTraversal } from '../vm/qemu-user.js';
 import type { BenchContext } from './bench-pair.js';
 import { benchColdRestart } from './cold-restart.js';
 import { readMachineInfo } from './machine-info.js';
@@ -51,7 +52,9 @@ export async function runBench(options: BenchOptions): Promise<{ report: BenchRe
   const stamp = fileStampOf(startedAt);
   const parent = process.env.BATON_RUN_DIR ?? join(tmpdir(), 'baton');
   await mkdir(parent, { recursive: true, mode: 0o700 });
+  openForTraversal(parent); // QEMU's own user passes through to its run directory.
   const scratchDir = await mkdtemp(join(parent, 'bench-'));
+  openForTraversal(scratchDir);
   const ctx: BenchContext = {
     accel: decision.accel,
     log: options.log,

@@ -18,6 +18,7 @@ import { formatBytes, formatMs } from '../units.js';
 import type { AccelRequest } from '../vm/accel.js';
 import { resolveAccel } from '../vm/host-accel.js';
 import { readRssBytes } from '../vm/host-memory.js';
+import { openForTraversal } from '../vm/qemu-user.js';
 import { readBack, Traffic } from './demo-traffic.js';
 import { renderTable } from './format.js';
 import { renderResourceTable, renderTimeline } from './render.js';
@@ -55,7 +56,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   say(`accelerator: ${decision.accel.toUpperCase()} (${decision.reason})`);
   const parent = join(process.env.BATON_RUN_DIR ?? join(tmpdir(), 'baton'));
   await mkdir(parent, { recursive: true, mode: 0o700 });
+  openForTraversal(parent); // QEMU's own user passes through to its run directory.
   const stateDir = await mkdtemp(join(parent, 'demo-'));
+  openForTraversal(stateDir);
   const tables: DemoResult['tables'] = [];
   let pair: Pair | undefined;
   let traffic: Traffic | undefined;

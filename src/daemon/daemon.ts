@@ -11,6 +11,7 @@ import { Pair } from '../pair/pair.js';
 import { PairPersistence } from '../pair/persist.js';
 import type { AccelRequest } from '../vm/accel.js';
 import { resolveAccel } from '../vm/host-accel.js';
+import { openForTraversal } from '../vm/qemu-user.js';
 import { buildApi, listenOnSocket } from './api.js';
 import { createController } from './controller.js';
 import { acquireStateLock } from './lock.js';
@@ -49,6 +50,7 @@ export async function runDaemon(options: {
 }): Promise<void> {
   const { config, log, print } = options;
   await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
+  openForTraversal(config.stateDir); // QEMU's own user passes through to its run directory.
   const lock = await acquireStateLock(config.stateDir);
   const socketPath = socketPathOf(config.stateDir);
   let pair: Pair | undefined;

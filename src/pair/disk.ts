@@ -1,10 +1,11 @@
 // An app's data disk: a raw ext4 image on the host, hot-added to whichever VM runs the app.
-import { access, mkdir, truncate, writeFile } from 'node:fs/promises';
+import { access, chown, mkdir, truncate, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { MissingDependencyError } from '../errors.js';
 import { addRawFileBlockdev, addVirtioBlkDevice } from '../qmp/commands.js';
 import type { Machine } from '../vm/machine.js';
+import { decideQemuUser, openForTraversal } from '../vm/qemu-user.js';
 import { spareRootPortId } from '../vm/spec.js';
 
 export interface DataDisk {
@@ -14,16 +15,18 @@ export interface DataDisk {
   serial: string;
 }
 
-/** Creates (once) a sparse raw image of `sizeBytes` with an ext4 filesystem. Existing images are kept. */
+/**
+ * Creates (once) a sparse raw image of `sizeBytes` with an ext4 filesystem. Existing images are
+ * kept. The image is QEMU's user's (0600), since QEMU opens it when the disk is hot-added.
+ */
 export async function ensureDataDisk(app: string, path: string, sizeBytes: number): Promise<DataDisk> {
   const disk = { app, path, serial: `baton-${app}`.slice(0, 20) };
-  try {
-    await access(path);
-    return disk;
-  } catch {
-    // Not there yet: create it below.
-  }
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  openForTraversal(dirname(path));
+  if (await exists(path)) {
+    await handToQemuUser(path);
+    return disk;
+  }
   await writeFile(path, '', { mode: 0o600 });
   await truncate(path, sizeBytes);
   try {
@@ -45,7 +48,23 @@ export async function ensureDataDisk(app: string, path: string, sizeBytes: numbe
     }
     throw error;
   }
+  await handToQemuUser(path);
   return disk;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false; // Not there yet (or unreadable: creating it then fails loudly).
+  }
+}
+
+/** Gives the image to QEMU's user when there is one (a QEMU that keeps root opens it all the same). */
+async function handToQemuUser(path: string): Promise<void> {
+  const { user } = decideQemuUser(undefined);
+  if (user !== undefined) await chown(path, user.uid, user.gid);
 }
 
 /** Hot-adds `disk` to `machine` on its spare root port `portIndex`; QEMU's image lock refuses a second writer. */

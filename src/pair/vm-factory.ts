@@ -5,6 +5,7 @@ import { GUEST_LOCKUP_KERNEL_ARGS } from '../detect/guest-lockup.js';
 import type { Logger } from '../log.js';
 import { defaultImagePaths } from '../paths.js';
 import { type BootedGuest, bootGuest } from '../vm/boot.js';
+import { openForTraversal } from '../vm/qemu-user.js';
 import type { Accel, MachineSpec, Role } from '../vm/spec.js';
 import type { PairConfig } from './config.js';
 import { findFreePort } from './ports.js';
@@ -63,6 +64,9 @@ export async function bootPairVm(
 ): Promise<PairVm> {
   const runParent = join(config.stateDir, 'run');
   await mkdir(runParent, { recursive: true, mode: 0o700 });
+  // QEMU's own user passes through these to its private run directory.
+  openForTraversal(config.stateDir);
+  openForTraversal(runParent);
   const { spec, forwards } = await pairVmSpec(config, name, role, options.accel);
   const guest = await bootGuest(spec, { runParent, log: options.log, helloTimeoutMs: config.helloTimeoutMs });
   return { ...guest, forwards };

@@ -1,6 +1,5 @@
 // One QEMU process: launched in a private run directory, driven over QMP, stopped with quit then SIGKILL.
-import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { type AgentChannel, connectAgent } from '../agent/channel.js';
@@ -12,7 +11,8 @@ import type { QmpClient } from '../qmp/client.js';
 import { quitVm } from '../qmp/commands.js';
 import { connectQmp } from '../qmp/connect.js';
 import { processStartTime, signalIfSame } from '../recovery/identity.js';
-import { buildQemuArgv, QEMU_BINARY } from './argv.js';
+import { QEMU_BINARY } from './argv.js';
+import { spawnQemu } from './spawn-qemu.js';
 import { type MachineSpec, type RunPaths, runPathsOf } from './spec.js';
 
 export interface ExitStatus {
@@ -114,12 +114,8 @@ export class Machine {
     checkImage(spec.initrdPath, 'initramfs');
     checkRunDir(spec.runDir);
     const paths = runPathsOf(spec.runDir);
-    const args = buildQemuArgv(spec);
-    const logFd = openSync(paths.qemuLog, 'a', 0o600);
     const spawnedAtMs = performance.now();
-    // detached: QEMU gets its own session and process group, so it outlives a daemon restart.
-    const child = spawn(binary, args, { stdio: ['ignore', logFd, logFd], detached: true });
-    closeSync(logFd);
+    const { child, argv: args, user } = spawnQemu(binary, spec, paths);
     const exited = new Promise<ExitStatus>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
       child.once('error', () => resolve({ code: null, signal: null }));
@@ -128,7 +124,7 @@ export class Machine {
     void exited.then(() => {
       isAlive = false;
     });
-    log.info({ pid: child.pid, accel: spec.accel }, 'QEMU started');
+    log.info({ pid: child.pid, accel: spec.accel, qemuUser: user.reason }, 'QEMU started');
     const fail = async (detail: string): Promise<never> => {
       if (isAlive) child.kill('SIGKILL');
       const status = await exited;

@@ -10,6 +10,7 @@ import type { AccelDecision } from '../../src/vm/accel.js';
 import { type BootedGuest, bootGuest } from '../../src/vm/boot.js';
 import { resolveAccel } from '../../src/vm/host-accel.js';
 import type { Machine } from '../../src/vm/machine.js';
+import { openForTraversal } from '../../src/vm/qemu-user.js';
 import type { MachineSpec } from '../../src/vm/spec.js';
 
 let accelDecision: Promise<AccelDecision> | undefined;
@@ -55,6 +56,7 @@ export interface VmFixture {
 export const test = base.extend<{ vms: VmFixture }>({
   vms: async ({ task }, use) => {
     const runParent = mkdtempSync(join(tmpdir(), 'baton-it-'));
+    openForTraversal(runParent); // As the daemon does: QEMU's own user passes through to its run directory.
     const log = createLogger({ level: process.env.BATON_LOG_LEVEL ?? 'warn' });
     const machines: Machine[] = [];
     const fixture: VmFixture = {

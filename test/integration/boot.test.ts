@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect } from 'vitest';
 import { AgentError, WaitTimeoutError } from '../../src/errors.js';
 import { queryMemoryDevices, queryMemorySizeSummary, queryStatus } from '../../src/qmp/commands.js';
 import { MiB } from '../../src/units.js';
+import { DEFAULT_QEMU_USER, lookUpUser, readProcessIds } from '../../src/vm/qemu-user.js';
 import { hostAccel, smallGuestSpec, test } from '../helpers/vm-fixture.js';
 
 /** QEMU processes whose command line mentions `needle` (scanned from /proc, not from our records). */
@@ -32,6 +33,13 @@ describe('one real guest', () => {
     console.log(
       `[integration] ${accel.accel} boot to hello: ${Math.round(bootMs)} ms; MemTotal ${hello.memTotalBytes / MiB} MiB`,
     );
+
+    // QEMU never held root: as root with QEMU's user present, the process runs as that user.
+    const ids = readProcessIds(machine.pid);
+    const qemuUser = process.getuid?.() === 0 ? lookUpUser(DEFAULT_QEMU_USER) : undefined;
+    expect(ids?.uid).toBe(qemuUser?.uid ?? process.getuid?.());
+    expect(statSync(machine.spec.runDir)).toMatchObject({ uid: ids?.uid, mode: expect.any(Number) });
+    expect(statSync(machine.spec.runDir).mode & 0o077).toBe(0);
 
     // The guest's view (hello, agent) and the host's view (QMP) of the same memory.
     const summary = await queryMemorySizeSummary(machine.qmp);

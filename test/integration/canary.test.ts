@@ -5,7 +5,7 @@
 // receiving VM's slots are dumped and searched. A second token, written with SET, must show up
 // there (kvd replays its log), proving the dump reads the memory kvd uses now.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import { defaultPairConfig } from '../../src/pair/config.js';
 import { Pair } from '../../src/pair/pair.js';
 import { queryMemoryDevices, saveGuestMemory, type VirtioMemInfo } from '../../src/qmp/commands.js';
 import { MiB } from '../../src/units.js';
+import { readProcessIds } from '../../src/vm/qemu-user.js';
 import { expectTableMatchesQemu, qemuPidsUnder } from '../helpers/audit.js';
 import { hostAccel } from '../helpers/vm-fixture.js';
 
@@ -58,6 +59,10 @@ async function slotsHold(vmName: string, token: string, slots?: readonly string[
   );
   expect(devices).toHaveLength(wanted.size);
   const needle = Buffer.from(token);
+  // QEMU writes the dump as the user it runs as: the private folder is handed to that user.
+  const owner = readProcessIds(vm.machine.pid);
+  if (owner === undefined) throw new Error(`${vmName}'s QEMU is gone`);
+  chownSync(dumpDir, owner.uid, owner.gid);
   for (const device of devices) {
     for (let offset = 0; offset < device.maxSizeBytes; offset += CHUNK_BYTES) {
       const path = join(dumpDir, `${vmName}-${device.id}-${offset}.bin`);
