@@ -46,6 +46,7 @@ export function renderStatus(status: StatusView): string {
     vm.state,
     vm.accel,
     vm.pid ?? '-',
+    vm.uid ?? '-',
     formatBytes(vm.baseBytes),
     formatBytes(vm.pluggedBytes),
     vm.heartbeatAgeMs === null ? '-' : formatMs(vm.heartbeatAgeMs),
@@ -60,7 +61,7 @@ export function renderStatus(status: StatusView): string {
   return [
     `pair: ${status.state}${status.blocked ? ` (${status.blockedReason ?? 'blocked'})` : ''}, table epoch ${status.epoch}`,
     '',
-    renderTable(['vm', 'role', 'state', 'accel', 'pid', 'base', 'plugged', 'heartbeat age'], vms),
+    renderTable(['vm', 'role', 'state', 'accel', 'pid', 'uid', 'base', 'plugged', 'heartbeat age'], vms),
     '',
     renderTable(['app', 'vm', 'state', 'restarts', 'endpoint'], apps),
   ].join('\n');

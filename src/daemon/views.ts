@@ -1,6 +1,7 @@
 // The JSON shapes of `status`, `table` and `history` (field names are a documented contract).
 import type { FailoverRecord } from '../failover/timeline.js';
 import type { Pair } from '../pair/pair.js';
+import { readProcessIds } from '../vm/qemu-user.js';
 
 export interface StatusView {
   epoch: number;
@@ -13,6 +14,8 @@ export interface StatusView {
     state: 'running' | 'exited' | 'booting';
     accel: string;
     pid: number | null;
+    /** The uid QEMU runs as (from /proc): QEMU's own unprivileged user when the daemon is root. */
+    uid: number | null;
     baseBytes: number;
     pluggedBytes: number;
     heartbeatAgeMs: number | null;
@@ -73,6 +76,7 @@ export function statusView(pair: Pair, restarts: ReadonlyMap<string, number> = n
             : ('exited' as const),
       accel: pair.accel,
       pid: vm?.machine.pid ?? null,
+      uid: vm === undefined ? null : (readProcessIds(vm.machine.pid)?.uid ?? null),
       baseBytes: pair.config.baseBytes,
       pluggedBytes: plugged,
       heartbeatAgeMs: beatAtMs === undefined ? null : Math.round(performance.now() - beatAtMs),

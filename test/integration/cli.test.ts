@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { DEFAULT_QEMU_USER, lookUpUser } from '../../src/vm/qemu-user.js';
 import { auditDaemon, qemuPidsUnder } from '../helpers/audit.js';
 
 const BATON = join(PACKAGE_ROOT, 'bin', 'baton.js');
@@ -65,6 +66,8 @@ describe('the baton CLI against a running daemon', () => {
         role: 'active',
         state: 'running',
         pid: expect.any(Number),
+        // As root with QEMU's own user there (make setup creates it), QEMU runs as that user.
+        uid: process.getuid?.() === 0 ? (lookUpUser(DEFAULT_QEMU_USER)?.uid ?? 0) : process.getuid?.(),
         baseBytes: 96 * 2 ** 20,
         pluggedBytes: (128 + 32) * 2 ** 20,
       }),
