@@ -8,6 +8,7 @@ import { MiB } from '../src/units.js';
 import { bootGuest } from '../src/vm/boot.js';
 import { defaultPairSpecs } from '../src/vm/defaults.js';
 import { resolveAccel } from '../src/vm/host-accel.js';
+import { openForTraversal } from '../src/vm/qemu-user.js';
 
 const runs = Number(process.argv[2] ?? 5);
 const decision = await resolveAccel('auto');
@@ -15,6 +16,7 @@ console.log(`accelerator: ${decision.accel} (${decision.reason})`);
 const [, standby] = defaultPairSpecs(decision.accel);
 if (standby === undefined) throw new Error('no standby spec');
 const runParent = mkdtempSync(join(tmpdir(), 'baton-bench-'));
+openForTraversal(runParent); // QEMU's own user passes through to its run directory, as in the pair.
 const log = createLogger({ level: 'warn' });
 const bootMs: number[] = [];
 for (let i = 1; i <= runs; i += 1) {
