@@ -85,7 +85,9 @@ static int read_node(const char *root, const char *dir_name, struct numa_node *n
         return (int)len;
     }
     rc = find_meminfo_kb(text, MEMINFO_KEY_TOTAL, &node->total_bytes);
-    return rc == 0 ? find_meminfo_kb(text, MEMINFO_KEY_FREE, &node->free_bytes) : rc;
+    rc = rc == 0 ? find_meminfo_kb(text, MEMINFO_KEY_FREE, &node->free_bytes) : rc;
+    /* A meminfo without its keys is malformed, unlike a meminfo that is not there (-ENOENT). */
+    return rc == -ENOENT ? -EINVAL : rc;
 }
 
 /* Inserts node keeping nodes sorted by id and at most NUMA_NODES_MAX of the lowest ids. */
@@ -126,6 +128,13 @@ int read_numa_nodes(const char *root, struct numa_nodes *out)
             continue; /* has_memory, online, possible, power, ... */
         }
         rc = read_node(root, entry->d_name, &node);
+        if (rc == -ENOENT) {
+            /* The kernel is registering or removing this node (memory plugged or unplugged a
+             * moment ago): its meminfo is not there yet or any more. Skip it; the next read
+             * sees it settled. */
+            rc = 0;
+            continue;
+        }
         if (rc < 0) {
             break;
         }

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -121,12 +120,6 @@ int wait_agent_exit(struct agent_proc *agent, int timeout_ms)
     return -1;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 int stop_agent(struct agent_proc *agent)
 {
     int status = -1;
@@ -152,7 +145,7 @@ int stop_agent(struct agent_proc *agent)
     }
     unlink(agent->log_path);
     if (agent->temp_dir[0] != '\0') {
-        nftw(agent->temp_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+        remove_tree(agent->temp_dir);
     }
     return status;
 }

@@ -1,6 +1,7 @@
 /* A minimal test runner: named cases, each run in a child process so a crash is a failure. */
 #include "check.h"
 
+#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +30,17 @@ void add_test(const char *name, test_fn run)
     tests[test_count].name = name;
     tests[test_count].run = run;
     test_count++;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+void remove_tree(const char *root)
+{
+    nftw(root, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 void check_fail(const char *file, int line, const char *fmt, ...)

@@ -19,6 +19,8 @@ typedef void (*test_fn)(void);
 void add_test(const char *name, test_fn run);
 void check_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Removes a scratch directory and everything below it (links are removed, not followed). */
+void remove_tree(const char *root);
 
 #define CHECK(cond)                                    \
     do {                                               \

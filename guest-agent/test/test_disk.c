@@ -1,6 +1,5 @@
 /* Tests for finding a disk by its virtio serial and creating mount points, in-process. */
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,12 +48,6 @@ static void test_disks_are_found_by_serial_in_the_fixture(void)
                  -ENOENT);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static void test_make_dirs_creates_missing_parents(void)
 {
     char root[] = "/tmp/baton-disk-test-XXXXXX";
@@ -73,7 +66,7 @@ static void test_make_dirs_creates_missing_parents(void)
     char err[256];
     CHECK_INT_EQ(mount_disk(root, "vdb", "/data/file/kv", err, sizeof(err)), -1);
     CHECK_STR_EQ(err, "creating mount point /data/file/kv failed: Not a directory");
-    nftw(root, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    remove_tree(root);
 }
 
 void register_disk_tests(void)

@@ -1,8 +1,11 @@
 /* Tests for the /proc and /sys readers against the fixture tree and hand-made text. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "check.h"
+#include "disk.h"
 #include "fixture_facts.h"
 #include "linux_abi.h"
 #include "port.h"
@@ -49,6 +52,42 @@ static void test_numa_nodes_are_sorted_and_include_empty_nodes(void)
     CHECK_INT_EQ(nodes.nodes[2].id, 2);
     CHECK_INT_EQ(nodes.nodes[2].total_bytes, FIX_NODE2_TOTAL_BYTES);
     CHECK_INT_EQ(nodes.nodes[2].free_bytes, FIX_NODE2_FREE_BYTES);
+}
+
+/* Creates root/sys/devices/system/node/<name>, with a meminfo of `meminfo` unless it is NULL. */
+static void make_node(const char *root, const char *name, const char *meminfo)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/sys/devices/system/node/%s", root, name);
+    CHECK_INT_EQ(make_dirs("", path), 0);
+    if (meminfo == NULL) {
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/sys/devices/system/node/%s/meminfo", root, name);
+    FILE *file = fopen(path, "w");
+    CHECK(file != NULL);
+    fputs(meminfo, file);
+    fclose(file);
+}
+
+static void test_numa_node_without_meminfo_is_skipped(void)
+{
+    char root[] = "/tmp/baton-numa-test-XXXXXX";
+    CHECK(mkdtemp(root) != NULL);
+    make_node(root, "node0", "Node 0 MemTotal: 2048 kB\nNode 0 MemFree: 1024 kB\n");
+    make_node(root, "node1", NULL); /* being registered: no meminfo yet */
+    make_node(root, "node2", "Node 2 MemTotal: 4096 kB\nNode 2 MemFree: 4096 kB\n");
+    struct numa_nodes nodes;
+    CHECK_INT_EQ(read_numa_nodes(root, &nodes), 0);
+    CHECK_INT_EQ(nodes.count, 2);
+    CHECK_INT_EQ(nodes.nodes[0].id, 0);
+    CHECK_INT_EQ(nodes.nodes[0].total_bytes, 2048 * 1024);
+    CHECK_INT_EQ(nodes.nodes[1].id, 2);
+    CHECK_INT_EQ(nodes.nodes[1].free_bytes, 4096 * 1024);
+    /* A meminfo that is there but lacks its keys is still an error, not a node to skip. */
+    make_node(root, "node3", "Node 3 MemUsed: 1 kB\n");
+    CHECK_INT_EQ(read_numa_nodes(root, &nodes), -EINVAL);
+    remove_tree(root);
 }
 
 static void test_memory_blocks_are_counted_by_state(void)
@@ -146,6 +185,8 @@ void register_sysinfo_tests(void)
     add_test("sysinfo: meminfo field parsing is exact", test_meminfo_field_parsing_is_exact);
     add_test("sysinfo: NUMA nodes are sorted and include memory-less nodes",
              test_numa_nodes_are_sorted_and_include_empty_nodes);
+    add_test("sysinfo: a NUMA node without meminfo (being registered) is skipped",
+             test_numa_node_without_meminfo_is_skipped);
     add_test("sysinfo: memory blocks are counted by state",
              test_memory_blocks_are_counted_by_state);
     add_test("sysinfo: boot id and uptime come from /proc", test_boot_id_and_uptime_come_from_proc);

@@ -1,6 +1,6 @@
 // Places one app on one VM: its data disk, its memory (plugged, confirmed by QEMU and the agent), start, health.
 import type { AppStartRequest } from '../agent/protocol.js';
-import { WaitTimeoutError } from '../errors.js';
+import { AgentError, WaitTimeoutError } from '../errors.js';
 import type { MemoryMechanism } from '../memory/mechanism.js';
 import { targetOf } from '../memory/mechanism.js';
 import type { AppConfig } from './config.js';
@@ -85,7 +85,16 @@ async function waitForGuestNode(vm: PairVm, node: number, bytes: number, timeout
   const startedAtMs = performance.now();
   let lastSeen = 'no answer';
   while (performance.now() - startedAtMs < timeoutMs) {
-    const status = await vm.machine.agent.memStatus(2000);
+    const status = await vm.machine.agent.memStatus(2000).catch((error: unknown) => {
+      // The guest's sysfs is in flux while it onlines the memory: a failed read is asked again.
+      if (error instanceof AgentError && error.agentCode === 'internal') return undefined;
+      throw error;
+    });
+    if (status === undefined) {
+      lastSeen = 'the agent could not read its NUMA nodes';
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
+    }
     const seen = status.numaNodes.find((n) => n.id === node)?.memTotalBytes ?? 0;
     if (seen >= bytes) return;
     lastSeen = `node ${node} has ${seen} bytes`;

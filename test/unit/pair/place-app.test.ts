@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentError } from '../../../src/errors.js';
+import type { AppConfig } from '../../../src/pair/config.js';
+import { placeApp } from '../../../src/pair/place-app.js';
+import { MiB } from '../../../src/units.js';
+import { fakeMechanism, fakeVm, startPongServer } from './fake-pair.js';
+
+const cache: AppConfig = {
+  name: 'kvd',
+  slot: 'slot0',
+  sizeBytes: 32 * MiB,
+  slotMaxBytes: 512 * MiB,
+  hotStandby: false,
+  argv: ['/apps/kvd'],
+  guestPort: 7000,
+  endpointPort: 0,
+};
+
+const restore: Array<() => void> = [];
+afterEach(() => {
+  for (const undo of restore.splice(0)) undo();
+});
+
+/** A VM whose agent fails its first `failures` mem.status requests with `agentCode`. */
+async function vmFailingMemStatus(failures: number, agentCode: string) {
+  const fake = fakeVm('vm-a', { hostPort: await startPongServer() });
+  const agent = fake.vm.machine.agent as unknown as { memStatus: () => Promise<unknown> };
+  const real = agent.memStatus;
+  let left = failures;
+  agent.memStatus = async () => {
+    if (left > 0) {
+      left -= 1;
+      throw new AgentError({ vm: 'vm-a', agentCode, message: 'reading /sys/devices/system/node failed' });
+    }
+    return real();
+  };
+  restore.push(() => {
+    agent.memStatus = real;
+  });
+  return fake;
+}
+
+describe('placeApp', () => {
+  it('asks the agent again when it could not read its NUMA nodes while the memory comes online', async () => {
+    const fake = await vmFailingMemStatus(2, 'internal');
+    const placed = await placeApp(fake.vm, cache, {
+      mechanism: fakeMechanism([fake]),
+      diskPortIndex: 0,
+      healthTimeoutMs: 2000,
+    });
+    expect(placed.pluggedBytes).toBe(32 * MiB);
+    expect(fake.calls).toContain('agent app.start kvd');
+  });
+
+  it('fails at once when the agent is gone', async () => {
+    const fake = await vmFailingMemStatus(1, 'disconnected');
+    const error = await placeApp(fake.vm, cache, {
+      mechanism: fakeMechanism([fake]),
+      diskPortIndex: 0,
+      healthTimeoutMs: 2000,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'AGENT_ERROR', agentCode: 'disconnected' });
+    expect(fake.calls).not.toContain('agent app.start kvd');
+  });
+});
