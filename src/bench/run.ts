@@ -1,12 +1,10 @@
 // `baton bench`: runs every scenario on real guests, prints each result as it comes, and writes the
 // report (JSON, Markdown, SVG) after every section so an interrupted run still leaves its figures.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import type { AccelRequest } from '../vm/accel.js';
 import { resolveAccel } from '../vm/host-accel.js';
-import { openForTraversal } from '../vm/qemu-user.js';
+import { createScratchDir } from '../vm/scratch-dir.js';
 import type { BenchContext } from './bench-pair.js';
 import { benchColdRestart } from './cold-restart.js';
 import { readMachineInfo } from './machine-info.js';
@@ -50,11 +48,7 @@ export async function runBench(options: BenchOptions): Promise<{ report: BenchRe
   options.progress(`accelerator: ${decision.accel.toUpperCase()} (${decision.reason})`);
   const startedAt = new Date();
   const stamp = fileStampOf(startedAt);
-  const parent = process.env.BATON_RUN_DIR ?? join(tmpdir(), 'baton');
-  await mkdir(parent, { recursive: true, mode: 0o700 });
-  openForTraversal(parent); // QEMU's own user passes through to its run directory.
-  const scratchDir = await mkdtemp(join(parent, 'bench-'));
-  openForTraversal(scratchDir);
+  const scratchDir = await createScratchDir('bench');
   const ctx: BenchContext = {
     accel: decision.accel,
     log: options.log,

@@ -3,9 +3,7 @@
 // crash (restart in place), a crash loop (kvd moves alone) and a guest panic of the VM running kvd (whole VM), showing
 // the table after each step and every failover's timeline; ends with the acknowledged writes and
 // how many of them were readable afterwards.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { type HistoryView, historyView, type TableView, tableView } from '../daemon/views.js';
 import type { FailoverRecord } from '../failover/timeline.js';
 import type { Logger } from '../log.js';
@@ -18,7 +16,7 @@ import { formatBytes, formatMs } from '../units.js';
 import type { AccelRequest } from '../vm/accel.js';
 import { resolveAccel } from '../vm/host-accel.js';
 import { readRssBytes } from '../vm/host-memory.js';
-import { openForTraversal } from '../vm/qemu-user.js';
+import { createScratchDir } from '../vm/scratch-dir.js';
 import { readBack, Traffic } from './demo-traffic.js';
 import { renderTable } from './format.js';
 import { renderResourceTable, renderTimeline } from './render.js';
@@ -54,11 +52,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const say = options.json ? options.progress : options.print;
   const decision = await resolveAccel(options.accel);
   say(`accelerator: ${decision.accel.toUpperCase()} (${decision.reason})`);
-  const parent = join(process.env.BATON_RUN_DIR ?? join(tmpdir(), 'baton'));
-  await mkdir(parent, { recursive: true, mode: 0o700 });
-  openForTraversal(parent); // QEMU's own user passes through to its run directory.
-  const stateDir = await mkdtemp(join(parent, 'demo-'));
-  openForTraversal(stateDir);
+  const stateDir = await createScratchDir('demo');
   const tables: DemoResult['tables'] = [];
   let pair: Pair | undefined;
   let traffic: Traffic | undefined;

@@ -227,11 +227,7 @@ export class Pair {
       try {
         await finishWholeVmFailover(this, op, { failed: byName.get(op.fromVm), target }, progress);
       } catch (error) {
-        // The daemon stays up, visibly blocked, with the VMs as they are: nothing is started twice.
-        this.state = 'blocked';
-        this.blockedReason = `the interrupted failover ${op.id} could not be finished: ${(error as Error).message}`;
-        this.log.error({ err: (error as Error).message }, 'resuming the failover failed; blocked');
-        progress(`blocked: ${this.blockedReason}`);
+        this.blockAfterResume(`the interrupted failover ${op.id}`, 'the failover', error as Error, progress);
         return true;
       }
     } else {
@@ -240,11 +236,7 @@ export class Pair {
         try {
           await resumeAppMove(this, move, progress);
         } catch (error) {
-          // Blocked, with the VMs as they are: the app is not started anywhere it might already run.
-          this.state = 'blocked';
-          this.blockedReason = `the interrupted move ${move.id} could not be finished: ${(error as Error).message}`;
-          this.log.error({ err: (error as Error).message }, 'resuming the app move failed; blocked');
-          progress(`blocked: ${this.blockedReason}`);
+          this.blockAfterResume(`the interrupted move ${move.id}`, 'the app move', error as Error, progress);
           return true;
         }
       }
@@ -284,6 +276,22 @@ export class Pair {
       `re-attached to ${[...this.vms.values()].map((vm) => `${vm.machine.spec.name} (pid ${vm.machine.pid})`).join(' and ')} in ${Math.round(result.durationMs)} ms`,
     );
     return true;
+  }
+
+  /**
+   * An interrupted operation could not be finished: the daemon stays up, visibly blocked, with the
+   * VMs as they are, so nothing is started anywhere it might already run.
+   */
+  private blockAfterResume(
+    operation: string,
+    what: string,
+    error: Error,
+    progress: (line: string) => void,
+  ): void {
+    this.state = 'blocked';
+    this.blockedReason = `${operation} could not be finished: ${error.message}`;
+    this.log.error({ err: error.message }, `resuming ${what} failed; blocked`);
+    progress(`blocked: ${this.blockedReason}`);
   }
 
   /** Fences a failed, empty standby (its exit seen) and boots a fresh one in its place. */

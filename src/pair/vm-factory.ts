@@ -55,12 +55,15 @@ export async function pairVmSpec(
   return { spec, forwards };
 }
 
-/** Boots `name` in `role` and waits for its agent's hello. */
+/**
+ * Boots `name` in `role` and waits for its agent's hello. With `isPluggedAtBoot`, every app's slot
+ * holds the app's size from QEMU's command line on (a full-size VM, as restart-based HA boots it).
+ */
 export async function bootPairVm(
   config: PairConfig,
   name: string,
   role: Role,
-  options: { accel: Accel; log: Logger },
+  options: { accel: Accel; log: Logger; isPluggedAtBoot?: boolean },
 ): Promise<PairVm> {
   const runParent = join(config.stateDir, 'run');
   await mkdir(runParent, { recursive: true, mode: 0o700 });
@@ -68,6 +71,15 @@ export async function bootPairVm(
   openForTraversal(config.stateDir);
   openForTraversal(runParent);
   const { spec, forwards } = await pairVmSpec(config, name, role, options.accel);
-  const guest = await bootGuest(spec, { runParent, log: options.log, helloTimeoutMs: config.helloTimeoutMs });
+  const slots = options.isPluggedAtBoot
+    ? spec.slots.map((slot) => ({
+        ...slot,
+        requestedSizeBytes: config.apps.find((app) => app.slot === slot.id)?.sizeBytes ?? 0,
+      }))
+    : spec.slots;
+  const guest = await bootGuest(
+    { ...spec, slots },
+    { runParent, log: options.log, helloTimeoutMs: config.helloTimeoutMs },
+  );
   return { ...guest, forwards };
 }
