@@ -4,8 +4,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 # Debian packages the build, the guest image and the tests use.
+# chromium renders the status page in its tests (headless).
 APT_PACKAGES := qemu-system-x86 qemu-utils busybox-static libjansson-dev cpio build-essential \
-	python3 kmod zstd xz-utils ca-certificates e2fsprogs
+	python3 kmod zstd xz-utils ca-certificates e2fsprogs chromium
 STAMPS := .make
 NODE_MIN_MAJOR := 20
 # Build the addon against the installed Node's headers (no download) when they are there.
