@@ -36,6 +36,7 @@ export interface PageDeps {
 /** Polls `deps.load` every `deps.pollMs` (one request at a time) and renders each answer. */
 export function runStatusPage(doc: PageDocument, deps: PageDeps): void {
   const SHOWN_FAILOVERS = 6;
+  const AFTER_TEXT = 'after the recovery: not counted in its time';
   const STATE_CLASS: Record<string, string> = { protected: 'good', blocked: 'bad', stopped: 'bad' };
   const KIND_CLASS: Record<string, string> = { os: 'k-os', monitor: 'k-monitor', pool: 'k-pool' };
   const RESULT_CLASS: Record<string, string> = { succeeded: 'good', failed: 'bad', blocked: 'bad' };
@@ -133,7 +134,13 @@ export function runStatusPage(doc: PageDocument, deps: PageDeps): void {
         'phase',
         el('div', 'phase-name', p.name),
         el('div', 'phase-ms', deps.formatMs(p.ms)),
-        el('div', 'track', bar('pbar', p.offsetPct, p.widthPct, '', `${p.name}: ${deps.formatMs(p.ms)}`)),
+        el(
+          'div',
+          'track',
+          p.isAfterRecovery
+            ? bar('pbar after', 0, 100, AFTER_TEXT, `${p.name}: ${deps.formatMs(p.ms)}, ${AFTER_TEXT}`)
+            : bar('pbar', p.offsetPct, p.widthPct, '', `${p.name}: ${deps.formatMs(p.ms)}`),
+        ),
       );
       line.setAttribute('data-phase', p.name);
       return line;

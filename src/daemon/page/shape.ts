@@ -83,19 +83,37 @@ export function tableRows(table: TableView, status: StatusView): TableRow[] {
 export interface PhaseBar {
   name: string;
   ms: number;
-  /** Where the phase starts and how long it is, in percent of the failover's whole time. */
+  /** Where the phase starts and how long it is, in percent of the failover's recovery time. */
   offsetPct: number;
   widthPct: number;
+  /** A phase run once the apps were back (re-protection): outside the recovery time, drawn apart. */
+  isAfterRecovery: boolean;
 }
 
-/** A failover's phases as a waterfall: each bar starts where the previous ended, on the record's scale. */
+/**
+ * A failover's phases as a waterfall on the scale of its recovery time (`totalMs`): each bar
+ * starts where the previous ended. Phases recorded after the failover finished (re-protection)
+ * do not count in `totalMs`; the first phase that would end past it (beyond the records' 0.1 ms
+ * rounding) and every one after it are marked instead of stretching the scale.
+ */
 export function phaseBars(record: HistoryView[number]): PhaseBar[] {
   const sumMs = record.phases.reduce((sum, phase) => sum + phase.ms, 0);
-  const scaleMs = Math.max(record.totalMs, sumMs, 1);
+  const scaleMs = record.totalMs > 0 ? record.totalMs : Math.max(1, sumMs);
+  const toleranceMs = 0.1 * record.phases.length;
   const pct = (ms: number) => Math.round((ms / scaleMs) * 10_000) / 100;
   let startMs = 0;
+  let isAfter = false;
   return record.phases.map((phase) => {
-    const bar = { name: phase.name, ms: phase.ms, offsetPct: pct(startMs), widthPct: pct(phase.ms) };
+    isAfter ||= record.totalMs > 0 && startMs + phase.ms > record.totalMs + toleranceMs;
+    const bar = isAfter
+      ? { name: phase.name, ms: phase.ms, offsetPct: 0, widthPct: 100, isAfterRecovery: true }
+      : {
+          name: phase.name,
+          ms: phase.ms,
+          offsetPct: pct(startMs),
+          widthPct: pct(phase.ms),
+          isAfterRecovery: false,
+        };
     startMs += phase.ms;
     return bar;
   });

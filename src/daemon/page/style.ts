@@ -42,5 +42,6 @@ th { color: var(--sub); font-weight: 600; font-size: 12px; }
 .phase-ms { text-align: right; font-variant-numeric: tabular-nums; color: var(--sub); }
 .phase .track { height: 14px; }
 .pbar { height: 100%; background: var(--phase); border-radius: 3px; min-width: 2px; }
+.pbar.after { background: none; color: var(--sub); font-size: 11px; line-height: 14px; padding-left: 6px; }
 .error { color: var(--bad); margin-top: 4px; }
 `;

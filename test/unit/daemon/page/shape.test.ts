@@ -62,14 +62,26 @@ describe('tableRows', () => {
 });
 
 describe('phaseBars', () => {
-  it('lays the phases end to end on the failover total, like `baton history`', () => {
+  it('lays the phases end to end on the recovery time, like `baton history`', () => {
     expect(phaseBars(WHOLE_VM_FAILOVER)).toEqual([
-      { name: 'detect', ms: 0, offsetPct: 0, widthPct: 0 },
-      { name: 'fence', ms: 100, offsetPct: 0, widthPct: 10 },
-      { name: 'plug', ms: 300, offsetPct: 10, widthPct: 30 },
-      { name: 'start', ms: 400, offsetPct: 40, widthPct: 40 },
-      { name: 'commit', ms: 200, offsetPct: 80, widthPct: 20 },
+      { name: 'detect', ms: 0, offsetPct: 0, widthPct: 0, isAfterRecovery: false },
+      { name: 'fence', ms: 100, offsetPct: 0, widthPct: 10, isAfterRecovery: false },
+      { name: 'plug', ms: 300, offsetPct: 10, widthPct: 30, isAfterRecovery: false },
+      { name: 'start', ms: 400, offsetPct: 40, widthPct: 40, isAfterRecovery: false },
+      { name: 'commit', ms: 200, offsetPct: 80, widthPct: 20, isAfterRecovery: false },
     ]);
+  });
+
+  it('marks the phases run after the recovery (re-protection) instead of stretching the scale', () => {
+    // A real record under TCG: 1402.5 ms to recover (gaps between phases included), 10.6 s to re-protect.
+    const phases = [1, 19, 15, 27, 94, 622, 492, 0, 10_600].map((ms, i) => ({ name: `p${i}`, ms }));
+    const bars = phaseBars({ ...WHOLE_VM_FAILOVER, totalMs: 1402.5, phases });
+    expect(bars.map((bar) => bar.isAfterRecovery)).toEqual([...Array(8).fill(false), true]);
+    expect(bars[6]).toMatchObject({ offsetPct: 55.47, widthPct: 35.08 });
+    expect(bars[8]).toMatchObject({ ms: 10_600, offsetPct: 0, widthPct: 100 });
+    // Rounding to 0.1 ms per phase does not push the last recovery phase past the total.
+    const exact = phaseBars({ ...WHOLE_VM_FAILOVER, totalMs: 999.8 });
+    expect(exact.map((bar) => bar.isAfterRecovery)).toEqual([false, false, false, false, false]);
   });
 
   it('uses the phases so far for a failover still running (total 0)', () => {
@@ -82,9 +94,9 @@ describe('phaseBars', () => {
         { name: 'plug', ms: 150 },
       ],
     };
-    expect(phaseBars(running).map((bar) => [bar.offsetPct, bar.widthPct])).toEqual([
-      [0, 25],
-      [25, 75],
+    expect(phaseBars(running).map((bar) => [bar.offsetPct, bar.widthPct, bar.isAfterRecovery])).toEqual([
+      [0, 25, false],
+      [25, 75, false],
     ]);
     expect(phaseBars({ ...running, phases: [] })).toEqual([]);
   });
