@@ -1,5 +1,5 @@
 // A tiny DOM for the status page's script in unit tests: elements with text, classes, attributes and children.
-import type { PageDocument, PageElement } from '../../src/daemon/page/client.js';
+import type { PageDocument, PageElement } from '../../src/daemon/page/deps.js';
 
 export class FakeElement implements PageElement {
   readonly tag: string;

@@ -62,6 +62,12 @@ describe.skipIf(chromium === undefined)('the live status page', () => {
     const dom = await dumpDom(chromium as string, url);
     const renderMs = Math.round(performance.now() - renderStartedMs);
 
+    // The page polled the daemon (its script ran under its CSP) and says when.
+    expect(dom).toMatch(
+      /<span id="freshness" class="sub">updated \d\d:\d\d:\d\d UTC, polling every 1\.0 s<\/span>/,
+    );
+    expect(dom).toMatch(/<span id="pair-state" class="badge big good">protected<\/span>/);
+
     // The table: one row per VM (the new active first) and the monitor's, each area to scale.
     const rows = elementsWith(dom, 'data-user');
     expect(rows.map((row) => row.attributes.get('data-user'))).toEqual(['vm-b', 'vm-a', 'monitor']);

@@ -1,37 +1,8 @@
 // The status page's script: polls the overview and rebuilds the page with textContent only (never
 // innerHTML), so names from the config or a guest stay text. Copied into the page by its source text.
 import type { HistoryView } from '../views.js';
-import type { heartbeatLevel, Overview, phaseBars, recentFailovers, tableRows } from './shape.js';
-
-/** The few DOM members the script uses (the project's TypeScript has no DOM library). */
-export interface PageElement {
-  textContent: string | null;
-  className: string;
-  title: string;
-  style: { width: string; marginLeft: string };
-  append(...children: Array<PageElement | string>): void;
-  replaceChildren(...children: PageElement[]): void;
-  setAttribute(name: string, value: string): void;
-}
-
-export interface PageDocument {
-  createElement(tag: string): PageElement;
-  getElementById(id: string): PageElement | null;
-}
-
-/** Everything the script calls, passed in: the browser's fetch and clock, and the shaping functions. */
-export interface PageDeps {
-  load(): Promise<Overview>;
-  schedule(run: () => void, delayMs: number): void;
-  nowMs(): number;
-  pollMs: number;
-  formatBytes(bytes: number): string;
-  formatMs(durationMs: number): string;
-  tableRows: typeof tableRows;
-  phaseBars: typeof phaseBars;
-  recentFailovers: typeof recentFailovers;
-  heartbeatLevel: typeof heartbeatLevel;
-}
+import type { PageDeps, PageDocument, PageElement } from './deps.js';
+import type { Overview } from './shape.js';
 
 /** Polls `deps.load` every `deps.pollMs` (one request at a time) and renders each answer. */
 export function runStatusPage(doc: PageDocument, deps: PageDeps): void {
@@ -49,6 +20,10 @@ export function runStatusPage(doc: PageDocument, deps: PageDeps): void {
     const made = doc.createElement(tag);
     if (className !== '') made.className = className;
     made.append(...children);
+    return made;
+  };
+  const tagged = (made: PageElement, attribute: string, value: string) => {
+    made.setAttribute(attribute, value);
     return made;
   };
   const clock = (ms: number) => `${new Date(ms).toISOString().slice(11, 19)} UTC`;
@@ -80,9 +55,11 @@ export function runStatusPage(doc: PageDocument, deps: PageDeps): void {
       });
       const label = el('div', 'row-label', el('b', '', row.user), el('span', 'sub', ` ${row.role}`));
       const total = el('div', 'row-total', deps.formatBytes(row.totalBytes));
-      const line = el('div', 'table-row', label, el('div', 'track', ...segments), total);
-      line.setAttribute('data-user', row.user);
-      return line;
+      return tagged(
+        el('div', 'table-row', label, el('div', 'track', ...segments), total),
+        'data-user',
+        row.user,
+      );
     });
     byId('table-rows').replaceChildren(...rows);
     const sumBytes = table.areas.reduce((sum, area) => sum + area.sizeBytes, 0);
@@ -109,8 +86,7 @@ export function runStatusPage(doc: PageDocument, deps: PageDeps): void {
         ...cells([deps.formatBytes(vm.baseBytes), deps.formatBytes(vm.pluggedBytes)]),
         beat,
       );
-      row.setAttribute('data-vm', vm.name);
-      return row;
+      return tagged(row, 'data-vm', vm.name);
     });
     byId('vms-body').replaceChildren(...vms);
     const apps = overview.status.apps.map((app) => {
@@ -121,8 +97,7 @@ export function runStatusPage(doc: PageDocument, deps: PageDeps): void {
         el('td', '', el('span', `badge ${app.state === 'running' ? 'good' : 'warn'}`, app.state)),
         ...cells([String(app.restarts), `127.0.0.1:${app.endpointPort}`]),
       );
-      row.setAttribute('data-app', app.name);
-      return row;
+      return tagged(row, 'data-app', app.name);
     });
     byId('apps-body').replaceChildren(...apps);
   };
@@ -142,8 +117,7 @@ export function runStatusPage(doc: PageDocument, deps: PageDeps): void {
             : bar('pbar', p.offsetPct, p.widthPct, '', `${p.name}: ${deps.formatMs(p.ms)}`),
         ),
       );
-      line.setAttribute('data-phase', p.name);
-      return line;
+      return tagged(line, 'data-phase', p.name);
     });
     const heading = el(
       'div',
