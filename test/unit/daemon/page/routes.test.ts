@@ -80,7 +80,9 @@ if (chromium === undefined)
   console.log(`skipping the Chromium render of the status page: ${NO_CHROMIUM_REASON}`);
 
 describe.skipIf(chromium === undefined)('the status page in headless Chromium', () => {
-  it('runs under its own CSP and keeps hostile names as text', { timeout: 60_000 }, async () => {
+  it('runs under its own CSP, redraws on every poll and keeps hostile names as text', {
+    timeout: 60_000,
+  }, async () => {
     const overview = demoOverview();
     const hostile = '<img src=x onerror="document.title=1">';
     const kvd = overview.status.apps[0];
@@ -90,16 +92,23 @@ describe.skipIf(chromium === undefined)('the status page in headless Chromium', 
       trigger: `${hostile} on vm-a`,
     };
     const metrics = createMetrics(() => undefined);
-    const server = await serveMetrics(metrics, { host: '127.0.0.1', port: 0 }, viewsOf(overview));
+    // Each poll sees a newer table epoch: the page shows the last one it drew.
+    let polls = 0;
+    const views = { ...viewsOf(overview), table: () => ({ ...overview.table, epoch: ++polls }) };
+    const server = await serveMetrics(metrics, { host: '127.0.0.1', port: 0 }, views);
     try {
       const address = server.server.address();
       const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/`;
-      const dom = await dumpDom(chromium as string, url);
+      const dom = await dumpDom(chromium as string, url, 3500);
       // The script ran (CSP let it) and drew every area; the hostile name is text, not an element.
       expect(dom.match(/data-area="/g)).toHaveLength(6);
       expect(dom).toContain('&lt;img src=x onerror="document.title=1"&gt;');
       expect(dom).not.toMatch(/<img/i);
       expect(dom).toContain('<title>baton status</title>');
+      // 3.5 s of page time at one poll a second: the page drew a later answer, not just the first.
+      const drawnEpoch = Number(/id="table-summary" class="sub">epoch (\d+): 6 areas/.exec(dom)?.[1]);
+      expect(drawnEpoch).toBeGreaterThanOrEqual(3);
+      expect(drawnEpoch).toBeLessThanOrEqual(polls);
       const dir = join(PACKAGE_ROOT, 'test-artifacts');
       mkdirSync(dir, { recursive: true });
       await screenshot(chromium as string, url, join(dir, 'status-page-fixture.png'));
