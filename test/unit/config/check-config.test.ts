@@ -33,6 +33,7 @@ describe('baton check-config', () => {
         'budget     736 MiB: 2 × 96 MiB VM base + 32 MiB monitor + 160 MiB apps + 352 MiB free pool',
         'memory     virtio-mem, 2 MiB blocks',
         'VMs        vm-a (starts active), vm-b: 96 MiB base, maxmem 2 GiB, 1 CPU each',
+        "image      builtin (baton's kernel and busybox initramfs)",
         'accel      auto',
         'state dir  /var/lib/baton',
         'detection  heartbeat 500 ms, hang suspected after 3000 ms of silence, sync 1000 ms',
