@@ -110,8 +110,9 @@ export class Machine {
   ): Promise<Machine> {
     const log = options.log.child({ vm: spec.name, role: spec.role });
     const binary = resolveQemuBinary(options.qemuBinary);
-    checkImage(spec.kernelPath, 'kernel');
-    checkImage(spec.initrdPath, 'initramfs');
+    if (spec.kernelPath !== undefined) checkImage(spec.kernelPath, 'kernel');
+    if (spec.initrdPath !== undefined) checkImage(spec.initrdPath, 'initramfs');
+    if (spec.rootDisk !== undefined) checkImage(spec.rootDisk.basePath, 'root disk base');
     checkRunDir(spec.runDir);
     const paths = runPathsOf(spec.runDir);
     const spawnedAtMs = performance.now();
