@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect } from 'vitest';
+import { KvClient } from '../../src/endpoint/kv-client.js';
+import { defaultPairConfig, type PairConfig } from '../../src/pair/config.js';
+import { bootPairVm } from '../../src/pair/vm-factory.js';
+import { defaultImagePaths } from '../../src/paths.js';
+import { rootOverlayPaths } from '../../src/vm/root-overlay.js';
+import { ROOT_DISK_SERIAL } from '../../src/vm/spec.js';
+import { qemuPidsUnder } from '../helpers/audit.js';
+import { hostAccel, test } from '../helpers/vm-fixture.js';
+
+// Short paths: the VMs' unix sockets live under <stateDir>/run/.
+const scratch = mkdtempSync('/tmp/bti-');
+let isKept = false;
+afterAll(() => {
+  if (isKept) console.log(`[integration] kept ${scratch} (QEMU logs and serial consoles under state/run/)`);
+  else rmSync(scratch, { recursive: true, force: true });
+});
+
+/** A 32 MiB ext4 disk (label root, one file) as qcow2, the built-in kernel and initramfs and a boot.json beside it. */
+async function buildTinyImage(dir: string): Promise<string> {
+  mkdirSync(join(dir, 'tree'), { recursive: true });
+  writeFileSync(join(dir, 'tree', 'hello.txt'), 'from the base image\n');
+  await execa('mkfs.ext4', ['-q', '-F', '-L', 'root', '-d', join(dir, 'tree'), join(dir, 'base.raw'), '32M']);
+  await execa('qemu-img', [
+    'convert',
+    '-f',
+    'raw',
+    '-O',
+    'qcow2',
+    join(dir, 'base.raw'),
+    join(dir, 'base.qcow2'),
+  ]);
+  rmSync(join(dir, 'base.raw'));
+  const builtin = defaultImagePaths();
+  copyFileSync(builtin.kernelPath, join(dir, 'vmlinuz'));
+  copyFileSync(builtin.initrdPath, join(dir, 'initramfs.cpio.gz'));
+  writeFileSync(
+    join(dir, 'boot.json'),
+    JSON.stringify({
+      format: 'qcow2',
+      disk: 'base.qcow2',
+      kernel: 'vmlinuz',
+      initrd: 'initramfs.cpio.gz',
+      cmdline: '',
+    }),
+  );
+  return join(dir, 'base.qcow2');
+}
+
+/** Waits until kvd answers PING through `port`, on a fresh connection each try (a forward accepts before kvd listens). */
+async function waitForPong(port: number): Promise<void> {
+  const ping = async () => {
+    const client = await KvClient.connect(port, 2_000).catch(() => undefined);
+    if (client === undefined) return undefined;
+    const reply = await client.request('PING', 2_000).catch(() => undefined);
+    client.close();
+    return reply;
+  };
+  await expect.poll(ping, { timeout: 30_000, interval: 250 }).toBe('PONG');
+}
+
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+describe('a VM booted from a disk image', () => {
+  test('boots its kernel from boot.json with its own overlay; guest writes land in the overlay, which a second boot keeps', async ({
+    vms,
+    onTestFailed,
+  }) => {
+    onTestFailed(() => {
+      isKept = true;
+    });
+    const diskPath = await buildTinyImage(join(scratch, 'image'));
+    const baseHashBefore = sha256(diskPath);
+    const stateDir = join(scratch, 'state');
+    const config: PairConfig = {
+      ...defaultPairConfig(stateDir),
+      image: { kind: 'disk', diskPath, isFirmwareBoot: false },
+    };
+    const { accel } = await hostAccel();
+    const { overlayPath } = rootOverlayPaths(stateDir, 'vm-a');
+
+    const first = await bootPairVm(config, 'vm-a', 'standby', { accel, log: vms.log });
+    vms.track(first.machine);
+    console.log(
+      `[integration] ${accel} boot to hello with a qcow2 root disk: ${Math.round(first.bootMs)} ms`,
+    );
+    expect(first.machine.spec.rootDisk).toEqual({ overlayPath, basePath: diskPath, baseFormat: 'qcow2' });
+    expect(statSync(overlayPath).mode & 0o777).toBe(0o600);
+    const overlayInode = statSync(overlayPath).ino;
+
+    // The guest sees the root disk by its serial: the agent mounts it and kvd keeps its log there.
+    const disk = { serial: ROOT_DISK_SERIAL, mountPoint: '/data/root' };
+    const argv = ['/apps/kvd', '--port', '7000', '--data', '/data/root'];
+    await first.machine.agent.appStart({ name: 'kvd', argv, disk }, 10_000);
+    const port = first.forwards.get('kvd') ?? 0;
+    await waitForPong(port);
+    const client = await KvClient.connect(port);
+    expect(await client.request('SET written-in-vm-a 42')).toBe('OK');
+    client.close();
+    await first.machine.agent.appStop('kvd', 10_000);
+    await first.machine.shutdown();
+
+    // The base was only read; the overlay holds the guest's writes and is reused by the next boot.
+    expect(sha256(diskPath)).toBe(baseHashBefore);
+    const second = await bootPairVm(config, 'vm-a', 'standby', { accel, log: vms.log });
+    vms.track(second.machine);
+    expect(statSync(overlayPath).ino).toBe(overlayInode);
+    await second.machine.agent.appStart({ name: 'kvd', argv, disk }, 10_000);
+    await waitForPong(second.forwards.get('kvd') ?? 0);
+    const again = await KvClient.connect(second.forwards.get('kvd') ?? 0);
+    expect(await again.request('GET written-in-vm-a')).toBe('VALUE 42');
+    again.close();
+    await second.machine.shutdown();
+    expect(sha256(diskPath)).toBe(baseHashBefore);
+    expect(qemuPidsUnder(stateDir)).toEqual([]);
+  });
+});
