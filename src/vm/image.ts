@@ -127,7 +127,7 @@ async function mustExist(what: string, path: string, howToGet: string): Promise<
   try {
     await access(path, constants.R_OK);
   } catch (error) {
-    throw new MissingDependencyError(`${what} ${path}`, howToGet, { cause: error });
+    throw new MissingDependencyError(what, howToGet, { cause: error });
   }
 }
 
