@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, describe, expect } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { KvClient } from '../../src/endpoint/kv-client.js';
 import { defaultPairConfig, type PairConfig } from '../../src/pair/config.js';
 import { bootPairVm } from '../../src/pair/vm-factory.js';
-import { defaultImagePaths } from '../../src/paths.js';
+import { defaultImagePaths, PACKAGE_ROOT } from '../../src/paths.js';
 import { rootOverlayPaths } from '../../src/vm/root-overlay.js';
 import { ROOT_DISK_SERIAL } from '../../src/vm/spec.js';
 import { qemuPidsUnder } from '../helpers/audit.js';
@@ -117,5 +117,62 @@ describe('a VM booted from a disk image', () => {
     await second.machine.shutdown();
     expect(sha256(diskPath)).toBe(baseHashBefore);
     expect(qemuPidsUnder(stateDir)).toEqual([]);
+  });
+});
+
+describe('baton up with an image it cannot boot', () => {
+  const dir = join(scratch, 'bad');
+  const stateDir = join(scratch, 'bad-state');
+
+  /** `baton up` with `vms.image` set to `image` (YAML flow), in a config file inside `dir`. */
+  async function upWith(image: string) {
+    mkdirSync(dir, { recursive: true });
+    const configPath = join(dir, 'baton.yaml');
+    writeFileSync(
+      configPath,
+      [
+        'budget: 736MiB',
+        `vms: { image: ${image} }`,
+        'apps:',
+        '  - { name: kvd, argv: [/apps/kvd, --port, "7000"], memory: 128MiB, port: 7000 }',
+        '',
+      ].join('\n'),
+    );
+    const result = await execa(
+      'node',
+      [join(PACKAGE_ROOT, 'bin', 'baton.js'), '--state-dir', stateDir, 'up', '--config', configPath],
+      { reject: false, timeout: 60_000, env: { BATON_LOG_LEVEL: 'warn' } },
+    );
+    expect(qemuPidsUnder(stateDir)).toEqual([]);
+    return { exitCode: result.exitCode, stderr: result.stderr.split('\n').filter((line) => line !== '') };
+  }
+
+  it('refuses an image that does not exist with exit code 3, starting no QEMU', async () => {
+    expect(await upWith('{ disk: nope.qcow2 }')).toEqual({
+      exitCode: 3,
+      stderr: [
+        `baton: The disk image ${join(dir, 'nope.qcow2')} (vms.image.disk) is missing: build it (\`make images\`) or fix the path`,
+      ],
+    });
+  });
+
+  it('refuses a text file with exit code 2', async () => {
+    writeFileSync(join(dir, 'notes.txt'), 'not a disk\n');
+    expect(await upWith('{ disk: notes.txt }')).toEqual({
+      exitCode: 2,
+      stderr: [
+        `baton: Cannot boot ${join(dir, 'notes.txt')}: not a qcow2 or raw disk image: its size, 11 bytes, is not a whole number of 512-byte sectors`,
+      ],
+    });
+  });
+
+  it('refuses a qcow2 with no kernel to boot with exit code 2', async () => {
+    await execa('qemu-img', ['create', '-q', '-f', 'qcow2', join(dir, 'empty.qcow2'), '64M']);
+    expect(await upWith('{ disk: empty.qcow2 }')).toEqual({
+      exitCode: 2,
+      stderr: [
+        `baton: Cannot boot ${join(dir, 'empty.qcow2')}: no kernel to boot: vms.image.kernel is not set, there is no boot.json beside the image, and vms.image.firmware is false`,
+      ],
+    });
   });
 });
