@@ -120,6 +120,33 @@ describe('a VM booted from a disk image', () => {
   });
 });
 
+describe('a firmware boot of a disk with no bootloader and no agent', () => {
+  test('starts QEMU with the disk first and fails at the hello deadline naming the serial console and baton-agent', async ({
+    vms,
+  }) => {
+    const { accel } = await hostAccel();
+    const dir = join(scratch, 'firmware');
+    mkdirSync(dir, { recursive: true });
+    const diskPath = join(dir, 'plain.raw');
+    await execa('mkfs.ext4', ['-q', '-F', '-L', 'root', diskPath, '16M']);
+    const stateDir = join(scratch, 'firmware-state');
+    const config: PairConfig = {
+      ...defaultPairConfig(stateDir),
+      helloTimeoutMs: 5_000,
+      image: { kind: 'disk', diskPath, isFirmwareBoot: true },
+    };
+    const error = await bootPairVm(config, 'vm-a', 'standby', { accel, log: vms.log }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).toMatch(
+      /^Timed out after 5000 ms waiting for hello from the guest agent on vm-a; see the serial console at \/.+\/serial\.log; a guest image needs the guest agent: install the baton-agent package in it/,
+    );
+    // QEMU was stopped; the run directory (with its QEMU log) is kept for reading.
+    expect(qemuPidsUnder(stateDir)).toEqual([]);
+    expect(readFileSync(rootOverlayPaths(stateDir, 'vm-a').recordPath, 'utf8')).toContain('"format":"raw"');
+  });
+});
+
 describe('baton up with an image it cannot boot', () => {
   const dir = join(scratch, 'bad');
   const stateDir = join(scratch, 'bad-state');
