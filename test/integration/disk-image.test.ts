@@ -89,6 +89,9 @@ describe('a VM booted from a disk image', () => {
       `[integration] ${accel} boot to hello with a qcow2 root disk: ${Math.round(first.bootMs)} ms`,
     );
     expect(first.machine.spec.rootDisk).toEqual({ overlayPath, basePath: diskPath, baseFormat: 'qcow2' });
+    // The agent's own view of the kernel it runs on: the cloud kernel, with virtio-mem.
+    expect(first.hello.kernelRelease).toMatch(/^\d+\.\d+\.\d+-.*cloud-amd64$/);
+    expect(first.hello.virtioMem).toBe(true);
     expect(statSync(overlayPath).mode & 0o777).toBe(0o600);
     const overlayInode = statSync(overlayPath).ino;
 
