@@ -7,6 +7,11 @@
 #define PROC_UPTIME_PATH "/proc/uptime"
 #define PROC_CMDLINE_PATH "/proc/cmdline"
 #define PROC_BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
+/* The kernel release, as `uname -r` prints it (hello's kernelRelease). */
+#define PROC_OSRELEASE_PATH "/proc/sys/kernel/osrelease"
+/* Present when the virtio_mem driver is registered (built in, or its module loaded): hello's
+ * virtioMem. The host moves memory only with virtio-mem and refuses a guest without it. */
+#define SYSFS_VIRTIO_MEM_DRIVER_DIR "/sys/bus/virtio/drivers/virtio_mem"
 
 #define SYSFS_MEMORY_DIR "/sys/devices/system/memory"
 #define SYSFS_MEMORY_BLOCK_SIZE_PATH SYSFS_MEMORY_DIR "/block_size_bytes"
@@ -87,5 +92,7 @@
 #define PROC_CMDLINE_MAX_BYTES 4096
 /* boot_id is a 36-character UUID. */
 #define BOOT_ID_MAX_CHARS 64
+/* uname's release field holds 64 characters and a NUL. */
+#define KERNEL_RELEASE_MAX_CHARS 64
 
 #endif

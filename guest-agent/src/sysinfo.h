@@ -44,6 +44,10 @@ int count_memory_blocks(const char *root, struct memory_blocks *out);
 
 /* kernel_info.c */
 int read_boot_id(const char *root, char *out, size_t cap);
+/* The kernel release (uname -r) from /proc, non-printable bytes replaced by '?'. */
+int read_kernel_release(const char *root, char *out, size_t cap);
+/* Whether the virtio_mem driver is registered (its sysfs driver directory exists). */
+bool has_virtio_mem_driver(const char *root);
 int read_uptime_ms(const char *root, uint64_t *out_ms);
 /* Finds baton.heartbeat_ms=N in a command line; returns 1 and sets *out_ms when present and
  * valid, 0 when absent, -EINVAL when present but not a number. */
