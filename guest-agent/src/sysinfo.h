@@ -42,6 +42,12 @@ int read_numa_nodes(const char *root, struct numa_nodes *out);
 int read_memory_block_size(const char *root, uint64_t *out_bytes);
 int count_memory_blocks(const char *root, struct memory_blocks *out);
 
+/* memonline.c */
+/* When SYSFS_MEMORY_AUTO_ONLINE_PATH reads "offline", writes "online_movable" so hot-plugged
+ * memory comes online without a kernel argument. Returns 1 when it wrote, 0 when nothing was
+ * needed, or a negative errno (-ENOENT: a kernel without memory hotplug); logs what it did. */
+int ensure_memory_auto_online(const char *root);
+
 /* kernel_info.c */
 int read_boot_id(const char *root, char *out, size_t cap);
 /* The kernel release (uname -r) from /proc, non-printable bytes replaced by '?'. */
