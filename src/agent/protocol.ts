@@ -18,6 +18,13 @@ export const helloSchema = z.strictObject({
   numaNodes: z.array(z.strictObject({ id: z.number().int().min(0).max(1023), memTotalBytes: bytes })).max(64),
   heartbeatMs: z.number().int().min(1).max(3_600_000),
   uptimeMs: bytes,
+  /** `uname -r` of the guest; absent from agents older than it. */
+  kernelRelease: z
+    .string()
+    .regex(/^[\x20-\x7e]{0,64}$/)
+    .optional(),
+  /** The guest has the virtio_mem driver; absent from agents older than it. */
+  virtioMem: z.boolean().optional(),
 });
 
 export const heartbeatSchema = z.strictObject({

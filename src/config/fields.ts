@@ -110,6 +110,24 @@ export function absolutePath() {
   );
 }
 
+/** A host file path, absolute or relative (to the config file's folder): not empty, no NUL. */
+export function filePath() {
+  return leaf((input) =>
+    typeof input === 'string' && input !== '' && !input.includes('\0') && Buffer.byteLength(input) <= 4096
+      ? { value: input }
+      : { expected: 'a file path (absolute, or relative to the config file)' },
+  );
+}
+
+/** Kernel arguments: printable ASCII on one line, at most 1024 bytes (baton appends its own). */
+export function kernelCmdline() {
+  return leaf((input) =>
+    typeof input === 'string' && /^[\x20-\x7e]*$/.test(input) && input.length <= 1024
+      ? { value: input.trim() }
+      : { expected: 'kernel arguments: printable ASCII on one line, at most 1024 characters' },
+  );
+}
+
 /** One argument of an app's argv (the guest agent's limits: at most 256 bytes, no NUL). */
 export function argument() {
   return leaf((input) => {

@@ -6,7 +6,9 @@ import {
   appName,
   argument,
   durationMs,
+  filePath,
   flag,
+  kernelCmdline,
   loopbackAddress,
   oneOf,
   port,
@@ -68,6 +70,25 @@ function list<T extends z.ZodType>(item: T, min: number, max: number, what: stri
   return z.array(item, { error: expected }).min(min, { error: expected }).max(max, { error: expected });
 }
 
+/** `vms.image` as a mapping: a disk image and how to boot it (see docs/config.md). */
+const diskImageSchema = mapping(
+  {
+    disk: filePath(),
+    kernel: filePath().optional(),
+    initrd: filePath().optional(),
+    cmdline: kernelCmdline().optional(),
+    firmware: flag().default(false),
+  },
+  'a mapping with disk and optional kernel, initrd, cmdline, firmware',
+);
+
+export const BUILTIN_IMAGE = 'builtin';
+
+/** `builtin` (the default: baton's kernel and initramfs) or a disk image. */
+const imageSchema = z.union([z.literal(BUILTIN_IMAGE, { error: BUILTIN_IMAGE }), diskImageSchema], {
+  error: `${BUILTIN_IMAGE} or a mapping with disk`,
+});
+
 const vmsSchema = mapping(
   {
     names: z.tuple([vmName(), vmName()], { error: 'a list of 2 VM names' }).default([...DEFAULT_VM_NAMES]),
@@ -75,8 +96,9 @@ const vmsSchema = mapping(
     /** Default: base memory plus every app's slotMax (filled in by the loader). */
     maxMemory: size('2GiB', { isPositive: true }).optional(),
     cpus: wholeNumber(1, 64).default(DEFAULT_CPUS),
+    image: imageSchema.default(BUILTIN_IMAGE),
   },
-  'a mapping with names, baseMemory, maxMemory, cpus',
+  'a mapping with names, baseMemory, maxMemory, cpus, image',
 );
 
 const detectionSchema = mapping(

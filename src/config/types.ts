@@ -51,12 +51,30 @@ export interface DetectionSettings {
   readonly healthTimeoutMs: number;
 }
 
+/**
+ * What both VMs boot: baton's built-in kernel and initramfs, or a disk image (paths absolute,
+ * resolved against the config file's folder). Unset kernel, initrd and cmdline come from the
+ * image's `boot.json` (src/vm/boot-json.ts) unless `isFirmwareBoot`.
+ */
+export type VmImageSettings =
+  | { readonly kind: 'builtin' }
+  | {
+      readonly kind: 'disk';
+      readonly diskPath: string;
+      readonly kernelPath?: string;
+      readonly initrdPath?: string;
+      readonly cmdline?: string;
+      /** Boot the image's own bootloader (SeaBIOS); baton's kernel arguments cannot be passed. */
+      readonly isFirmwareBoot: boolean;
+    };
+
 export interface VmSettings {
   /** The first starts as the active. */
   readonly names: readonly [string, string];
   readonly baseMemoryBytes: number;
   readonly maxMemoryBytes: number;
   readonly cpus: number;
+  readonly image: VmImageSettings;
 }
 
 export interface BatonConfig {

@@ -1,5 +1,6 @@
 // The pair's configuration: budget, the two VMs, the protected apps; and the built-in default.
 import { join } from 'node:path';
+import type { VmImageSettings } from '../config/types.js';
 import { MiB } from '../units.js';
 
 export interface AppConfig {
@@ -33,6 +34,8 @@ export interface PairConfig {
   baseBytes: number;
   maxMemoryBytes: number;
   cpus: number;
+  /** What both VMs boot; absent means the built-in kernel and initramfs. */
+  image?: VmImageSettings;
   heartbeatMs: number;
   apps: readonly AppConfig[];
   stateDir: string;
@@ -58,6 +61,7 @@ export function defaultPairConfig(stateDir: string): PairConfig {
     baseBytes: 96 * MiB,
     maxMemoryBytes: 2048 * MiB,
     cpus: 1,
+    image: { kind: 'builtin' },
     heartbeatMs: 500,
     apps: [
       {

@@ -16,6 +16,7 @@ import {
   recordObserved,
   startApp,
 } from '../table/index.js';
+import { resolveBootImage } from '../vm/image.js';
 import type { Accel } from '../vm/spec.js';
 import type { PairConfig } from './config.js';
 import { diskPathOf } from './config.js';
@@ -133,6 +134,9 @@ export class Pair {
     const pair = new Pair(config, options);
     const progress = options.onProgress ?? (() => undefined);
     try {
+      // A fresh boot checks the image before anything is created (a re-attach boots nothing).
+      if (options.attach === undefined || options.attach.vms.length === 0)
+        await resolveBootImage(config.image);
       for (const app of config.apps) {
         if (app.diskBytes !== undefined)
           pair.disks.set(

@@ -52,7 +52,13 @@ describe('config schema: defaults', () => {
       mechanism: 'virtio-mem',
       stateDir: '/var/lib/baton',
       accel: 'auto',
-      vms: { names: ['vm-a', 'vm-b'], baseMemoryBytes: 96 * MiB, maxMemoryBytes: 224 * MiB, cpus: 1 },
+      vms: {
+        names: ['vm-a', 'vm-b'],
+        baseMemoryBytes: 96 * MiB,
+        maxMemoryBytes: 224 * MiB,
+        cpus: 1,
+        image: { kind: 'builtin' },
+      },
       heartbeatMs: 500,
       detection: {
         heartbeatSilenceMs: 3000,
@@ -168,7 +174,7 @@ describe('config schema: other fields', () => {
       { 'vms.names': ['vm-a', 'VM_B'] },
       "vms.names[1]: expected a VM name: 1-32 lowercase letters, digits and '-', starting with a letter, got 'VM_B'",
     ],
-    [{ vms: 3 }, 'vms: expected a mapping with names, baseMemory, maxMemory, cpus, got 3'],
+    [{ vms: 3 }, 'vms: expected a mapping with names, baseMemory, maxMemory, cpus, image, got 3'],
     [
       { 'apps.0.name': 'Kvd' },
       "apps[0].name: expected an app name: 1-32 lowercase letters, digits and '-', got 'Kvd'",
