@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
@@ -72,7 +73,19 @@ static void exec_child(const char *path, char *const argv[], const struct spawn_
     if (null_fd != STDIN_FILENO) {
         close(null_fd);
     }
-    execve(path, argv, environ);
+    if (opts->output_fd >= 0 &&
+        (dup2(opts->output_fd, STDOUT_FILENO) < 0 || dup2(opts->output_fd, STDERR_FILENO) < 0)) {
+        report_and_exit(error_fd, SPAWN_STEP_OUTPUT, errno);
+    }
+    const struct identity *id = &opts->identity;
+    if (id->is_set && (setgroups(1, &id->gid) < 0 || setgid(id->gid) < 0 ||
+                       setuid(id->uid) < 0)) {
+        report_and_exit(error_fd, SPAWN_STEP_IDENTITY, errno);
+    }
+    if (opts->workdir && chdir(opts->workdir) < 0) {
+        report_and_exit(error_fd, SPAWN_STEP_WORKDIR, errno);
+    }
+    execve(path, argv, opts->envp ? opts->envp : environ);
     report_and_exit(error_fd, SPAWN_STEP_EXEC, errno);
 }
 
