@@ -165,6 +165,7 @@ static bool read_disk(const json_t *request, struct app_spec *spec, char *err, s
     const json_t *disk = json_object_get(request, "disk");
     spec->has_disk = disk != NULL;
     spec->prepare.count = 0;
+    spec->owner_user[0] = spec->owner_group[0] = '\0';
     if (!disk) {
         return true;
     }
