@@ -23,7 +23,13 @@ int job_start(struct job *job, const char *root, char *const argv[],
     if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0) {
         return -errno;
     }
-    /* The child's end blocks (a command may not expect EAGAIN); ours does not. */
+    /* The child's end blocks (a command may not expect EAGAIN); ours does not. Lifted above
+     * stderr so the child's dup2 onto stdin cannot close it first (see spawn_app). */
+    pipe_fds[1] = lift_fd(pipe_fds[1]);
+    if (pipe_fds[1] < 0) {
+        close(pipe_fds[0]);
+        return pipe_fds[1];
+    }
     fcntl(pipe_fds[1], F_SETFL, 0);
     struct spawn_options own = *opts;
     own.output_fd = pipe_fds[1];

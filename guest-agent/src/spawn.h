@@ -39,6 +39,11 @@ enum spawn_step {
 int spawn_app(const char *root, char *const argv[], const struct spawn_options *opts,
               pid_t *out_pid, enum spawn_step *out_step);
 
+/* A close-on-exec copy of fd numbered 3 or above (fd itself closed), so that the child's
+ * dup2 onto stdin, stdout and stderr can never replace it; fd unchanged when it is already
+ * above 2. Returns the fd, or -errno (fd closed). */
+int lift_fd(int fd);
+
 /* Installs the SIGCHLD handler; returns a non-blocking fd that becomes readable whenever a
  * child may have ended (a self-pipe), or -errno. */
 int watch_children(void);
