@@ -101,6 +101,8 @@ QmpProtocolError.prototype.name = 'QmpProtocolError';
 export class AgentError extends BatonError {
   readonly vm: string;
   readonly agentCode: string;
+  /** The guest's own words, as the agent sent them. */
+  readonly agentMessage: string;
 
   constructor(fields: { vm: string; agentCode: string; message: string }) {
     super(
@@ -109,6 +111,7 @@ export class AgentError extends BatonError {
     );
     this.vm = fields.vm;
     this.agentCode = fields.agentCode;
+    this.agentMessage = fields.message;
   }
 }
 AgentError.prototype.name = 'AgentError';

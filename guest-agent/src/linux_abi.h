@@ -76,6 +76,18 @@
 #define DISK_FS_TYPE "ext4"
 #define DISK_MOUNT_DIR_MODE 0755
 
+/* Accounts: the agent is static (glibc's NSS does not work in it), so it reads these itself.
+ * Lines are "name:password:uid:gid:..." (passwd) and "name:password:gid:members" (group). */
+#define ETC_PASSWD_PATH "/etc/passwd"
+#define ETC_GROUP_PATH "/etc/group"
+/* Longer lines are skipped whole: no account of ours is that long. */
+#define ACCOUNT_LINE_MAX_BYTES 1024
+/* Largest uid/gid accepted: (uid_t)-1 means "unchanged" to setresuid and chown. */
+#define ACCOUNT_ID_MAX 4294967294ULL
+
+/* systemctl, run for unit apps (argv arrays, never a shell). */
+#define SYSTEMCTL_PATH "/bin/systemctl"
+
 /* The virtio-serial port name QEMU gives the agent channel (virtserialport name=...). */
 #define AGENT_PORT_NAME "org.baton.agent.0"
 

@@ -126,6 +126,8 @@ int main(int argc, char **argv)
     register_agent_supervision_tests();
     register_agent_health_tests();
     register_agent_severity_tests();
+    register_operator_request_tests();
+    register_agent_operator_tests();
     register_cli_tests();
 
     int passed = 0;

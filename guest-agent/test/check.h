@@ -68,5 +68,7 @@ void register_fault_request_tests(void);
 void register_agent_supervision_tests(void);
 void register_agent_health_tests(void);
 void register_agent_severity_tests(void);
+void register_operator_request_tests(void);
+void register_agent_operator_tests(void);
 
 #endif

@@ -91,7 +91,13 @@ export function toPairConfig(config: BatonConfig): PairConfig {
         sizeBytes: app.memoryBytes,
         slotMaxBytes: app.slotMaxBytes,
         hotStandby: app.hotStandby,
-        argv: [...app.argv],
+        ...(app.argv === undefined ? {} : { argv: [...app.argv] }),
+        ...(app.unit === undefined ? {} : { unit: app.unit }),
+        ...(app.user === undefined ? {} : { user: app.user }),
+        ...(app.group === undefined ? {} : { group: app.group }),
+        ...(app.env === undefined ? {} : { env: { ...app.env } }),
+        ...(app.workdir === undefined ? {} : { workdir: app.workdir }),
+        ...(app.dataDisk === undefined ? {} : { dataDisk: app.dataDisk }),
         guestPort: app.guestPort,
         endpointPort: app.endpointPort,
         ...(app.dataDiskBytes === undefined ? {} : { diskBytes: app.dataDiskBytes }),
@@ -111,21 +117,43 @@ export function toPairConfig(config: BatonConfig): PairConfig {
   };
 }
 
+/** dataDisk as a size, or as a mapping whose size is dataDiskBytes and the rest dataDisk. */
+function dataDiskOf(
+  disk: ConfigFile['apps'][number]['dataDisk'],
+): Pick<AppSettings, 'dataDiskBytes' | 'dataDisk'> {
+  if (disk === undefined) return {};
+  if (typeof disk === 'number') return { dataDiskBytes: disk };
+  const { size, ...rest } = disk;
+  return { dataDiskBytes: size, dataDisk: definedOnly(rest) };
+}
+
+/** The object without its undefined fields (optional keys of the file are absent, not undefined). */
+function definedOnly<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
+}
+
 /** The file's fields under baton's names, with the defaults that depend on other fields filled in. */
 function buildConfig(file: ConfigFile, baseDir: string): BatonConfig {
   const apps = file.apps.map(
     (app, index): AppSettings => ({
       name: app.name,
       slot: `slot${index}`,
-      argv: app.argv,
+      ...(app.argv === undefined ? {} : { argv: app.argv }),
+      ...(app.unit === undefined ? {} : { unit: app.unit }),
+      ...(app.user === undefined ? {} : { user: app.user }),
+      ...(app.group === undefined ? {} : { group: app.group }),
+      ...(app.env === undefined ? {} : { env: app.env }),
+      ...(app.workdir === undefined ? {} : { workdir: app.workdir }),
       memoryBytes: app.memory,
       slotMaxBytes: app.slotMax ?? app.memory,
       hotStandby: app.hotStandby,
       guestPort: app.port,
       endpointPort: app.endpoint,
-      health: app.health,
+      health: definedOnly(app.health),
       restart: app.restart,
-      ...(app.dataDisk === undefined ? {} : { dataDiskBytes: app.dataDisk }),
+      ...dataDiskOf(app.dataDisk),
     }),
   );
   const slotsBytes = apps.reduce((total, app) => total + app.slotMaxBytes, 0);

@@ -1,6 +1,7 @@
 // Cross-field rules of the config: sizes that must add up, ports that must differ, timeouts that must agree.
 import { join } from 'node:path';
 import { formatBytes, MiB } from '../units.js';
+import { checkAppCommands } from './app-rules.js';
 import { type ConfigProblem, quote } from './problems.js';
 import type { BatonConfig } from './types.js';
 
@@ -23,6 +24,7 @@ export function checkRules(config: BatonConfig): ConfigProblem[] {
     ...checkTimeouts(config),
     ...checkPaths(config),
     ...checkImage(config),
+    ...checkAppCommands(config),
   ];
 }
 

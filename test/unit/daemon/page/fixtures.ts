@@ -65,8 +65,8 @@ export function demoOverview(): Overview {
         },
       ],
       apps: [
-        { name: 'kvd', vm: 'vm-b', state: 'running', restarts: 0, endpointPort: 41000 },
-        { name: 'cache', vm: null, state: 'waiting', restarts: 2, endpointPort: 41001 },
+        { name: 'kvd', vm: 'vm-b', state: 'running', restarts: 0, endpointPort: 41000, startError: null },
+        { name: 'cache', vm: null, state: 'waiting', restarts: 2, endpointPort: 41001, startError: null },
       ],
     },
     table: {
