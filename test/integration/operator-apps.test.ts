@@ -120,9 +120,6 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  if (process.env.BATON_KEEP_SERIAL !== undefined && stateDir !== undefined)
-    for (const vm of pair?.vms.values() ?? [])
-      console.log(`serial log of ${vm.machine.spec.name}: ${vm.machine.spec.serialLog}`);
   await pair?.stop();
   pair = undefined;
   if (stateDir !== undefined) {
