@@ -97,10 +97,14 @@ function operatorApps(): AppConfig[] {
 function operatorConfig(dir: string): PairConfig {
   const base = defaultPairConfig(dir);
   const apps = operatorApps();
+  // Six slots' memmaps, busybox's forks and tmpfs need more kernel memory than the default 96 MiB
+  // base leaves (the guest OOM-panicked at 96 MiB); plugged app memory is movable and cannot help.
+  const baseBytes = 160 * MiB;
   return {
     ...base,
-    budgetBytes: (96 * 2 + 32) * MiB + apps.length * 32 * MiB + 64 * MiB,
-    maxMemoryBytes: base.baseBytes + apps.length * 128 * MiB,
+    baseBytes,
+    budgetBytes: 2 * baseBytes + 32 * MiB + apps.length * 32 * MiB + 64 * MiB,
+    maxMemoryBytes: baseBytes + apps.length * 128 * MiB,
     apps,
   };
 }
