@@ -50,6 +50,8 @@
 /* Each systemctl call the agent makes is bounded by this (then SIGKILL); the main loop waits
  * for it, so it stays well under the host's heartbeat silence. */
 #define UNIT_COMMAND_TIMEOUT_MS 2000
+/* systemctl start waits for the unit to be up (postgres under TCG: tens of seconds). */
+#define UNIT_START_TIMEOUT_MS 90000
 /* How often a unit app's state is read when it has no health check. */
 #define UNIT_POLL_DEFAULT_MS 1000
 #define DISK_SERIAL_MAX_CHARS 20

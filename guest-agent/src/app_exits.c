@@ -29,7 +29,7 @@ static bool is_crash_signal(int signo)
 }
 
 /* Why the process ended; app->state is still RUNNING or STOPPING. */
-static const char *exit_severity(const struct apps *apps, const struct app *app, int status)
+const char *exit_severity_of(const struct apps *apps, const struct app *app, int status)
 {
     if (app->is_hang_killed) {
         return SEVERITY_HANG;
@@ -76,7 +76,8 @@ static struct app *find_pid(struct apps *apps, pid_t pid)
 {
     for (size_t i = 0; i < APPS_MAX; i++) {
         enum app_state state = apps->slots[i].state;
-        if ((state == APP_RUNNING || state == APP_STOPPING) && apps->slots[i].pid == pid) {
+        if ((state == APP_RUNNING || state == APP_STOPPING) && apps->slots[i].pid == pid &&
+            apps->slots[i].spec.unit[0] == '\0') {
             return &apps->slots[i];
         }
     }
@@ -88,6 +89,7 @@ void apps_reap(struct apps *apps, emit_fn emit, void *ctx)
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        /* A unit app's MainPID is systemd's child, never ours: find_pid skips unit apps. */
         if (apps_claim_job_exit(apps, pid, status)) {
             continue;
         }
@@ -96,22 +98,28 @@ void apps_reap(struct apps *apps, emit_fn emit, void *ctx)
             log_msg("reaped pid %d, which is not an app", (int)pid);
             continue;
         }
-        app->severity = exit_severity(apps, app, status);
-        app->wait_status = status;
-        app->state = APP_EXITED;
-        app->is_exit_pending = true;
-        health_cancel(&app->health);
-        log_exit(app);
-        unmount_app_disk(apps, app);
-        if (app->has_cgroup) {
-            cgroup_remove(apps->root, app->spec.name);
-            app->has_cgroup = false;
-        }
-        report_notices(app, emit, ctx);
-        if (app->has_reply) { /* checked after report_notices: a lost link forgets the reply */
-            app->has_reply = false;
-            emit(ctx, build_reply_ok(app->reply_id, build_app_exit_result(app)));
-        }
+        record_app_exit(apps, app, status, exit_severity_of(apps, app, status), emit, ctx);
+    }
+}
+
+void record_app_exit(struct apps *apps, struct app *app, int status, const char *severity,
+                     emit_fn emit, void *ctx)
+{
+    app->severity = severity;
+    app->wait_status = status;
+    app->state = APP_EXITED;
+    app->is_exit_pending = true;
+    health_cancel(&app->health);
+    log_exit(app);
+    unmount_app_disk(apps, app);
+    if (app->has_cgroup) {
+        cgroup_remove(apps->root, app->spec.name);
+        app->has_cgroup = false;
+    }
+    report_notices(app, emit, ctx);
+    if (app->has_reply) { /* checked after report_notices: a lost link forgets the reply */
+        app->has_reply = false;
+        emit(ctx, build_reply_ok(app->reply_id, build_app_exit_result(app)));
     }
 }
 
@@ -120,7 +128,8 @@ bool apps_claim_job_exit(struct apps *apps, pid_t pid, int status)
     for (size_t i = 0; i < APPS_MAX; i++) {
         struct app *app = &apps->slots[i];
         if (app->state != APP_FREE && (job_claim_exit(&app->prepare_job, pid, status) ||
-                                       job_claim_exit(&app->health.job, pid, status))) {
+                                       job_claim_exit(&app->health.job, pid, status) ||
+                                       job_claim_exit(&app->unit_job, pid, status))) {
             return true;
         }
     }

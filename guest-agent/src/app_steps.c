@@ -23,6 +23,10 @@ json_t *fail_start(struct apps *apps, struct app *app, json_int_t id, const char
         job_abandon(&app->prepare_job);
         app->prepare_state = PREPARE_DONE;
     }
+    if (app->is_unit_job_running) {
+        job_abandon(&app->unit_job);
+        app->is_unit_job_running = false;
+    }
     unmount_app_disk(apps, app);
     if (app->has_cgroup) {
         cgroup_remove(apps->root, app->spec.name);
@@ -87,6 +91,9 @@ json_t *step_start(struct apps *apps, struct app *app, json_int_t id, int64_t no
             return failure;
         }
     }
+    if (app->spec.unit[0] != '\0') {
+        return step_unit_start(apps, app, id, now_ms);
+    }
     return spawn_started(apps, app, id, now_ms);
 }
 
@@ -114,6 +121,7 @@ json_t *step_stop(struct app *app, int64_t now_ms)
 void apps_advance(struct apps *apps, int64_t now_ms, emit_fn emit, void *ctx)
 {
     apps_check_health(apps, now_ms);
+    apps_follow_units(apps, now_ms, emit, ctx);
     for (size_t i = 0; i < APPS_MAX; i++) {
         struct app *app = &apps->slots[i];
         bool has_reply = app->has_reply;
@@ -143,6 +151,10 @@ int apps_next_step_ms(const struct apps *apps, int64_t now_ms)
         } else if (app->state == APP_RUNNING && app->spec.has_health && !app->is_hang_killed &&
                    health_due_ms(&app->health) < next_ms) {
             next_ms = health_due_ms(&app->health);
+        }
+        if ((app->state == APP_RUNNING || app->state == APP_STOPPING) &&
+            app->spec.unit[0] != '\0' && app->next_unit_poll_ms < next_ms) {
+            next_ms = app->next_unit_poll_ms;
         }
     }
     if (next_ms == INT64_MAX) {

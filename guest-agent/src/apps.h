@@ -42,6 +42,15 @@ enum start_phase {
     START_DISK,           /* look for the disk until deadline_ms, mount it, spawn */
 };
 
+/* A unit app's systemctl steps (unit_start.c, unit_follow.c). */
+enum unit_step {
+    UNIT_CHECK,   /* systemctl show -p LoadState: the unit must be loaded */
+    UNIT_RELOAD,  /* the runtime drop-in written; systemctl daemon-reload */
+    UNIT_START,   /* systemctl start */
+    UNIT_PID,     /* systemctl show -p MainPID */
+    UNIT_RUNNING, /* followed with systemctl show every poll interval */
+};
+
 /* The data disk's first-use work after it is mounted (app_prepare.c). */
 enum prepare_state {
     PREPARE_UNCHECKED, /* not looked at yet: is the file system empty? */
@@ -146,6 +155,11 @@ struct app {
     enum prepare_state prepare_state;  /* STARTING with a mounted disk */
     int64_t prepare_deadline_ms;
     struct job prepare_job;
+    enum unit_step unit_step;          /* unit apps */
+    struct job unit_job;               /* the systemctl of the current step or poll */
+    bool is_unit_job_running;
+    int64_t unit_deadline_ms;          /* the current step gives up then */
+    int64_t next_unit_poll_ms;         /* RUNNING/STOPPING unit: next systemctl show */
 };
 
 struct apps {
@@ -221,6 +235,21 @@ json_t *check_app_running(json_int_t id, const char *name, const struct app *app
 void unmount_app_disk(struct apps *apps, struct app *app);
 /* Sends signo to the app's process group (or, if that is gone, to its process). */
 void signal_app(const struct app *app, int signo);
+
+/* unit_start.c: starts a unit app through systemctl (jobs, one step per call). Returns the
+ * reply (ok with MainPID, or the failure, the slot freed), or NULL while a step runs. */
+json_t *step_unit_start(struct apps *apps, struct app *app, json_int_t id, int64_t now_ms);
+/* Starts `systemctl <verb...> <unit>` as the app's unit job, giving up at timeout_ms. */
+int run_systemctl(struct apps *apps, struct app *app, const char *const *verb, size_t count,
+                  int64_t now_ms, int timeout_ms);
+
+/* unit_follow.c: polls running unit apps' state; an inactive or failed unit is an exit. */
+void apps_follow_units(struct apps *apps, int64_t now_ms, emit_fn emit, void *ctx);
+/* app_exits.c: records an exit (wait status, severity) and emits app.exited and any app.stop
+ * reply; unmounts and removes the cgroup. */
+void record_app_exit(struct apps *apps, struct app *app, int status, const char *severity,
+                     emit_fn emit, void *ctx);
+const char *exit_severity_of(const struct apps *apps, const struct app *app, int status);
 
 /* app_spawn.c: sets up the cgroup (with memoryBytes or node), runs the process and returns
  * the start reply (or the spawn-failed error, the slot freed). */

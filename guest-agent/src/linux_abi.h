@@ -87,6 +87,11 @@
 
 /* systemctl, run for unit apps (argv arrays, never a shell). */
 #define SYSTEMCTL_PATH "/bin/systemctl"
+/* A unit app's runtime drop-in (gone at reboot): <dir>/<unit>.d/<file>. NUMAPolicy and
+ * NUMAMask are exec settings, which `systemctl set-property` takes only for transient units,
+ * so the agent writes them (with MemoryMax and Restart=no) here and runs daemon-reload. */
+#define SYSTEMD_RUNTIME_UNIT_DIR "/run/systemd/system"
+#define UNIT_DROP_IN_FILE "50-baton.conf"
 
 /* The virtio-serial port name QEMU gives the agent channel (virtserialport name=...). */
 #define AGENT_PORT_NAME "org.baton.agent.0"

@@ -128,6 +128,7 @@ int main(int argc, char **argv)
     register_agent_severity_tests();
     register_operator_request_tests();
     register_agent_operator_tests();
+    register_agent_unit_tests();
     register_cli_tests();
 
     int passed = 0;

@@ -70,5 +70,6 @@ void register_agent_health_tests(void);
 void register_agent_severity_tests(void);
 void register_operator_request_tests(void);
 void register_agent_operator_tests(void);
+void register_agent_unit_tests(void);
 
 #endif

@@ -85,16 +85,31 @@ export function summarizeConfig(path: string, config: BatonConfig): string[] {
   ];
   const width = Math.max(...facts.map(([key]) => key.length));
   const table = renderTable(
-    ['APP', 'SLOT', 'MEMORY', 'SLOT MAX', 'HOT STANDBY', 'GUEST PORT', 'ENDPOINT', 'DATA DISK'],
+    [
+      'APP',
+      'RUNS',
+      'HEALTH',
+      'SLOT',
+      'MEMORY',
+      'SLOT MAX',
+      'HOT STANDBY',
+      'GUEST PORT',
+      'ENDPOINT',
+      'DATA DISK',
+    ],
     config.apps.map((app) => [
       app.name,
+      app.unit ?? `${app.argv?.[0] ?? '-'}${app.user === undefined ? '' : ` as ${app.user}`}`,
+      app.health.kind ?? 'line',
       app.slot,
       formatBytes(app.memoryBytes),
       formatBytes(app.slotMaxBytes),
       app.hotStandby ? 'yes' : 'no',
       app.guestPort,
       app.endpointPort === 0 ? 'any' : String(app.endpointPort),
-      app.dataDiskBytes === undefined ? '-' : formatBytes(app.dataDiskBytes),
+      app.dataDiskBytes === undefined
+        ? '-'
+        : `${formatBytes(app.dataDiskBytes)} at ${app.dataDisk?.mountPoint ?? `/data/${app.name}`}`,
     ]),
   );
   return [

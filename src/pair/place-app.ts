@@ -108,13 +108,19 @@ async function waitForGuestNode(vm: PairVm, node: number, bytes: number, timeout
   const startedAtMs = performance.now();
   let lastSeen = 'no answer';
   while (performance.now() - startedAtMs < timeoutMs) {
+    let isSlow = false;
     const status = await vm.machine.agent.memStatus(2000).catch((error: unknown) => {
       // The guest's sysfs is in flux while it onlines the memory: a failed read is asked again.
       if (error instanceof AgentError && error.agentCode === 'internal') return undefined;
+      // A busy guest (many apps' checks under TCG) may answer late: asked again within the deadline.
+      if (error instanceof WaitTimeoutError) {
+        isSlow = true;
+        return undefined;
+      }
       throw error;
     });
     if (status === undefined) {
-      lastSeen = 'the agent could not read its NUMA nodes';
+      lastSeen = isSlow ? 'no mem.status reply within 2000 ms' : 'the agent could not read its NUMA nodes';
       await new Promise((resolve) => setTimeout(resolve, 50));
       continue;
     }

@@ -40,9 +40,9 @@ describe('baton check-config', () => {
         'faults     fault injection allowed',
         'metrics    off',
         '',
-        'APP    SLOT   MEMORY   SLOT MAX  HOT STANDBY  GUEST PORT  ENDPOINT  DATA DISK',
-        'kvd    slot0  128 MiB  512 MiB   yes                7000  any       64 MiB',
-        'cache  slot1  32 MiB   128 MiB   no                 7001  any       -',
+        'APP    RUNS       HEALTH  SLOT   MEMORY   SLOT MAX  HOT STANDBY  GUEST PORT  ENDPOINT  DATA DISK',
+        'kvd    /apps/kvd  line    slot0  128 MiB  512 MiB   yes                7000  any       64 MiB at /data/kvd',
+        'cache  /apps/kvd  line    slot1  32 MiB   128 MiB   no                 7001  any       -',
       ],
       err: [],
     });

@@ -1,0 +1,170 @@
+/* Starting a unit app through systemd: the unit must be loaded, gets a runtime drop-in
+ * (MemoryMax, NUMAPolicy=bind, NUMAMask, Restart=no), is started, and its MainPID is the
+ * app's pid. Each systemctl runs as a job, so the agent keeps beating meanwhile. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apps.h"
+#include "disk.h"
+#include "health.h"
+#include "linux_abi.h"
+#include "log.h"
+#include "messages.h"
+#include "protocol.h"
+#include "textfile.h"
+
+#define UNIT_MESSAGE_BYTES 768
+#define UNIT_STEP_TIMEOUT_MS 10000
+
+/* Starts `systemctl <verb...> <unit>` (daemon-reload takes no unit) as the app's unit job. */
+int run_systemctl(struct apps *apps, struct app *app, const char *const *verb, size_t count,
+                  int64_t now_ms, int timeout_ms)
+{
+    char *argv[8];
+    size_t argc = 0;
+    argv[argc++] = (char *)SYSTEMCTL_PATH;
+    for (size_t i = 0; i < count && argc < 6; i++) {
+        argv[argc++] = (char *)verb[i];
+    }
+    if (strcmp(verb[0], "daemon-reload") != 0) {
+        argv[argc++] = app->spec.unit;
+    }
+    argv[argc] = NULL;
+    struct spawn_options opts = SPAWN_OPTIONS_INIT;
+    enum spawn_step step;
+    int rc = job_start(&app->unit_job, apps->root, argv, &opts, &step);
+    if (rc == 0) {
+        app->is_unit_job_running = true;
+        app->unit_deadline_ms = now_ms + timeout_ms;
+    }
+    return rc;
+}
+
+/* The drop-in with the app's memory cap and node; 0 or -errno. */
+static int write_drop_in(struct apps *apps, const struct app *app)
+{
+    char dir[PATH_MAX];
+    char path[PATH_MAX];
+    if (path_printf(dir, sizeof(dir), "%s/%s.d", SYSTEMD_RUNTIME_UNIT_DIR, app->spec.unit) < 0) {
+        return -ENAMETOOLONG;
+    }
+    int rc = make_dirs(apps->root, dir);
+    if (rc < 0 || (rc = path_printf(path, sizeof(path), "%s%s/%s", apps->root, dir,
+                                    UNIT_DROP_IN_FILE)) < 0) {
+        return rc;
+    }
+    FILE *file = fopen(path, "we");
+    if (!file) {
+        return -errno;
+    }
+    fprintf(file, "# Written by baton-agent for app %s; removed at reboot.\n[Service]\n"
+                  "Restart=no\n", app->spec.name);
+    if (app->spec.has_memory) {
+        fprintf(file, "MemoryMax=%llu\n", (unsigned long long)app->spec.memory_bytes);
+    }
+    if (app->spec.has_node) {
+        fprintf(file, "NUMAPolicy=bind\nNUMAMask=%u\n", app->spec.node);
+    }
+    return fclose(file) == 0 ? 0 : -errno;
+}
+
+static json_t *unit_failed(struct apps *apps, struct app *app, json_int_t id, const char *code,
+                           const char *what)
+{
+    char message[UNIT_MESSAGE_BYTES];
+    snprintf(message, sizeof(message), "unit %s: %s", app->spec.unit, what);
+    return fail_start(apps, app, id, code, message);
+}
+
+/* The step's command finished with status 0 and output tail; moves to the next step. */
+static json_t *advance(struct apps *apps, struct app *app, json_int_t id, int64_t now_ms,
+                       const char *output)
+{
+    if (app->unit_step == UNIT_CHECK) {
+        if (strcmp(output, "loaded") != 0) {
+            char what[256];
+            snprintf(what, sizeof(what), "not loaded in the guest (LoadState=%.64s)", output);
+            return unit_failed(apps, app, id, ERR_UNIT_NOT_FOUND, what);
+        }
+        int rc = write_drop_in(apps, app);
+        if (rc < 0) {
+            char what[256];
+            snprintf(what, sizeof(what), "writing its drop-in under %s failed: %s",
+                     SYSTEMD_RUNTIME_UNIT_DIR, strerror(-rc));
+            return unit_failed(apps, app, id, ERR_UNIT_FAILED, what);
+        }
+        app->unit_step = UNIT_RELOAD;
+        return NULL;
+    }
+    if (app->unit_step == UNIT_RELOAD || app->unit_step == UNIT_START) {
+        app->unit_step = app->unit_step == UNIT_RELOAD ? UNIT_START : UNIT_PID;
+        return NULL;
+    }
+    char *end = NULL;
+    long pid = strtol(output, &end, 10);
+    if (end == output || *end != '\0' || pid <= 0 || pid > INT_MAX) {
+        return unit_failed(apps, app, id, ERR_UNIT_FAILED, "started but has no main process");
+    }
+    app->pid = (pid_t)pid;
+    app->state = APP_RUNNING;
+    app->has_reply = false;
+    app->unit_step = UNIT_RUNNING;
+    int interval_ms = app->spec.has_health ? app->spec.health.interval_ms : UNIT_POLL_DEFAULT_MS;
+    app->next_unit_poll_ms = now_ms + interval_ms;
+    if (app->spec.has_health) {
+        health_schedule(&app->health, now_ms + interval_ms);
+    } else {
+        app->is_ready = true;
+        app->is_ready_pending = true;
+    }
+    log_msg("started app %s: unit %s (MainPID %ld)", app->spec.name, app->spec.unit, pid);
+    return build_reply_ok(id, json_pack("{s:s, s:i}", "name", app->spec.name, "pid", (int)pid));
+}
+
+json_t *step_unit_start(struct apps *apps, struct app *app, json_int_t id, int64_t now_ms)
+{
+    static const char *const verbs[][4] = {
+        [UNIT_CHECK] = {"show", "-p", "LoadState", "--value"},
+        [UNIT_RELOAD] = {"daemon-reload"},
+        [UNIT_START] = {"start"},
+        [UNIT_PID] = {"show", "-p", "MainPID", "--value"},
+    };
+    static const size_t counts[] = {[UNIT_CHECK] = 4, [UNIT_RELOAD] = 1, [UNIT_START] = 1,
+                                    [UNIT_PID] = 4};
+    app->next_scan_ms = now_ms + DISK_POLL_MS;
+    if (!app->is_unit_job_running) {
+        int timeout_ms = app->unit_step == UNIT_START ? UNIT_START_TIMEOUT_MS : UNIT_STEP_TIMEOUT_MS;
+        int rc = run_systemctl(apps, app, verbs[app->unit_step], counts[app->unit_step], now_ms,
+                               timeout_ms);
+        if (rc < 0) {
+            char what[256];
+            snprintf(what, sizeof(what), "running %s failed: %s", SYSTEMCTL_PATH, strerror(-rc));
+            return unit_failed(apps, app, id, ERR_UNIT_FAILED, what);
+        }
+        return NULL;
+    }
+    struct job *job = &app->unit_job;
+    job_read_output(job);
+    if (!job->is_done && now_ms < app->unit_deadline_ms) {
+        return NULL;
+    }
+    app->is_unit_job_running = false;
+    if (!job->is_done) {
+        job_abandon(job);
+        return unit_failed(apps, app, id, ERR_UNIT_FAILED, "systemctl did not finish in time");
+    }
+    job_close(job);
+    const char *output = job_tail_text(job);
+    if (job->status != 0) {
+        char how[64];
+        char what[UNIT_MESSAGE_BYTES / 2];
+        describe_wait_status(job->status, how, sizeof(how));
+        snprintf(what, sizeof(what), "systemctl %s failed with %s: %s",
+                 verbs[app->unit_step][0], how, output);
+        return unit_failed(apps, app, id, ERR_UNIT_FAILED, what);
+    }
+    return advance(apps, app, id, now_ms, output);
+}

@@ -1,0 +1,125 @@
+/* Tests of the real binary running unit apps against a scripted systemctl in the test root
+ * (it answers like systemd 252 and logs its arguments): unit-not-found, the runtime drop-in,
+ * a failed start with systemctl's own words, MainPID, and an exit judged from Result. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent_harness.h"
+#include "check.h"
+
+static void write_text(const char *root, const char *rel, const char *text, mode_t mode)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof(path), "%s%s", root, rel);
+    FILE *file = fopen(path, "w");
+    CHECK(file != NULL && fputs(text, file) >= 0);
+    if (file) {
+        fclose(file);
+    }
+    CHECK(chmod(path, mode) == 0);
+}
+
+static const char *read_text(const char *root, const char *rel)
+{
+    static char text[2048];
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof(path), "%s%s", root, rel);
+    FILE *file = fopen(path, "r");
+    size_t len = file ? fread(text, 1, sizeof(text) - 1, file) : 0;
+    text[len] = '\0';
+    if (file) {
+        fclose(file);
+    }
+    return file ? text : "(missing)";
+}
+
+/* root/bin/systemctl: answers from root/loadstate, root/state; start fails if root/start-fails. */
+static void make_unit_root(struct agent_proc *agent, char *root)
+{
+    make_app_root(agent, root, false);
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof(path), "%s/bin", root);
+    CHECK(mkdir(path, 0755) == 0);
+    char script[4 * PATH_MAX];
+    snprintf(script, sizeof(script),
+             "#!/bin/sh\nR='%s'\necho \"$*\" >> \"$R/systemctl.log\"\n"
+             "case \"$1:$3\" in\n"
+             "show:LoadState) cat \"$R/loadstate\" ;;\n"
+             "show:MainPID) echo 4321 ;;\n"
+             "show:*) cat \"$R/state\" ;;\n"
+             "start:*) if [ -e \"$R/start-fails\" ]; then echo 'Job for redis.service failed "
+             "because the control process exited with error code.' >&2; exit 1; fi ;;\n"
+             "esac\n",
+             root);
+    write_text(root, "/bin/systemctl", script, 0755);
+    write_text(root, "/loadstate", "loaded\n", 0644);
+    write_text(root, "/state", "ActiveState=active\nResult=success\nExecMainCode=0\n"
+                               "ExecMainStatus=0\nMainPID=4321\n", 0644);
+}
+
+#define START_REDIS                                                                            \
+    "{\"type\":\"app.start\",\"id\":%d,\"name\":\"redis\",\"unit\":\"redis.service\","        \
+    "\"memoryBytes\":1048576,\"node\":0}"
+
+static void test_unit_not_found_and_failed_start(void)
+{
+    struct agent_proc agent = AGENT_PROC_INIT;
+    char root[PATH_MAX];
+    make_unit_root(&agent, root);
+    start_app_agent(&agent, root, "0");
+    write_text(root, "/loadstate", "not-found\n", 0644);
+    char line[512];
+    snprintf(line, sizeof(line), START_REDIS, 1);
+    CHECK_STR_EQ(request(&agent, line),
+                 "{\"type\":\"reply\",\"id\":1,\"ok\":false,\"error\":{\"code\":\"unit-not-found\","
+                 "\"message\":\"unit redis.service: not loaded in the guest "
+                 "(LoadState=not-found)\"}}");
+    write_text(root, "/loadstate", "loaded\n", 0644);
+    write_text(root, "/start-fails", "", 0644);
+    snprintf(line, sizeof(line), START_REDIS, 2);
+    CHECK_STR_EQ(request(&agent, line),
+                 "{\"type\":\"reply\",\"id\":2,\"ok\":false,\"error\":{\"code\":\"unit-failed\","
+                 "\"message\":\"unit redis.service: systemctl start failed with exit code 1: Job "
+                 "for redis.service failed because the control process exited with error "
+                 "code.\"}}");
+    CHECK_STR_EQ(read_text(root, "/run/systemd/system/redis.service.d/50-baton.conf"),
+                 "# Written by baton-agent for app redis; removed at reboot.\n[Service]\n"
+                 "Restart=no\nMemoryMax=1048576\nNUMAPolicy=bind\nNUMAMask=0\n");
+    CHECK_STR_EQ(read_text(root, "/systemctl.log"),
+                 "show -p LoadState --value redis.service\n"
+                 "show -p LoadState --value redis.service\ndaemon-reload\nstart redis.service\n");
+    check_clean_exit(&agent);
+}
+
+static void test_unit_runs_with_its_main_pid_and_its_exit_is_judged(void)
+{
+    struct agent_proc agent = AGENT_PROC_INIT;
+    char root[PATH_MAX];
+    make_unit_root(&agent, root);
+    start_app_agent(&agent, root, "0");
+    char line[512];
+    snprintf(line, sizeof(line), START_REDIS, 1);
+    CHECK_STR_EQ(request(&agent, line),
+                 "{\"type\":\"reply\",\"id\":1,\"ok\":true,\"result\":{\"name\":\"redis\","
+                 "\"pid\":4321}}");
+    json_t *ready = expect_message(&agent, "app.ready", LINE_TIMEOUT_MS);
+    CHECK_INT_EQ(json_integer_value(json_object_get(ready, "pid")), 4321);
+    json_decref(ready);
+    write_text(root, "/state", "ActiveState=failed\nResult=signal\nExecMainCode=2\n"
+                               "ExecMainStatus=11\nMainPID=0\n", 0644);
+    json_t *exited = expect_message(&agent, "app.exited", 3 * LINE_TIMEOUT_MS);
+    CHECK_STR_EQ(json_string_value(json_object_get(exited, "severity")), "crashed");
+    CHECK_INT_EQ(json_integer_value(json_object_get(exited, "signal")), 11);
+    json_decref(exited);
+    check_clean_exit(&agent);
+}
+
+void register_agent_unit_tests(void)
+{
+    add_test("agent units: a unit that is not loaded, and a failed systemctl start",
+             test_unit_not_found_and_failed_start);
+    add_test("agent units: MainPID is the pid; a failed unit is an exit judged from systemd",
+             test_unit_runs_with_its_main_pid_and_its_exit_is_judged);
+}
