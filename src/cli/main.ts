@@ -105,7 +105,7 @@ export function buildProgram(): Command {
         await runDaemon({
           config: pairConfig,
           accel,
-          log: createLogger(),
+          log: createLogger({ isDaemon: true }),
           print,
           leaveRunning: options.leaveRunning === true,
           ...(config.metrics.listen === undefined ? {} : { metricsListen: config.metrics.listen }),

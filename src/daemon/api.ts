@@ -1,6 +1,6 @@
 // The control API: HTTP + JSON on a unix socket (0600), schema-checked bodies with a size cap.
 import { chmod, rm } from 'node:fs/promises';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { z } from 'zod';
 import { isBatonError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -52,7 +52,9 @@ export function buildApi(controller: Controller, log: Logger) {
   const app = Fastify({
     bodyLimit: API_BODY_LIMIT_BYTES,
     loggerInstance: log.child({ component: 'api' }),
-    disableRequestLogging: true,
+    // Calls that change something are logged by recordCallers (peer.ts); the top-level
+    // `disableRequestLogging` option is deprecated in Fastify 5 (FSTDEP023) in favour of this.
+    logController: new LogController({ disableRequestLogging: true }),
   });
   app.setErrorHandler((error, _request, reply) => {
     const fastifyCode = (error as { code?: string }).code;
