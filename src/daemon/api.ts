@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { isBatonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseSizeBytes } from '../units.js';
+import { type EventSource, registerEventRoutes } from './api-events.js';
 import type { HistoryView, StatusView, TableView } from './views.js';
 
 export const API_BODY_LIMIT_BYTES = 16 * 1024;
@@ -28,7 +29,7 @@ export const requestBodySchema = z.strictObject({
 });
 
 /** What the API needs from the daemon; the API itself holds no state. */
-export interface Controller {
+export interface Controller extends EventSource {
   status(): StatusView;
   table(): TableView;
   history(): HistoryView;
@@ -104,6 +105,7 @@ export function buildApi(controller: Controller, log: Logger) {
     const metrics = await controller.metrics();
     return reply.type(metrics.contentType).send(metrics.text);
   });
+  registerEventRoutes(app, controller);
   app.post('/v1/down', async () => {
     setImmediate(() => void controller.down());
     return { ok: true };
