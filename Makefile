@@ -5,9 +5,9 @@ SHELL := /bin/bash
 
 # Debian packages the build, the guest image and the tests use. resource-agents gives the
 # Pacemaker agent's shell library and ocf-tester (which lints meta-data with libxml2-utils' xmllint);
-# shellcheck checks the agent and the sample scripts.
+# shellcheck checks the agent and the sample scripts, which read JSON with jq.
 APT_PACKAGES := qemu-system-x86 qemu-utils busybox-static libjansson-dev cpio build-essential \
-	python3 kmod zstd xz-utils ca-certificates e2fsprogs resource-agents libxml2-utils shellcheck
+	python3 kmod zstd xz-utils ca-certificates e2fsprogs resource-agents libxml2-utils shellcheck jq
 STAMPS := .make
 NODE_MIN_MAJOR := 20
 # Build the addon against the installed Node's headers (no download) when they are there.
