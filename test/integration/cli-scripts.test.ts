@@ -1,8 +1,9 @@
 // The CLI as scripts use it, against a real daemon and pair: failover --wait, JSON errors, the event stream.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callApi } from '../../src/cli/client.js';
 import type { FailoverWaitView } from '../../src/daemon/failover-wait.js';
@@ -49,7 +50,24 @@ afterAll(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 }, 60_000);
 
+/** A sample script from contrib/scripts with this daemon's baton. */
+function script(name: string, ...args: string[]) {
+  return execa(join(PACKAGE_ROOT, 'contrib', 'scripts', name), ['--state-dir', stateDir, ...args], {
+    reject: false,
+    env: { BATON: BATON },
+    timeout: 120_000,
+  });
+}
+
 describe('the CLI as scripts use it', () => {
+  it('health-probe.sh says OK for the protected pair', async () => {
+    const probe = await script('health-probe.sh');
+    expect(probe.exitCode, probe.stdout).toBe(0);
+    expect(probe.stdout).toMatch(
+      /^BATON OK - pair protected, active vm-a \| heartbeat_age_ms=\d+;3000 epoch=\d+$/,
+    );
+  });
+
   it.each([
     [
       ['request', '--app', 'nope', '--memory', '192MiB'],
@@ -119,6 +137,23 @@ describe('the CLI as scripts use it', () => {
       const seqs = follower.events.slice(1).map((e) => e.seq as number);
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
       await auditDaemon(stateDir);
+
+      const report = await script('failover-report.sh', '--out', stateDir);
+      expect(report.exitCode, report.stderr).toBe(0);
+      const reportDir = join(stateDir, `baton-failover-${record.id}`);
+      expect(report.stdout.trim()).toBe(`${reportDir}.tar.gz`);
+      expect(existsSync(`${reportDir}.tar.gz`)).toBe(true);
+      const summary = readFileSync(join(reportDir, 'summary.md'), 'utf8');
+      expect(summary).toContain(`# baton failover ${record.id}`);
+      expect(summary).toContain('- result: **succeeded**');
+      for (const phase of WHOLE_VM_PHASES) expect(summary).toContain(`| ${phase} |`);
+      const journal = readFileSync(join(reportDir, 'journal.jsonl'), 'utf8').trim().split('\n');
+      // operation, an intent and a result per phase, closed.
+      expect(journal.map((line) => JSON.parse(line).type)).toEqual([
+        'operation',
+        ...WHOLE_VM_PHASES.flatMap(() => ['intent', 'result']),
+        'closed',
+      ]);
     } finally {
       follower.child.kill('SIGTERM');
     }
