@@ -55,7 +55,8 @@ function writeStatus(state: string, blockedReason: string | null = null) {
   writeFileSync(statusFile, `${JSON.stringify(status, null, 2)}\n`);
 }
 
-describe.skipIf(!hasShellFuncs)('the baton resource agent', () => {
+// Each case spawns the agent (and some, node): seconds each on a loaded machine.
+describe.skipIf(!hasShellFuncs)('the baton resource agent', { timeout: 60_000 }, () => {
   it('prints meta-data that is valid against the OCF DTD and names its parameters', async () => {
     const result = await agent('meta-data', {});
     expect(result.exitCode).toBe(0);

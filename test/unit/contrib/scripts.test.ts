@@ -18,7 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), 'baton-scripts-unit-'));
 const statusFile = join(dir, 'status.json');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.skipIf(!hasShellcheck)('shellcheck', () => {
+describe.skipIf(!hasShellcheck)('shellcheck', { timeout: 60_000 }, () => {
   it.each([
     ['contrib/ocf/baton', 'sh'],
     ['contrib/scripts/health-probe.sh', 'bash'],
@@ -52,7 +52,7 @@ const statusOf = (state: string, heartbeatAgeMs = 200, blockedReason: string | n
   apps: [{ name: 'kvd', vm: 'vm-a', state: state === 'failing-over' ? 'waiting' : 'running' }],
 });
 
-describe.skipIf(!hasJq)('health-probe.sh', () => {
+describe.skipIf(!hasJq)('health-probe.sh', { timeout: 60_000 }, () => {
   it.each([
     [
       statusOf('protected'),

@@ -103,15 +103,22 @@ describe('the control API', () => {
           isEnded = true;
         });
       }).end();
-      await expect.poll(() => lines.length).toBe(1);
+      await expect.poll(() => lines.length, { timeout: 5000 }).toBe(1);
       expect(JSON.parse(lines[0] ?? '')).toMatchObject({ type: 'following', seq: 0 });
       expect(bus.subscriberCount).toBe(1);
       bus.publish(phaseEvent(1, 'fence'));
       bus.publish(phaseEvent(2, 'disk'));
-      await expect.poll(() => lines.length).toBe(3);
+      await expect.poll(() => lines.length, { timeout: 5000 }).toBe(3);
       expect(lines.slice(1).map((l) => JSON.parse(l).phase)).toEqual(['fence', 'disk']);
+      // A follower that goes away is unsubscribed.
+      const gone = request({ socketPath, path: '/v1/events?follow=true' });
+      gone.on('error', () => undefined); // Destroyed on purpose below.
+      gone.end();
+      await expect.poll(() => bus.subscriberCount, { timeout: 5000 }).toBe(2);
+      gone.destroy();
+      await expect.poll(() => bus.subscriberCount, { timeout: 5000 }).toBe(1);
       await app.close();
-      await expect.poll(() => isEnded).toBe(true);
+      await expect.poll(() => isEnded, { timeout: 5000 }).toBe(true);
       expect(bus.subscriberCount).toBe(0);
     } finally {
       await app.close();

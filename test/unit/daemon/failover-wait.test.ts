@@ -42,7 +42,7 @@ describe('waitForFailover', () => {
       findRecord: (id) => history.find((r) => r.id === id),
       runningId: () => 'op1',
     });
-    await expect.poll(() => bus.subscriberCount).toBe(1);
+    await expect.poll(() => bus.subscriberCount, { timeout: 5000 }).toBe(1);
     history.push(recordOf('op1', 'succeeded'));
     bus.publish({
       type: 'failover',
