@@ -6,6 +6,7 @@ import { isBatonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseSizeBytes } from '../units.js';
 import { type EventSource, registerEventRoutes } from './api-events.js';
+import { registerStatusPage } from './page/routes.js';
 import type { HistoryView, StatusView, TableView } from './views.js';
 
 export const API_BODY_LIMIT_BYTES = 16 * 1024;
@@ -101,6 +102,7 @@ export function buildApi(controller: Controller, log: Logger) {
     const bytes = typeof body.memory === 'number' ? body.memory : parseSizeBytes(body.memory);
     return controller.requestMemory({ app: body.app, bytes });
   });
+  registerStatusPage(app, controller);
   app.get('/metrics', async (_request, reply) => {
     const metrics = await controller.metrics();
     return reply.type(metrics.contentType).send(metrics.text);

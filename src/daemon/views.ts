@@ -23,9 +23,12 @@ export interface StatusView {
   apps: Array<{
     name: string;
     vm: string | null;
-    state: 'running' | 'waiting';
+    /** start-failed: the agent refused the app's start for a reason in its configuration (see startError). */
+    state: 'running' | 'waiting' | 'start-failed';
     restarts: number;
     endpointPort: number;
+    /** The last start failure's agent code and the guest's own words; null when none. */
+    startError: { vm: string; code: string; message: string } | null;
   }>;
 }
 
@@ -84,12 +87,19 @@ export function statusView(pair: Pair, restarts: ReadonlyMap<string, number> = n
   });
   const apps = pair.config.apps.map((app) => {
     const target = pair.endpoints.get(app.name)?.currentTarget;
+    const failure = pair.supervision.startFailures.get(app.name);
     return {
       name: app.name,
       vm: target?.vm ?? null,
-      state: target === undefined ? ('waiting' as const) : ('running' as const),
+      state:
+        failure !== undefined
+          ? ('start-failed' as const)
+          : target === undefined
+            ? ('waiting' as const)
+            : ('running' as const),
       restarts: restarts.get(app.name) ?? 0,
       endpointPort: pair.endpointPort(app.name),
+      startError: failure === undefined ? null : { ...failure },
     };
   });
   return {
