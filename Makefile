@@ -3,10 +3,13 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := build
 
-# Debian packages the build, the guest image and the tests use.
-# chromium renders the status page in its tests (headless).
+# Debian packages the build, the guest image and the tests use. chromium renders the status
+# page in its tests (headless). resource-agents gives the Pacemaker agent's shell library and
+# ocf-tester (which lints meta-data with libxml2-utils' xmllint); shellcheck checks the agent and
+# the sample scripts, which read JSON with jq.
 APT_PACKAGES := qemu-system-x86 qemu-utils busybox-static libjansson-dev cpio build-essential \
-	python3 kmod zstd xz-utils ca-certificates e2fsprogs mmdebstrap chromium
+	python3 kmod zstd xz-utils ca-certificates e2fsprogs mmdebstrap chromium \
+	resource-agents libxml2-utils shellcheck jq
 STAMPS := .make
 NODE_MIN_MAJOR := 20
 # Build the addon against the installed Node's headers (no download) when they are there.

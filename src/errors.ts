@@ -36,6 +36,29 @@ export class WaitTimeoutError extends BatonError {
 }
 WaitTimeoutError.prototype.name = 'WaitTimeoutError';
 
+/** `failover --wait` ran past its timeout: the failover goes on, in `phase`; nothing was changed. */
+export class FailoverWaitTimeoutError extends WaitTimeoutError {
+  readonly failoverId: string;
+  readonly phase: string | null;
+
+  constructor(fields: { failoverId: string; phase: string | null; timeoutMs: number }) {
+    super({
+      waitedFor: `failover ${fields.failoverId} to finish`,
+      timeoutMs: fields.timeoutMs,
+      lastSeen: fields.phase === null ? 'no phase begun yet' : `phase ${fields.phase}`,
+      hint: 'the failover goes on: follow it with `baton events --follow` or `baton history`',
+    });
+    this.failoverId = fields.failoverId;
+    this.phase = fields.phase;
+  }
+
+  /** The fields `--json` adds to the error object. */
+  jsonContext(): Record<string, unknown> {
+    return { failoverId: this.failoverId, phase: this.phase };
+  }
+}
+FailoverWaitTimeoutError.prototype.name = 'FailoverWaitTimeoutError';
+
 /** Something the host needs is not there (a binary, a device, a built artefact). */
 export class MissingDependencyError extends BatonError {
   readonly what: string;

@@ -9,7 +9,7 @@ import { renderTable } from './format.js';
 export const CHECK_CONFIG_EXIT = { valid: 0, invalid: 2 } as const;
 
 export interface CheckConfigOptions {
-  /** Print one JSON document on stdout (`{ file, valid, config }` or `{ file, valid, problems }`). */
+  /** Print one JSON document on stdout (`{ file, valid, config }` or `{ file, valid, problems, error }`). */
   json: boolean;
   /** Writes one line to stdout. */
   print: (line: string) => void;
@@ -29,7 +29,19 @@ export async function runCheckConfig(path: string, options: CheckConfigOptions):
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     if (options.json)
-      options.print(JSON.stringify({ file: path, valid: false, problems: error.problems }, null, 2));
+      options.print(
+        JSON.stringify(
+          {
+            file: path,
+            valid: false,
+            problems: error.problems,
+            // The shape every CLI failure has with --json.
+            error: { code: error.code, message: error.message },
+          },
+          null,
+          2,
+        ),
+      );
     for (const line of error.problems) printError(line);
     return CHECK_CONFIG_EXIT.invalid;
   }

@@ -1,40 +1,35 @@
 // The `baton` command line: parses arguments, runs a command, prints for people or as JSON.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { DEFAULT_CONFIG } from '../config/defaults.js';
 import { loadConfig, toPairConfig } from '../config/load.js';
 import { runDaemon } from '../daemon/daemon.js';
 import type { HistoryView, StatusView, TableView } from '../daemon/views.js';
-import { InvalidInputError, isBatonError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { loadNative } from '../native/binding.js';
+import { PACKAGE_ROOT } from '../paths.js';
 import { parseSizeBytes } from '../units.js';
 import { type AccelRequest, decideAccel, parseAccelRequest } from '../vm/accel.js';
 import { buildBenchCommand } from './bench-command.js';
 import { runCheckConfig } from './check-config.js';
 import { callApi } from './client.js';
 import { runDemo } from './demo.js';
+import { buildEventsCommand } from './events-command.js';
+import { describeFailure, EXIT, EXIT_HELP, isJsonRequested } from './exit.js';
+import { buildFailoverCommand } from './failover-command.js';
 import { renderResourceTable, renderStatus, renderTimeline } from './render.js';
 
-/** Exit codes (documented in --help and the README). */
-export const EXIT = {
-  ok: 0,
-  failed: 1,
-  usage: 2,
-  missingDependency: 3,
-  daemonNotRunning: 4,
-  refused: 5,
-} as const;
+export { EXIT } from './exit.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/baton';
 
-const EXIT_HELP = `
-Exit codes:
-  0  ok
-  1  the command failed
-  2  bad arguments, config or request; a guest image baton cannot boot (not qcow2 or raw, no kernel, no virtio-mem)
-  3  a dependency is missing (QEMU, qemu-img, the guest image or a file it names, the native addon, mkfs.ext4)
-  4  no daemon is running on the state directory
-  5  the daemon refused the request in its current state (blocked, busy, unknown app, pool too small)`;
+/** baton's version, from package.json. */
+export function readVersion(): string {
+  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string })
+    .version;
+}
 
 const accelOption = () =>
   new Option('--accel <mode>', 'accelerator: auto (KVM when usable, else TCG), kvm or tcg')
@@ -68,9 +63,19 @@ interface GlobalOptions {
   stateDir: string;
 }
 
-export function buildProgram(): Command {
+/**
+ * The `baton` program. With `isJsonErrors`, commander does not print its own argument errors:
+ * main() prints them as JSON.
+ */
+export function buildProgram(options: { isJsonErrors?: boolean } = {}): Command {
   const program = new Command('baton')
     .description('Single-host hot-standby manager for QEMU/KVM')
+    .version(readVersion(), '-V, --version', "print baton's version")
+    .configureOutput({
+      outputError: (text, write) => {
+        if (options.isJsonErrors !== true) write(text);
+      },
+    })
     .option('--json', 'print JSON for scripts instead of text for people', false)
     .option(
       '--state-dir <dir>',
@@ -105,7 +110,7 @@ export function buildProgram(): Command {
         await runDaemon({
           config: pairConfig,
           accel,
-          log: createLogger(),
+          log: createLogger({ isDaemon: true }),
           print,
           leaveRunning: options.leaveRunning === true,
           ...(config.metrics.listen === undefined ? {} : { metricsListen: config.metrics.listen }),
@@ -145,22 +150,21 @@ export function buildProgram(): Command {
       ),
     );
 
-  program
-    .command('failover')
-    .description('fail the active VM over to the standby now, or with --app move that app alone')
-    .option('--app <name>', 'move only this app')
-    .action(async (options: { app?: string }) => {
-      const body = options.app === undefined ? {} : { app: options.app };
-      const result = (await callApi(globals().stateDir, 'POST', '/v1/failover', body)) as {
-        id: string;
-        joined: boolean;
-      };
-      show(
-        result,
-        (r) =>
-          `failover ${r.id} ${r.joined ? 'already under way' : 'started'}: follow it with \`baton history\``,
-      );
-    });
+  program.addCommand(
+    buildFailoverCommand({
+      stateDir: () => globals().stateDir,
+      isJson: () => globals().json,
+      print,
+      progress: (line) => process.stderr.write(`${line}\n`),
+      exit: (code) => {
+        throw new CommanderExit(code);
+      },
+    }).copyInheritedSettings(program),
+  );
+
+  program.addCommand(
+    buildEventsCommand({ stateDir: () => globals().stateDir, print }).copyInheritedSettings(program),
+  );
 
   program
     .command('request')
@@ -230,7 +234,11 @@ export function buildProgram(): Command {
     });
 
   program.addCommand(
-    buildBenchCommand({ accelOption, parseCount: parsePositiveInt, isJson: () => globals().json }),
+    buildBenchCommand({
+      accelOption,
+      parseCount: parsePositiveInt,
+      isJson: () => globals().json,
+    }).copyInheritedSettings(program),
   );
 
   program
@@ -250,23 +258,9 @@ export function buildProgram(): Command {
   return program;
 }
 
-const EXIT_BY_CODE: Record<string, number> = {
-  MISSING_DEPENDENCY: EXIT.missingDependency,
-  NATIVE_LOAD_FAILED: EXIT.missingDependency,
-  INVALID_INPUT: EXIT.usage,
-  INVALID_CONFIG: EXIT.usage,
-  INVALID_IMAGE: EXIT.usage,
-  GUEST_UNSUPPORTED: EXIT.usage,
-  DAEMON_NOT_RUNNING: EXIT.daemonNotRunning,
-  CONFLICT: EXIT.refused,
-  NOT_FOUND: EXIT.refused,
-  TABLE_REQUEST_REFUSED: EXIT.refused,
-  MEMORY_REQUEST_REFUSED: EXIT.refused,
-  APP_MOVE_REFUSED: EXIT.refused,
-};
-
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const isJson = isJsonRequested(argv.slice(2));
+  const program = buildProgram({ isJsonErrors: isJson });
   try {
     await program.parseAsync(argv);
     return EXIT.ok;
@@ -275,8 +269,11 @@ export async function main(argv: string[]): Promise<number> {
     const code = (error as { code?: string }).code;
     if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help')
       return EXIT.ok;
-    if (typeof code === 'string' && code.startsWith('commander.')) return EXIT.usage;
-    process.stderr.write(`baton: ${(error as Error).message}\n`);
-    return isBatonError(error) ? (EXIT_BY_CODE[error.code] ?? EXIT.failed) : EXIT.failed;
+    const failure = describeFailure(error);
+    if (isJson) print(JSON.stringify({ error: failure.json }, null, 2));
+    // Commander has printed its own argument errors already (unless JSON was asked for).
+    else if (typeof code !== 'string' || !code.startsWith('commander.'))
+      process.stderr.write(`baton: ${failure.json.message}\n`);
+    return failure.exitCode;
   }
 }

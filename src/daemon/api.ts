@@ -1,10 +1,11 @@
 // The control API: HTTP + JSON on a unix socket (0600), schema-checked bodies with a size cap.
 import { chmod, rm } from 'node:fs/promises';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { z } from 'zod';
 import { isBatonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseSizeBytes } from '../units.js';
+import { type EventSource, registerEventRoutes } from './api-events.js';
 import { registerStatusPage } from './page/routes.js';
 import type { HistoryView, StatusView, TableView } from './views.js';
 
@@ -29,7 +30,7 @@ export const requestBodySchema = z.strictObject({
 });
 
 /** What the API needs from the daemon; the API itself holds no state. */
-export interface Controller {
+export interface Controller extends EventSource {
   status(): StatusView;
   table(): TableView;
   history(): HistoryView;
@@ -53,7 +54,9 @@ export function buildApi(controller: Controller, log: Logger) {
   const app = Fastify({
     bodyLimit: API_BODY_LIMIT_BYTES,
     loggerInstance: log.child({ component: 'api' }),
-    disableRequestLogging: true,
+    // Calls that change something are logged by recordCallers (peer.ts); the top-level
+    // `disableRequestLogging` option is deprecated in Fastify 5 (FSTDEP023) in favour of this.
+    logController: new LogController({ disableRequestLogging: true }),
   });
   app.setErrorHandler((error, _request, reply) => {
     const fastifyCode = (error as { code?: string }).code;
@@ -104,6 +107,7 @@ export function buildApi(controller: Controller, log: Logger) {
     const metrics = await controller.metrics();
     return reply.type(metrics.contentType).send(metrics.text);
   });
+  registerEventRoutes(app, controller);
   app.post('/v1/down', async () => {
     setImmediate(() => void controller.down());
     return { ok: true };

@@ -5,10 +5,17 @@ import { moveAppToStandby } from '../pair/app-move.js';
 import type { Pair } from '../pair/pair.js';
 import { appAreaName, findArea, grantFromPool, recordObserved } from '../table/index.js';
 import type { Controller } from './api.js';
+import type { EventBus } from './events.js';
+import { waitForFailover } from './failover-wait.js';
 import type { Metrics } from './metrics.js';
 import { historyView, statusView, tableView } from './views.js';
 
-export function createController(pair: Pair, metrics: Metrics, onDown: () => Promise<void>): Controller {
+export function createController(
+  pair: Pair,
+  metrics: Metrics,
+  onDown: () => Promise<void>,
+  bus: EventBus,
+): Controller {
   const requireApp = (name: string) => {
     const app = pair.config.apps.find((a) => a.name === name);
     if (app === undefined)
@@ -79,5 +86,16 @@ export function createController(pair: Pair, metrics: Metrics, onDown: () => Pro
       return { contentType: metrics.registry.contentType, text: await metrics.registry.metrics() };
     },
     down: onDown,
+    recentEvents: () => bus.recent(),
+    subscribeEvents: (listener) => bus.subscribe(listener),
+    failoverResult: (id, waitMs) =>
+      waitForFailover({
+        id,
+        waitMs,
+        bus,
+        findRecord: (wanted) =>
+          historyView(pair.history.filter((r) => r.id === wanted && r.result !== 'running'))[0],
+        runningId: () => pair.inFlightId,
+      }),
   };
 }

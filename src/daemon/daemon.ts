@@ -14,9 +14,11 @@ import { resolveAccel } from '../vm/host-accel.js';
 import { openForTraversal } from '../vm/qemu-user.js';
 import { buildApi, listenOnSocket } from './api.js';
 import { createController } from './controller.js';
+import { EventBus, feedFromJournal } from './events.js';
 import { acquireStateLock } from './lock.js';
 import { createMetrics, serveMetrics } from './metrics.js';
 import { recordCallers } from './peer.js';
+import { historyView } from './views.js';
 
 export function socketPathOf(stateDir: string): string {
   return join(stateDir, 'baton.sock');
@@ -61,6 +63,13 @@ export async function runDaemon(options: {
     const metrics = createMetrics(() => pair);
     const opened = await PairPersistence.open(config.stateDir, { log });
     for (const warning of opened.warnings) print(`state: ${warning}`);
+    // Faults, phases and failovers reach `baton events` through the journal, from the first one on.
+    const bus = new EventBus();
+    feedFromJournal(
+      opened.persistence.journal,
+      bus,
+      (id) => historyView((pair?.history ?? []).filter((r) => r.id === id && r.result !== 'running'))[0],
+    );
     if (opened.loaded.doc !== undefined)
       print(
         `state: loaded epoch ${opened.loaded.doc.epoch} from ${opened.loaded.source === 'current' ? 'state.json' : 'the previous copy'}`,
@@ -87,7 +96,7 @@ export async function runDaemon(options: {
       })();
       return stopping;
     };
-    const controller = createController(pair, metrics, stop);
+    const controller = createController(pair, metrics, stop, bus);
     const api = buildApi(controller, log);
     const journal = opened.persistence.journal;
     recordCallers(api, log, (fields) => void journal.append('api', fields).catch(() => undefined));

@@ -417,6 +417,7 @@ export class Pair {
     if (this.inFlight !== undefined) return this.inFlight;
     if (trigger.vm !== this.roles.active && appAreasOf(this.table, trigger.vm).length === 0) {
       if (this.state === 'protected') {
+        this.persistence?.noteFault({ vm: trigger.vm, signal: trigger.signal, action: 'replace-standby' });
         this.log.warn({ vm: trigger.vm, signal: trigger.signal }, 'standby lost; booting a fresh one');
         this.state = 'unprotected';
         this.reprotecting = this.replaceStandby(trigger.vm);
@@ -425,6 +426,7 @@ export class Pair {
     }
     // Unprotected (no standby yet) still fences the active; the failover then blocks with the reason.
     if (this.state !== 'protected' && this.state !== 'unprotected') return Promise.resolve(undefined);
+    this.persistence?.noteFault({ vm: trigger.vm, signal: trigger.signal, action: 'failover' });
     this.state = 'failing-over';
     this.inFlight = runWholeVmFailover(this, trigger).finally(() => {
       this.inFlight = undefined;

@@ -122,6 +122,13 @@ export class PairPersistence {
     await this.journal.close();
   }
 
+  /** Journals a fault baton acts on (a VM's or an app's), for the record and `baton events`; never throws. */
+  noteFault(fields: { vm: string; signal: string; action: string; app?: string }): void {
+    void this.journal
+      .append('fault', fields)
+      .catch((error: Error) => this.log.error({ err: error.message, ...fields }, 'cannot journal a fault'));
+  }
+
   /** Opens an in-flight operation (saved with the next state). */
   open(fields: Parameters<typeof createOperation>[0]): InFlightOperation {
     const op = createOperation(fields);

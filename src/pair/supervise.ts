@@ -71,9 +71,10 @@ async function onAppExited(pair: Pair, vm: PairVm, exited: AppExited, atMs: numb
   if (app === undefined || owner !== vm.machine.spec.name || exited.severity === 'stopped') return;
   if (pair.state !== 'protected' && pair.state !== 'unprotected') return;
   const supervision = pair.supervision;
+  const severity =
+    exited.severity ?? (exited.signal === null ? (exited.code === 0 ? 'clean' : 'failed') : 'killed');
   const decision = decide({
-    severity:
-      exited.severity ?? (exited.signal === null ? (exited.code === 0 ? 'clean' : 'failed') : 'killed'),
+    severity,
     app: { name: app.name, hotStandby: app.hotStandby },
     history: supervision.histories.get(app.name) ?? EMPTY_HISTORY,
     nowMs: atMs,
@@ -82,6 +83,12 @@ async function onAppExited(pair: Pair, vm: PairVm, exited: AppExited, atMs: numb
       : { budget: { maxRestarts: app.restart.max, windowMs: app.restart.windowMs } }),
   });
   supervision.histories.set(app.name, decision.history);
+  pair.persistence?.noteFault({
+    vm: vm.machine.spec.name,
+    app: app.name,
+    signal: severity,
+    action: decision.action,
+  });
   pair.log.warn({ app: app.name, vm: vm.machine.spec.name, exited, decision }, 'app exited');
   if (decision.action === 'restart-in-place') await restartInPlace(pair, vm, app);
   else if (decision.action === 'move-app') {

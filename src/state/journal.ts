@@ -44,6 +44,7 @@ export class EventJournal {
   private sizeBytes: number;
   private handle: FileHandle | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<(event: JournalEvent) => void>();
 
   private constructor(
     dir: string,
@@ -114,6 +115,15 @@ export class EventJournal {
     return this.append('result', { ...details, opId, ...stepFields(phase), outcome });
   }
 
+  /**
+   * Calls `listener` with every event once it is on disk, in journal order; returns the function
+   * that stops it. A listener that throws is logged and does not fail the append.
+   */
+  subscribe(listener: (event: JournalEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** Every event, oldest first, once the appends already asked for are written. */
   async readAll(): Promise<JournalReading> {
     await this.queue;
@@ -151,6 +161,13 @@ export class EventJournal {
     }
     this.sizeBytes += lineBytes;
     this.seq = event.seq;
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.options.log?.error({ err: (error as Error).message, type }, 'a journal listener failed');
+      }
+    }
     return event;
   }
 

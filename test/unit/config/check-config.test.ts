@@ -94,7 +94,12 @@ describe('baton check-config', () => {
     await writeFile(path, 'budget: 12XB\n');
     const { code, out, err } = await check(path, true);
     expect(code).toBe(2);
-    expect(JSON.parse(out[0] ?? '')).toEqual({ file: path, valid: false, problems: err });
+    expect(JSON.parse(out[0] ?? '')).toEqual({
+      file: path,
+      valid: false,
+      problems: err,
+      error: { code: 'INVALID_CONFIG', message: err.join('\n') },
+    });
     expect(err).toEqual([
       `${path}: budget: expected a size like 736MiB, got '12XB'`,
       `${path}: apps: expected a list of 1 to 8 apps, got nothing`,

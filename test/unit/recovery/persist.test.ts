@@ -90,4 +90,24 @@ describe('PairPersistence', () => {
     expect(journal).toMatch(/"phase":"fence","outcome":"ok".*"type":"result"/);
     expect(JSON.parse(readFileSync(join(dir, 'vms.json'), 'utf8')).endpointPorts).toEqual({ kvd: 4100 });
   });
+
+  it('journals the faults it is told of, for the record and the event stream', async () => {
+    const faultDir = mkdtempSync(join(tmpdir(), 'baton-persist-fault-'));
+    try {
+      const { persistence } = await PairPersistence.open(faultDir, { log });
+      persistence.noteFault({ vm: 'vm-a', app: 'kvd', signal: 'crashed', action: 'restart-in-place' });
+      persistence.noteFault({ vm: 'vm-a', signal: 'GUEST_PANICKED', action: 'failover' });
+      await persistence.close();
+      const faults = readFileSync(join(faultDir, 'events.jsonl'), 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('"type":"fault"'))
+        .map((line) => JSON.parse(line));
+      expect(faults).toEqual([
+        expect.objectContaining({ vm: 'vm-a', app: 'kvd', signal: 'crashed', action: 'restart-in-place' }),
+        expect.objectContaining({ vm: 'vm-a', signal: 'GUEST_PANICKED', action: 'failover' }),
+      ]);
+    } finally {
+      rmSync(faultDir, { recursive: true, force: true });
+    }
+  });
 });

@@ -18,6 +18,20 @@ describe('EventJournal', () => {
     );
   });
 
+  it('tells subscribers of each event once it is written, in order, until they stop', async () => {
+    const journal = await EventJournal.open(await tempStateDir(), clock);
+    const seen: string[] = [];
+    const stop = journal.subscribe((event) => seen.push(`${event.seq}:${event.type}`));
+    journal.subscribe(() => {
+      throw new Error('a broken listener');
+    });
+    await Promise.all(['a', 'b'].map((type) => journal.append(type)));
+    stop();
+    await journal.append('c');
+    await journal.close();
+    expect(seen).toEqual(['1:a', '2:b']);
+  });
+
   it('creates events.jsonl with mode 0600', async () => {
     const dir = await tempStateDir();
     const journal = await EventJournal.open(dir);
