@@ -9,6 +9,7 @@ import {
   EventJournal,
   endPhase,
   type InFlightOperation,
+  isOperationPhase,
   type LoadedState,
   type OperationPhase,
   type PhaseOutcome,
@@ -28,19 +29,6 @@ export interface PersistedView {
   readonly roles: { readonly active: string; readonly standby: string };
   endpointPorts(): Record<string, number>;
 }
-
-const OPERATION_PHASES = new Set<string>([
-  'fence',
-  'stop',
-  'unplug',
-  'disk-detach',
-  'disk',
-  'plug',
-  'confirm',
-  'start',
-  'healthy',
-  'commit',
-]);
 
 /**
  * Coalesces saves: a change while a save runs marks the state dirty and one more save follows,
@@ -214,8 +202,8 @@ export class PairPersistence {
 /** `plug:kv` → { phase: 'plug', app: 'kv' }; names that are not operation phases (reprotect) → undefined. */
 export function stepOf(name: string): StepRef | undefined {
   const [phase, app] = name.split(':');
-  if (phase === undefined || !OPERATION_PHASES.has(phase)) return undefined;
-  return app === undefined ? { phase: phase as OperationPhase } : { phase: phase as OperationPhase, app };
+  if (phase === undefined || !isOperationPhase(phase)) return undefined;
+  return app === undefined ? { phase } : { phase, app };
 }
 
 export function attachDocOf(view: PersistedView): AttachDoc {

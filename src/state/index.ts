@@ -17,6 +17,15 @@ export {
   isOperationOver,
   stepsOf,
 } from './operations.js';
+export {
+  APP_MOVE_PHASES,
+  isOperationPhase,
+  OPERATION_PHASES,
+  OPTIONAL_PHASES,
+  PLACE_PHASES,
+  RELEASE_PHASES,
+  WHOLE_VM_PHASES,
+} from './phases.js';
 export { planRecovery, REDO_IS_SAFE, type RecoveryCheck, type RecoveryPlan } from './recovery.js';
 export {
   CURRENT_FILE,

@@ -3,6 +3,7 @@ import { resumeAppMove } from '../../../src/pair/resume-app-move.js';
 import { createSupervision } from '../../../src/pair/supervise.js';
 import type { InFlightOperation, OperationPhase } from '../../../src/state/index.js';
 import { beginPhase, createOperation, endPhase } from '../../../src/state/operations.js';
+import { APP_MOVE_PHASES } from '../../../src/state/phases.js';
 import { appAreaName, findArea } from '../../../src/table/index.js';
 import { MiB } from '../../../src/units.js';
 import { type FakePair, type FakeVm, fakePair } from './fake-pair.js';
@@ -22,16 +23,7 @@ function answerAppList(vm: FakeVm, running: string[]): void {
 
 /** A move of kvd from vm-a to vm-b whose phases up to `phase` completed, and `phase` only has its intent written. */
 function interruptedAt(phase: OperationPhase): InFlightOperation {
-  const order: OperationPhase[] = [
-    'stop',
-    'unplug',
-    'disk-detach',
-    'disk',
-    'plug',
-    'confirm',
-    'start',
-    'healthy',
-  ];
+  const order: readonly OperationPhase[] = APP_MOVE_PHASES;
   let op = createOperation({
     id: 'move-1',
     kind: 'app',
