@@ -3,12 +3,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FailoverRecord } from '../src/failover/timeline.js';
 import { createLogger } from '../src/log.js';
 import { VirtioMemMechanism } from '../src/memory/virtio-mem.js';
 import { moveAppToStandby } from '../src/pair/app-move.js';
 import { defaultPairConfig } from '../src/pair/config.js';
 import { Pair } from '../src/pair/pair.js';
+import type { FailoverRecord } from '../src/state/history.js';
 import { resolveAccel } from '../src/vm/host-accel.js';
 
 const runs = Number(process.argv[2] ?? 5);

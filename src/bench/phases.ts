@@ -1,5 +1,5 @@
 // Maps a failover's timeline onto the report's phases (detect, fence, disk, plug, confirm, start, healthy, route).
-import type { FailoverRecord } from '../failover/timeline.js';
+import type { FailoverRecord } from '../state/history.js';
 import { isOperationPhase, type OperationPhase } from '../state/phases.js';
 import { BENCH_PHASES, type BenchPhase, type PhaseTimes } from './report.js';
 import { roundTenth } from './stats.js';

@@ -7,10 +7,11 @@ import {
   VmFaultError,
   WaitTimeoutError,
 } from '../errors.js';
-import { type FailoverRecord, Timeline } from '../failover/timeline.js';
+import { Timeline } from '../failover/timeline.js';
 import type { Logger } from '../log.js';
 import { targetOf } from '../memory/mechanism.js';
 import { queryPciBridges } from '../qmp/commands.js';
+import type { FailoverRecord } from '../state/history.js';
 import { appAreaName, findArea, moveApp, recordObserved } from '../table/index.js';
 import { spareRootPortId } from '../vm/spec.js';
 import type { AppConfig } from './config.js';

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { HangDetector } from '../detect/hang.js';
 import { machineProbes } from '../detect/machine-probes.js';
 import { StableEndpoint } from '../endpoint/proxy.js';
-import type { FailoverRecord } from '../failover/timeline.js';
 import type { Logger } from '../log.js';
 import type { MemoryMechanism } from '../memory/mechanism.js';
 import type { AttachDoc } from '../recovery/identity.js';
+import type { FailoverRecord } from '../state/history.js';
 import type { StateDoc } from '../state/index.js';
 import {
   appAreaName,

@@ -1,8 +1,9 @@
 // Saves the pair's state (table, operations, history) and its VMs' identities; journals failover phases.
-import type { FailoverRecord, Timeline } from '../failover/timeline.js';
+import type { Timeline } from '../failover/timeline.js';
 import type { Logger } from '../log.js';
 import type { AttachDoc, VmIdentity } from '../recovery/identity.js';
 import { loadAttachDoc, saveAttachDoc } from '../recovery/identity.js';
+import type { FailoverRecord } from '../state/history.js';
 import {
   beginPhase,
   createOperation,

@@ -1,7 +1,8 @@
 // Whole-VM failover (seed figure 5): fence the failed VM, hand its hot-standby apps to the other, re-protect.
 import { isBatonError } from '../errors.js';
 import { fenceMachine } from '../failover/fence.js';
-import { type FailoverRecord, Timeline } from '../failover/timeline.js';
+import { Timeline } from '../failover/timeline.js';
+import type { FailoverRecord } from '../state/history.js';
 import { appAreaName, appAreasOf, failOver, recordObserved } from '../table/index.js';
 import type { FailoverTrigger, Pair } from './pair.js';
 import { runJournaledPhase } from './persist.js';

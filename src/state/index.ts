@@ -1,5 +1,6 @@
 // The durable state layer's public API: the state store, the event journal, in-flight operations and their recovery.
 export { canonicalJson, checksumOf, decodeEnvelope, encodeEnvelope } from './envelope.js';
+export type { FailoverKind, FailoverRecord, FailoverResult, PhaseRecord } from './history.js';
 export {
   DEFAULT_JOURNAL_KEEP,
   DEFAULT_JOURNAL_MAX_BYTES,

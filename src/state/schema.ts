@@ -1,7 +1,7 @@
 // The zod schema of a version-1 state document; tsc fails here when a persisted type gains a field.
 import { z } from 'zod';
-import type { FailoverRecord } from '../failover/timeline.js';
 import type { Area, ResourceTable } from '../table/types.js';
+import type { FailoverRecord } from './history.js';
 import { OPERATION_PHASES } from './phases.js';
 import { type InFlightOperation, type PhaseStep, STATE_SCHEMA_VERSION, type StateDoc } from './types.js';
 

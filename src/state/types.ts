@@ -1,6 +1,7 @@
 // What baton persists: the table, its epoch, every in-flight failover with its phase, recent history.
-import type { FailoverRecord } from '../failover/timeline.js';
+
 import type { ResourceTable } from '../table/types.js';
+import type { FailoverKind, FailoverRecord } from './history.js';
 import type { OperationPhase } from './phases.js';
 
 /** The schema version this build writes and reads; older versions go through a migration. */
@@ -10,7 +11,7 @@ export const STATE_SCHEMA_VERSION = 1;
 export const HISTORY_LIMIT = 100;
 
 /** Whole-VM failover (src/pair/whole-vm-failover.ts) or a single-app move (src/pair/app-move.ts). */
-export type OperationKind = 'whole-vm' | 'app';
+export type OperationKind = FailoverKind;
 
 /** A failover phase (the list is OPERATION_PHASES in phases.ts). */
 export type { OperationPhase } from './phases.js';

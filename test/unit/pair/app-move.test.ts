@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { AgentError, AppMoveRefusedError, MemoryStuckError, TableRequestError } from '../../../src/errors.js';
-import type { FailoverRecord } from '../../../src/failover/timeline.js';
 import type { MemoryTarget } from '../../../src/memory/mechanism.js';
 import { moveAppToStandby } from '../../../src/pair/app-move.js';
 import type { FailoverTrigger, Pair } from '../../../src/pair/pair.js';
+import type { FailoverRecord } from '../../../src/state/history.js';
 import { appAreaName, assertInvariants, findArea, startApp } from '../../../src/table/index.js';
 import { MiB } from '../../../src/units.js';
 import { type FakePair, fakePair } from './fake-pair.js';
