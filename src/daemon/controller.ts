@@ -1,7 +1,6 @@
 // The daemon's side of the control API: reads views of the pair and turns requests into actions.
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { targetOf } from '../memory/mechanism.js';
-import { moveAppToStandby } from '../pair/app-move.js';
 import type { Pair } from '../pair/pair.js';
 import { appAreaName, findArea, grantFromPool, recordObserved } from '../table/index.js';
 import type { Controller } from './api.js';
@@ -25,7 +24,7 @@ export function createController(pair: Pair, metrics: Metrics, onDown: () => Pro
       if (pair.inFlightId !== undefined) return { id: pair.inFlightId, joined: true };
       if (request.app !== undefined) {
         requireApp(request.app);
-        const move = moveAppToStandby(pair, request.app, {
+        const move = pair.moveApp(request.app, {
           reason: 'operator request',
           detectedAtMs: performance.now(),
         });

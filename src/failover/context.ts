@@ -10,6 +10,13 @@ export interface FailoverTrigger {
   detectedAtMs: number;
 }
 
+export interface AppMoveTrigger {
+  /** Why the app moves: the policy's reason (`decide(...).reason`) or the operator's request. */
+  reason: string;
+  /** When the fault was seen (host monotonic ms); the timeline's `detect` phase runs from here. */
+  detectedAtMs?: number;
+}
+
 /** The operation journal: intent fsynced before a step acts, result after, the operation closed at the end. */
 export interface OperationJournal {
   open(fields: {

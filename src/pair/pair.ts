@@ -3,11 +3,14 @@ import { join } from 'node:path';
 import { HangDetector } from '../detect/hang.js';
 import { machineProbes } from '../detect/machine-probes.js';
 import { StableEndpoint } from '../endpoint/proxy.js';
+import type { FailoverContext, FailoverTrigger } from '../failover/context.js';
+import { executePlan } from '../failover/executor.js';
+import { planResume } from '../failover/plan.js';
 import type { Logger } from '../log.js';
 import type { MemoryMechanism } from '../memory/mechanism.js';
 import type { AttachDoc } from '../recovery/identity.js';
-import type { FailoverRecord } from '../state/history.js';
-import type { StateDoc } from '../state/index.js';
+import type { FailoverKind, FailoverRecord } from '../state/history.js';
+import type { InFlightOperation, StateDoc } from '../state/index.js';
 import {
   appAreaName,
   appAreasOf,
@@ -17,26 +20,23 @@ import {
   startApp,
 } from '../table/index.js';
 import type { Accel } from '../vm/spec.js';
+import { type AppMoveTrigger, moveApp, planMove } from './app-move.js';
 import type { PairConfig } from './config.js';
 import { diskPathOf } from './config.js';
 import { type DataDisk, ensureDataDisk } from './disk.js';
+import { failoverContext } from './failover-context.js';
 import { serveMemRequests } from './mem-requests.js';
+import type { PairState } from './pair-state.js';
 import type { PairPersistence } from './persist.js';
 import { placeApp } from './place-app.js';
 import { memoryDrift, reattachVms, runningApps } from './reattach.js';
-import { attachDiskAgain, finishWholeVmFailover } from './resume.js';
-import { resumeAppMove } from './resume-app-move.js';
 import { createSupervision, noteStarted, superviseVm } from './supervise.js';
+import { attachDiskAgain } from './vm-actions.js';
 import { bootPairVm, type PairVm } from './vm-factory.js';
-import { runWholeVmFailover } from './whole-vm-failover.js';
+import { failOverWholeVm, planAppsOf } from './whole-vm-failover.js';
 
-export type PairState = 'starting' | 'protected' | 'failing-over' | 'unprotected' | 'blocked' | 'stopped';
-
-export interface FailoverTrigger {
-  vm: string;
-  signal: 'GUEST_PANICKED' | 'qemu-exit' | 'qmp-disconnect' | 'hang' | 'request';
-  detectedAtMs: number;
-}
+export type { FailoverTrigger } from '../failover/context.js';
+export type { PairState } from './pair-state.js';
 
 /** Runs and protects the pair. Create with `Pair.start`; stop with `stop()`. */
 export class Pair {
@@ -224,22 +224,16 @@ export class Pair {
       const target = byName.get(op.toVm);
       if (target === undefined) return false;
       this.adopt(target);
-      try {
-        await finishWholeVmFailover(this, op, { failed: byName.get(op.fromVm), target }, progress);
-      } catch (error) {
-        this.blockAfterResume(`the interrupted failover ${op.id}`, 'the failover', error as Error, progress);
-        return true;
-      }
+      const failed = byName.get(op.fromVm);
+      for (const endpoint of this.endpoints.values()) endpoint.hold();
+      const ctx = failoverContext(
+        this,
+        failed === undefined ? {} : { extraVms: new Map([[op.fromVm, failed]]) },
+      );
+      if (!(await this.resume(op, ctx, progress))) return true;
     } else {
       for (const vm of result.vms) this.adopt(vm);
-      for (const move of moves) {
-        try {
-          await resumeAppMove(this, move, progress);
-        } catch (error) {
-          this.blockAfterResume(`the interrupted move ${move.id}`, 'the app move', error as Error, progress);
-          return true;
-        }
-      }
+      for (const move of moves) if (!(await this.resume(move, failoverContext(this), progress))) return true;
     }
     for (const vm of this.vms.values()) {
       const drift = await memoryDrift(this.table, vm, this.config.apps).catch((error: Error) => [
@@ -279,19 +273,59 @@ export class Pair {
   }
 
   /**
-   * An interrupted operation could not be finished: the daemon stays up, visibly blocked, with the
-   * VMs as they are, so nothing is started anywhere it might already run.
+   * Finishes (or rolls back) an operation a daemon crash interrupted, from its journaled phase
+   * (planResume, then the executor). False when it could not: the daemon stays up, visibly
+   * blocked, with the VMs as they are, so nothing is started anywhere it might already run.
    */
-  private blockAfterResume(
-    operation: string,
-    what: string,
-    error: Error,
+  private async resume(
+    op: InFlightOperation,
+    ctx: FailoverContext,
     progress: (line: string) => void,
-  ): void {
-    this.state = 'blocked';
-    this.blockedReason = `${operation} could not be finished: ${error.message}`;
-    this.log.error({ err: error.message }, `resuming ${what} failed; blocked`);
+  ): Promise<boolean> {
+    const plan = planResume(this.table, op, planAppsOf(this.config.apps, this.disks));
+    const what = op.kind === 'app' ? `the move of ${op.app ?? ''}` : 'failover';
+    this.log.warn({ operation: op.id, resume: plan.resume }, `resuming ${what}: ${plan.resume?.reason}`);
+    progress(`resuming ${what} ${op.id} (${op.fromVm} → ${op.toVm}): ${plan.resume?.reason}`);
+    const { outcome, error } = await executePlan(plan, ctx, {
+      trigger: `${op.trigger} (resumed after a daemon restart)`,
+      resumeOf: op,
+    });
+    if (outcome === 'succeeded' || outcome === 'rolled-back') return true;
+    const kind = op.kind === 'app' ? 'move' : 'failover';
+    this.block(`the interrupted ${kind} ${op.id} could not be finished: ${error?.message ?? outcome}`);
     progress(`blocked: ${this.blockedReason}`);
+    return false;
+  }
+
+  /** Commits a failover's table change to the table current now; a whole-VM failover drops the failed VM. */
+  commitFailover(kind: FailoverKind, from: string, change: (table: ResourceTable) => ResourceTable): void {
+    const next = change(this.table);
+    if (kind === 'whole-vm') {
+      const target = next.roles.active;
+      if (this.vms.get(target)?.machine.isRunning !== true)
+        throw new Error(`the new active ${target} is not running, so nothing can move to it`);
+      this.roles = { ...next.roles };
+      this.vms.delete(from);
+    }
+    this.table = next;
+  }
+
+  /** Keeps a closed failover record in the history, and saves it. */
+  keepRecord(record: FailoverRecord): void {
+    this.history.push(record);
+    this.persistence?.changed();
+  }
+
+  /** Stops acting: `blocked`, with the reason `status` shows. */
+  block(reason: string): void {
+    this.state = 'blocked';
+    this.blockedReason = reason;
+    this.log.error({ reason }, 'blocked');
+  }
+
+  /** A failover or a move is under way. */
+  get isBusy(): boolean {
+    return this.inFlight !== undefined;
   }
 
   /** Fences a failed, empty standby (its exit seen) and boots a fresh one in its place. */
@@ -416,11 +450,70 @@ export class Pair {
     // Unprotected (no standby yet) still fences the active; the failover then blocks with the reason.
     if (this.state !== 'protected' && this.state !== 'unprotected') return Promise.resolve(undefined);
     this.state = 'failing-over';
-    this.inFlight = runWholeVmFailover(this, trigger).finally(() => {
+    this.inFlight = this.failOverVm(trigger).finally(() => {
       this.inFlight = undefined;
       this.inFlightId = undefined;
     });
     return this.inFlight;
+  }
+
+  /** Whole-VM failover, then re-protection in the background of the result (timed as `reprotect`). */
+  private async failOverVm(trigger: FailoverTrigger): Promise<FailoverRecord> {
+    const failed = this.vms.get(trigger.vm);
+    const { record, outcome } = await failOverWholeVm(this, trigger, (id) => {
+      this.inFlightId = id;
+    });
+    if (outcome !== 'succeeded') return record;
+    this.state = 'unprotected';
+    const startedAtMs = performance.now();
+    if (failed !== undefined) await failed.machine.shutdown({ timeoutMs: 500 });
+    await this.reprotect(trigger.vm);
+    record.phases.push({ name: 'reprotect', ms: Math.round(performance.now() - startedAtMs) });
+    this.persistence?.changed();
+    return record;
+  }
+
+  /**
+   * Moves a hot-standby app to the other VM (the standby, or back to the active). Refusals are
+   * thrown before anything changes; otherwise resolves with the record, kept in `history`. A move
+   * that had to give way fails the VM it left over, and the record points at that failover.
+   */
+  moveApp(appName: string, trigger: AppMoveTrigger): Promise<FailoverRecord> {
+    const moving = planMove(this, appName);
+    this.state = 'failing-over';
+    const run = (async () => {
+      const outcome = await moveApp(this, moving, trigger, (id) => {
+        this.inFlightId = id;
+      });
+      if (outcome.next === 'settled') this.state = 'protected';
+      if (outcome.next === 'escalate' && outcome.fault !== undefined) {
+        this.log.error({ signal: outcome.fault.signal }, 'app move escalated to a whole-VM failover');
+        const whole = await this.failOverVm(outcome.fault);
+        outcome.record.escalatedTo = whole.id;
+        this.persistence?.changed();
+      }
+      return outcome;
+    })();
+    this.inFlight = run.then(
+      (outcome) => outcome.record,
+      (error: unknown) => {
+        // The executor turns every failure of a step into a record; this is a defect, so stop acting.
+        this.block(`moving ${appName} failed: ${(error as Error).message}`);
+        throw error;
+      },
+    );
+    const record = this.inFlight;
+    void run
+      .then((outcome) => {
+        this.inFlight = undefined;
+        this.inFlightId = undefined;
+        if (outcome.next === 'settled' && outcome.fault !== undefined) void this.onFault(outcome.fault);
+      })
+      .catch(() => {
+        this.inFlight = undefined;
+        this.inFlightId = undefined;
+      });
+    return record;
   }
 
   private async startAppOnActive(name: string): Promise<void> {

@@ -81,7 +81,12 @@ export function appStartRequest(
 }
 
 /** Polls the agent until NUMA node `node` holds at least `bytes` (the guest has onlined the memory). */
-async function waitForGuestNode(vm: PairVm, node: number, bytes: number, timeoutMs: number): Promise<void> {
+export async function waitForGuestNode(
+  vm: PairVm,
+  node: number,
+  bytes: number,
+  timeoutMs: number,
+): Promise<void> {
   const startedAtMs = performance.now();
   let lastSeen = 'no answer';
   while (performance.now() - startedAtMs < timeoutMs) {

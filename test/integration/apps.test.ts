@@ -5,7 +5,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KvClient } from '../../src/endpoint/kv-client.js';
 import { createLogger } from '../../src/log.js';
 import { VirtioMemMechanism } from '../../src/memory/virtio-mem.js';
-import { moveAppToStandby } from '../../src/pair/app-move.js';
 import { defaultPairConfig, type PairConfig } from '../../src/pair/config.js';
 import { Pair } from '../../src/pair/pair.js';
 import { queryMemoryDevices } from '../../src/qmp/commands.js';
@@ -207,7 +206,7 @@ describe('apps on real guests', () => {
     const writer = await KvClient.connect(p.endpointPort('kvd'));
     for (let i = 0; i < 20; i += 1) expect(await writer.request(`SET k${i} v${i}`)).toBe('OK');
     writer.close();
-    await moveAppToStandby(p, 'kvd', { reason: 'operator request', detectedAtMs: performance.now() });
+    await p.moveApp('kvd', { reason: 'operator request', detectedAtMs: performance.now() });
     expect(p.history[0]).toMatchObject({ kind: 'app', result: 'succeeded', toVm: 'vm-b' });
     const vmA = p.vms.get('vm-a');
     const vmB = p.vms.get('vm-b');
