@@ -25,6 +25,7 @@ import type { PairConfig } from './config.js';
 import { diskPathOf } from './config.js';
 import { type DataDisk, ensureDataDisk } from './disk.js';
 import { failoverContext } from './failover-context.js';
+import { type Granted, grantMemory } from './grant.js';
 import { serveMemRequests } from './mem-requests.js';
 import type { PairState } from './pair-state.js';
 import type { PairPersistence } from './persist.js';
@@ -51,11 +52,11 @@ export class Pair {
   readonly supervision = createSupervision();
   /** One hang detector per VM incarnation (heartbeat silence confirmed by sync or QMP). */
   readonly detectors = new Map<string, HangDetector>();
-  roles: { active: string; standby: string };
+  private currentRoles: { active: string; standby: string };
   /** Every table the pair has committed, oldest first (bounded): the states a test or `history` can show. */
   readonly tableHistory: ResourceTable[] = [];
   private currentTable!: ResourceTable;
-  state: PairState = 'starting';
+  private currentState: PairState = 'starting';
   blockedReason: string | undefined;
   /** The failover under way, if any: a second signal joins it instead of starting another. */
   inFlight: Promise<FailoverRecord> | undefined;
@@ -79,22 +80,45 @@ export class Pair {
     this.accel = options.accel;
     this.mechanism = options.mechanism;
     const [active, standby] = config.vmNames;
-    this.roles = { active, standby };
-    this.table = createTable({
-      budgetBytes: config.budgetBytes,
-      blockBytes: config.blockBytes,
-      roles: this.roles,
-      osAreas: config.vmNames.map((vm) => ({ vm, sizeBytes: config.baseBytes })),
-      monitorBytes: config.monitorBytes,
-      osMinBytes: config.baseBytes,
-    }).table;
+    this.currentRoles = { active, standby };
+    this.setTable(
+      createTable({
+        budgetBytes: config.budgetBytes,
+        blockBytes: config.blockBytes,
+        roles: this.roles,
+        osAreas: config.vmNames.map((vm) => ({ vm, sizeBytes: config.baseBytes })),
+        monitorBytes: config.monitorBytes,
+        osMinBytes: config.baseBytes,
+      }).table,
+    );
   }
 
   get table(): ResourceTable {
     return this.currentTable;
   }
 
-  set table(table: ResourceTable) {
+  /** Which VM is the active and which the standby; only the pair changes them. */
+  get roles(): { readonly active: string; readonly standby: string } {
+    return this.currentRoles;
+  }
+
+  /** The pair's state; only the pair changes it. */
+  get state(): PairState {
+    return this.currentState;
+  }
+
+  /** The one way the table changes: `change` applied to the table current now (no await can lose an update). */
+  commitTable(change: (table: ResourceTable) => ResourceTable): ResourceTable {
+    this.setTable(change(this.currentTable));
+    return this.currentTable;
+  }
+
+  /** Grows an app's memory from the pool (`baton request`, and the agents' mem.request): grant.ts. */
+  grantMemory(request: { app: string; extraBytes: number; vm?: string }): Promise<Granted> {
+    return grantMemory(this, request);
+  }
+
+  private setTable(table: ResourceTable): void {
     this.currentTable = table;
     this.tableHistory.push(table);
     if (this.tableHistory.length > 200) this.tableHistory.shift();
@@ -167,7 +191,7 @@ export class Pair {
         progress(`starting ${app.name} on ${pair.roles.active} ...`);
         await pair.startAppOnActive(app.name);
       }
-      pair.state = 'protected';
+      pair.currentState = 'protected';
       return pair;
     } catch (error) {
       await pair.stop();
@@ -207,8 +231,8 @@ export class Pair {
       await Promise.all(result.vms.map((vm) => vm.machine.shutdown({ timeoutMs: 2000 })));
       return false;
     }
-    this.roles = { ...saved.table.roles };
-    this.table = saved.table;
+    this.currentRoles = { ...saved.table.roles };
+    this.setTable(saved.table);
     this.history.push(...saved.history);
     const moves = saved.operations.filter((other) => other.kind === 'app');
     for (const other of op === undefined ? [] : moves) {
@@ -261,7 +285,7 @@ export class Pair {
       await this.restartApp(app.name, vm);
     }
     const standbyGone = !this.vms.has(this.roles.standby);
-    this.state = standbyGone ? 'unprotected' : 'protected';
+    this.currentState = standbyGone ? 'unprotected' : 'protected';
     if (standbyGone && appAreasOf(this.table, this.roles.standby).length > 0) {
       // The standby ran apps moved to it alone and died with the daemon: they fail over to the active.
       void this.onFault({ vm: this.roles.standby, signal: 'qemu-exit', detectedAtMs: performance.now() });
@@ -304,10 +328,10 @@ export class Pair {
       const target = next.roles.active;
       if (this.vms.get(target)?.machine.isRunning !== true)
         throw new Error(`the new active ${target} is not running, so nothing can move to it`);
-      this.roles = { ...next.roles };
+      this.currentRoles = { ...next.roles };
       this.vms.delete(from);
     }
-    this.table = next;
+    this.setTable(next);
   }
 
   /** Keeps a closed failover record in the history, and saves it. */
@@ -318,7 +342,7 @@ export class Pair {
 
   /** Stops acting: `blocked`, with the reason `status` shows. */
   block(reason: string): void {
-    this.state = 'blocked';
+    this.currentState = 'blocked';
     this.blockedReason = reason;
     this.log.error({ reason }, 'blocked');
   }
@@ -350,7 +374,7 @@ export class Pair {
         return;
       }
       this.adopt(fresh);
-      if (this.state === 'unprotected') this.state = 'protected';
+      if (this.state === 'unprotected') this.currentState = 'protected';
     } catch (error) {
       this.log.error(
         { vm: name, err: (error as Error).message },
@@ -442,14 +466,14 @@ export class Pair {
     if (trigger.vm !== this.roles.active && appAreasOf(this.table, trigger.vm).length === 0) {
       if (this.state === 'protected') {
         this.log.warn({ vm: trigger.vm, signal: trigger.signal }, 'standby lost; booting a fresh one');
-        this.state = 'unprotected';
+        this.currentState = 'unprotected';
         this.reprotecting = this.replaceStandby(trigger.vm);
       }
       return Promise.resolve(undefined);
     }
     // Unprotected (no standby yet) still fences the active; the failover then blocks with the reason.
     if (this.state !== 'protected' && this.state !== 'unprotected') return Promise.resolve(undefined);
-    this.state = 'failing-over';
+    this.currentState = 'failing-over';
     this.inFlight = this.failOverVm(trigger).finally(() => {
       this.inFlight = undefined;
       this.inFlightId = undefined;
@@ -464,7 +488,7 @@ export class Pair {
       this.inFlightId = id;
     });
     if (outcome !== 'succeeded') return record;
-    this.state = 'unprotected';
+    this.currentState = 'unprotected';
     const startedAtMs = performance.now();
     if (failed !== undefined) await failed.machine.shutdown({ timeoutMs: 500 });
     await this.reprotect(trigger.vm);
@@ -480,12 +504,12 @@ export class Pair {
    */
   moveApp(appName: string, trigger: AppMoveTrigger): Promise<FailoverRecord> {
     const moving = planMove(this, appName);
-    this.state = 'failing-over';
+    this.currentState = 'failing-over';
     const run = (async () => {
       const outcome = await moveApp(this, moving, trigger, (id) => {
         this.inFlightId = id;
       });
-      if (outcome.next === 'settled') this.state = 'protected';
+      if (outcome.next === 'settled') this.currentState = 'protected';
       if (outcome.next === 'escalate' && outcome.fault !== undefined) {
         this.log.error({ signal: outcome.fault.signal }, 'app move escalated to a whole-VM failover');
         const whole = await this.failOverVm(outcome.fault);
@@ -525,15 +549,6 @@ export class Pair {
     // A hot-standby app's area is carved by the monitor and plugged before it starts; an ordinary
     // app starts on an empty slot and its agent asks for the memory (mem-requests.ts grants it).
     const isRequested = !app.hotStandby;
-    const next = isRequested
-      ? undefined
-      : startApp(this.table, {
-          app: app.name,
-          vm: vm.machine.spec.name,
-          sizeBytes: app.sizeBytes,
-          hotStandby: app.hotStandby,
-          slot: app.slot,
-        });
     const placed = await placeApp(vm, app, {
       mechanism: this.mechanism,
       sizeBytes: app.sizeBytes,
@@ -544,13 +559,26 @@ export class Pair {
       isMemoryRequestedByGuest: isRequested,
       ...(disk === undefined ? {} : { disk }),
     });
-    if (next !== undefined) {
-      this.table = recordObserved(next.table, {
-        area: appAreaName(app.name),
-        pluggedBytes: placed.pluggedBytes,
-        atMs: performance.now(),
-        by: 'qmp',
-      }).table;
+    if (!isRequested) {
+      // Carved at commit from the table current then: a grant committed while the app started is kept.
+      this.commitTable(
+        (table) =>
+          recordObserved(
+            startApp(table, {
+              app: app.name,
+              vm: vm.machine.spec.name,
+              sizeBytes: app.sizeBytes,
+              hotStandby: app.hotStandby,
+              slot: app.slot,
+            }).table,
+            {
+              area: appAreaName(app.name),
+              pluggedBytes: placed.pluggedBytes,
+              atMs: performance.now(),
+              by: 'qmp',
+            },
+          ).table,
+      );
     }
     this.endpoints
       .get(app.name)
@@ -564,7 +592,7 @@ export class Pair {
    */
   async leaveRunning(): Promise<void> {
     this.isLeftRunning = true;
-    this.state = 'stopped';
+    this.currentState = 'stopped';
     for (const detector of this.detectors.values()) detector.stop();
     await this.inFlight?.catch(() => undefined);
     await this.reprotecting;
@@ -576,7 +604,7 @@ export class Pair {
   /** Stops the endpoints and both VMs (quit, then SIGKILL). */
   async stop(): Promise<void> {
     if (this.isLeftRunning) return;
-    this.state = 'stopped';
+    this.currentState = 'stopped';
     for (const detector of this.detectors.values()) detector.stop();
     await this.inFlight?.catch(() => undefined);
     await this.reprotecting;

@@ -132,16 +132,16 @@ describe('moveApp', () => {
 
   it('refuses an unknown app, a busy pair, and a pair that is not protected', async () => {
     await expect(move('nope')).rejects.toThrow('Cannot move nope to vm-b: no such app in the config');
-    f.pair.state = 'unprotected';
+    Object.assign(f.pair, { state: 'unprotected' });
     await expect(move('kvd')).rejects.toThrow('the pair is unprotected, not protected');
-    f.pair.state = 'protected';
+    Object.assign(f.pair, { state: 'protected' });
     Object.assign(f.pair, { isBusy: true });
     await expect(move('kvd')).rejects.toThrow('a failover is under way');
     expect(f.pair.history).toEqual([]);
   });
 
   it('moves kvd back from the standby to the active with the same steps', async () => {
-    f.pair.table = moveInTable(f.pair.table, { app: 'kvd', toVm: 'vm-b' }).table;
+    f.pair.commitTable((table) => moveInTable(table, { app: 'kvd', toVm: 'vm-b' }).table);
     const { record } = await move('kvd');
     expect(record).toMatchObject({ fromVm: 'vm-b', toVm: 'vm-a', result: 'succeeded' });
     expect(f.standby.calls.slice(0, 1)).toEqual(['agent app.stop kvd']);
@@ -151,13 +151,16 @@ describe('moveApp', () => {
   });
 
   it('lets the table refuse what it refuses, before touching anything', async () => {
-    f.pair.table = startApp(f.pair.table, {
-      app: 'web',
-      vm: 'vm-b',
-      sizeBytes: 32 * MiB,
-      hotStandby: false,
-      slot: 'slot0',
-    }).table;
+    f.pair.commitTable(
+      (table) =>
+        startApp(table, {
+          app: 'web',
+          vm: 'vm-b',
+          sizeBytes: 32 * MiB,
+          hotStandby: false,
+          slot: 'slot0',
+        }).table,
+    );
     const error = await move('kvd').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TableRequestError);
     expect((error as Error).message).toBe(

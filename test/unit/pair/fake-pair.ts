@@ -271,6 +271,10 @@ export async function fakePair(
     detectors: new Map([['vm-a', active.detector]]),
     isBusy: false,
     supervision: createSupervision(),
+    commitTable(change: (table: ResourceTable) => ResourceTable) {
+      this.table = change(this.table);
+      return this.table;
+    },
     commitFailover(_kind: string, _from: string, change: (table: ResourceTable) => ResourceTable) {
       this.table = change(this.table);
     },
