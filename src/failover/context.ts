@@ -1,6 +1,7 @@
 // What an executor may ask of the pair: a narrow set of functions by VM and app name, never the pair itself.
 import type { Logger } from '../log.js';
 import type { FailoverKind, FailoverRecord } from '../state/history.js';
+import type { createOperation } from '../state/operations.js';
 import type { InFlightOperation, PhaseOutcome } from '../state/types.js';
 import type { ResourceTable } from '../table/types.js';
 
@@ -19,16 +20,7 @@ export interface AppMoveTrigger {
 
 /** The operation journal: intent fsynced before a step acts, result after, the operation closed at the end. */
 export interface OperationJournal {
-  open(fields: {
-    id: string;
-    kind: FailoverKind;
-    app?: string;
-    apps?: readonly string[];
-    fromVm: string;
-    toVm: string;
-    trigger: string;
-    startedAt: string;
-  }): unknown;
+  open(fields: Parameters<typeof createOperation>[0]): unknown;
   /** Takes an operation loaded from the state directory back (a resume continues it). */
   adopt(op: InFlightOperation): void;
   intent(opId: string, name: string): Promise<void>;
