@@ -51,7 +51,10 @@ export function createController(pair: Pair, metrics: Metrics, onDown: () => Pro
         return void (await agent.request('fault.hang', {}, 3000).catch(() => undefined));
       if (request.app === undefined) throw new InvalidInputError(`Fault ${request.fault} needs --app`);
       requireApp(request.app);
-      await agent.request(`fault.${request.fault}`, { name: request.app }, 3000);
+      // An app fault goes to the VM that runs the app (the standby, after a move).
+      const owner = findArea(pair.table, appAreaName(request.app))?.user;
+      const appAgent = (owner === undefined ? undefined : pair.vms.get(owner)?.machine.agent) ?? agent;
+      await appAgent.request(`fault.${request.fault}`, { name: request.app }, 3000);
     },
     async requestMemory(request) {
       requireApp(request.app);

@@ -503,7 +503,12 @@ export class Pair {
    * that had to give way fails the VM it left over, and the record points at that failover.
    */
   moveApp(appName: string, trigger: AppMoveTrigger): Promise<FailoverRecord> {
-    const moving = planMove(this, appName);
+    let moving: ReturnType<typeof planMove>;
+    try {
+      moving = planMove(this, appName);
+    } catch (refusal) {
+      return Promise.reject(refusal);
+    }
     this.currentState = 'failing-over';
     const run = (async () => {
       const outcome = await moveApp(this, moving, trigger, (id) => {
