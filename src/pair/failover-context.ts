@@ -63,8 +63,13 @@ export function failoverContext(
     journal: journalOf(host.persistence),
     isFaultInjectionAllowed: host.config.isFaultInjectionAllowed === true,
     fence: async (name) => {
-      const vm = host.vms.get(name) ?? options.extraVms?.get(name);
-      if (vm !== undefined) await fenceMachine(vm.machine, { log: host.log });
+      const adopted = host.vms.get(name);
+      if (adopted !== undefined) return void (await fenceMachine(adopted.machine, { log: host.log }));
+      const extra = options.extraVms?.get(name);
+      if (extra === undefined) return;
+      await fenceMachine(extra.machine, { log: host.log });
+      // Not the pair's VM (an old active a resumed failover found alive): nobody else cleans its run directory.
+      await extra.machine.shutdown({ timeoutMs: 500 });
     },
     stopApp: (vm, app) => stopApp(vmOf(vm), app),
     isAppRunning: async (vm, app) => (await runningApps(vmOf(vm))).has(app),
