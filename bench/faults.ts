@@ -3,12 +3,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FailoverRecord } from '../src/failover/timeline.js';
 import { createLogger } from '../src/log.js';
 import { VirtioMemMechanism } from '../src/memory/virtio-mem.js';
-import { moveAppToStandby } from '../src/pair/app-move.js';
 import { defaultPairConfig } from '../src/pair/config.js';
 import { Pair } from '../src/pair/pair.js';
+import type { FailoverRecord } from '../src/state/history.js';
 import { resolveAccel } from '../src/vm/host-accel.js';
 
 const runs = Number(process.argv[2] ?? 5);
@@ -48,7 +47,7 @@ async function withPair<T>(work: (pair: Pair) => Promise<T>): Promise<T> {
 const moves: FailoverRecord[] = [];
 for (let run = 1; run <= runs; run += 1) {
   const record = await withPair((pair) =>
-    moveAppToStandby(pair, 'kvd', { reason: 'bench', detectedAtMs: performance.now() }),
+    pair.moveApp('kvd', { reason: 'bench', detectedAtMs: performance.now() }),
   );
   if (record.result !== 'succeeded') throw new Error(`move ${run} ${record.result}: ${record.error}`);
   console.log(`app move ${run}/${runs}: ${record.totalMs} ms`);

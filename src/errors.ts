@@ -425,6 +425,33 @@ export class StateVersionError extends BatonError {
 }
 StateVersionError.prototype.name = 'StateVersionError';
 
+/**
+ * A state file names a failover phase this build does not know (written by another version of
+ * baton): refused, never misread as some other phase.
+ */
+export class StatePhaseUnknownError extends BatonError {
+  readonly file: string;
+  readonly schemaVersion: number;
+  readonly phase: string;
+
+  constructor(fields: {
+    file: string;
+    schemaVersion: number;
+    phase: string;
+    operationId: string;
+    known: readonly string[];
+  }) {
+    super(
+      'STATE_PHASE_UNKNOWN',
+      `${fields.file} (state schema version ${fields.schemaVersion}) has operation ${fields.operationId} at phase '${fields.phase}', which this baton (state schema version ${fields.schemaVersion}, phases ${fields.known.join(', ')}) does not know: it was written by another version; refusing to read it`,
+    );
+    this.file = fields.file;
+    this.schemaVersion = fields.schemaVersion;
+    this.phase = fields.phase;
+  }
+}
+StatePhaseUnknownError.prototype.name = 'StatePhaseUnknownError';
+
 /** The state directory or a file in it is not safe to use (a symlink, world-writable, someone else's). */
 export class StateUnsafeError extends BatonError {
   readonly path: string;

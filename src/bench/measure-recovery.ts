@@ -2,8 +2,8 @@
 // and the client's first right answer through every app's stable endpoint.
 import { KvClient } from '../endpoint/kv-client.js';
 import { BenchError } from '../errors.js';
-import type { FailoverKind, FailoverRecord } from '../failover/timeline.js';
 import type { Pair } from '../pair/pair.js';
+import type { FailoverKind, FailoverRecord } from '../state/history.js';
 import { waitForProtected, waitUntil } from './bench-pair.js';
 import { waitForFirstAnswer } from './client-probe.js';
 import { toBenchPhases } from './phases.js';

@@ -1,5 +1,6 @@
 // Maps a failover's timeline onto the report's phases (detect, fence, disk, plug, confirm, start, healthy, route).
-import type { FailoverRecord } from '../failover/timeline.js';
+import type { FailoverRecord } from '../state/history.js';
+import { isOperationPhase, type OperationPhase } from '../state/phases.js';
 import { BENCH_PHASES, type BenchPhase, type PhaseTimes } from './report.js';
 import { roundTenth } from './stats.js';
 
@@ -8,7 +9,7 @@ import { roundTenth } from './stats.js';
  * the VM: its stop, unplug and disk-detach are its fence. `commit` counts in `route`; `reprotect`
  * runs after the app is back and counts nowhere.
  */
-const PHASE_OF: Record<string, BenchPhase> = {
+const PHASE_OF: Readonly<Record<OperationPhase, BenchPhase | undefined>> = {
   fence: 'fence',
   stop: 'fence',
   unplug: 'fence',
@@ -18,6 +19,7 @@ const PHASE_OF: Record<string, BenchPhase> = {
   confirm: 'confirm',
   start: 'start',
   healthy: 'healthy',
+  commit: undefined,
 };
 
 /**
@@ -36,7 +38,7 @@ export function toBenchPhases(
   for (const phase of record.phases) {
     const base = phase.name.split(':')[0] ?? phase.name;
     if (base === 'detect') times.detect += phase.ms;
-    const mapped = PHASE_OF[base];
+    const mapped = isOperationPhase(base) ? PHASE_OF[base] : undefined;
     if (mapped !== undefined) times[mapped] += phase.ms;
   }
   const timedMs = BENCH_PHASES.filter((p) => p !== 'route').reduce((sum, p) => sum + times[p], 0);

@@ -5,13 +5,13 @@
 // how many of them were readable afterwards.
 import { rm } from 'node:fs/promises';
 import { type HistoryView, historyView, type TableView, tableView } from '../daemon/views.js';
-import type { FailoverRecord } from '../failover/timeline.js';
 import type { Logger } from '../log.js';
 import { VirtioMemMechanism } from '../memory/virtio-mem.js';
 import { defaultPairConfig } from '../pair/config.js';
 import { Pair } from '../pair/pair.js';
 import type { PairVm } from '../pair/vm-factory.js';
 import { queryMemorySizeSummary } from '../qmp/commands.js';
+import type { FailoverRecord } from '../state/history.js';
 import { connectKvd } from '../traffic/kvd.js';
 import { readBack, Traffic } from '../traffic/traffic.js';
 import { formatBytes, formatMs } from '../units.js';

@@ -1,9 +1,7 @@
 // The daemon's side of the control API: reads views of the pair and turns requests into actions.
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
-import { targetOf } from '../memory/mechanism.js';
-import { moveAppToStandby } from '../pair/app-move.js';
 import type { Pair } from '../pair/pair.js';
-import { appAreaName, findArea, grantFromPool, recordObserved } from '../table/index.js';
+import { appAreaName, findArea } from '../table/index.js';
 import type { Controller } from './api.js';
 import type { EventBus } from './events.js';
 import { waitForFailover } from './failover-wait.js';
@@ -32,7 +30,7 @@ export function createController(
       if (pair.inFlightId !== undefined) return { id: pair.inFlightId, joined: true };
       if (request.app !== undefined) {
         requireApp(request.app);
-        const move = moveAppToStandby(pair, request.app, {
+        const move = pair.moveApp(request.app, {
           reason: 'operator request',
           detectedAtMs: performance.now(),
         });
@@ -60,27 +58,20 @@ export function createController(
         return void (await agent.request('fault.hang', {}, 3000).catch(() => undefined));
       if (request.app === undefined) throw new InvalidInputError(`Fault ${request.fault} needs --app`);
       requireApp(request.app);
-      await agent.request(`fault.${request.fault}`, { name: request.app }, 3000);
+      // An app fault goes to the VM that runs the app (the standby, after a move).
+      const owner = findArea(pair.table, appAreaName(request.app))?.user;
+      const appAgent = (owner === undefined ? undefined : pair.vms.get(owner)?.machine.agent) ?? agent;
+      await appAgent.request(`fault.${request.fault}`, { name: request.app }, 3000);
     },
     async requestMemory(request) {
-      const app = requireApp(request.app);
-      const area = findArea(pair.table, appAreaName(app.name));
-      const vm = area === undefined ? undefined : pair.vms.get(area.user);
-      if (area === undefined || vm === undefined) throw new ConflictError(`${app.name} is not running`);
-      const extraBytes = request.bytes - area.sizeBytes;
-      if (extraBytes <= 0)
-        throw new InvalidInputError(
-          `${app.name} already has ${area.sizeBytes} bytes: ask for more than that`,
-        );
-      const granted = grantFromPool(pair.table, { app: app.name, bytes: extraBytes }).table;
-      const plugged = await pair.mechanism.plug(targetOf(vm.machine), app.slot, request.bytes);
-      pair.table = recordObserved(granted, {
-        area: appAreaName(app.name),
-        pluggedBytes: plugged.pluggedBytes,
-        atMs: plugged.observedAtMs,
-        by: 'qmp',
-      }).table;
-      return { grantedBytes: extraBytes, epoch: pair.table.epoch };
+      requireApp(request.app);
+      const area = findArea(pair.table, appAreaName(request.app));
+      // `baton request` names the size the app should have; the grant adds the difference.
+      const granted = await pair.grantMemory({
+        app: request.app,
+        extraBytes: request.bytes - (area?.sizeBytes ?? 0),
+      });
+      return { grantedBytes: granted.grantedBytes, epoch: granted.epoch };
     },
     async metrics() {
       return { contentType: metrics.registry.contentType, text: await metrics.registry.metrics() };

@@ -1,8 +1,8 @@
 // Prometheus metrics, computed from the pair on each scrape (no background timers).
 import Fastify from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { FailoverRecord } from '../failover/timeline.js';
 import type { Pair } from '../pair/pair.js';
+import type { FailoverRecord } from '../state/history.js';
 import { type PageViews, registerStatusPage } from './page/routes.js';
 
 export interface Metrics {

@@ -1,29 +1,10 @@
 // The record of one failover: id, trigger, and each phase's duration, as `baton history` shows it.
 import { randomUUID } from 'node:crypto';
 
-export type FailoverKind = 'whole-vm' | 'app';
-export type FailoverResult = 'running' | 'succeeded' | 'failed' | 'blocked';
+import type { FailoverKind, FailoverRecord, FailoverResult } from '../state/history.js';
 
-export interface PhaseRecord {
-  name: string;
-  ms: number;
-}
-
-export interface FailoverRecord {
-  id: string;
-  kind: FailoverKind;
-  trigger: string;
-  app?: string;
-  fromVm: string;
-  toVm: string;
-  startedAt: string;
-  totalMs: number;
-  result: FailoverResult;
-  phases: PhaseRecord[];
-  error?: string;
-  /** Set when this failover gave way to a bigger one: the id of that (whole-VM) failover's record. */
-  escalatedTo?: string;
-}
+/** The record types live with the state that saves them; re-exported for the code that times failovers. */
+export type { FailoverKind, FailoverRecord, FailoverResult, PhaseRecord } from '../state/history.js';
 
 /** Times phases against the monotonic clock; `startedAt` is wall time for people only. */
 export class Timeline {

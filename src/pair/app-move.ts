@@ -1,226 +1,135 @@
-// Moves one hot-standby app from the active VM to the standby while both run (seed figure 6, claims 4, 6, 9).
-import {
-  AgentError,
-  AppMoveRefusedError,
-  isBatonError,
-  MemoryStuckError,
-  VmFaultError,
-  WaitTimeoutError,
-} from '../errors.js';
-import { type FailoverRecord, Timeline } from '../failover/timeline.js';
-import type { Logger } from '../log.js';
-import { targetOf } from '../memory/mechanism.js';
-import { queryPciBridges } from '../qmp/commands.js';
-import { appAreaName, findArea, moveApp, recordObserved } from '../table/index.js';
-import { spareRootPortId } from '../vm/spec.js';
-import type { AppConfig } from './config.js';
-import { detachDataDisk } from './disk-detach.js';
-import type { FailoverTrigger, Pair } from './pair.js';
-import { journalTimeline } from './persist.js';
-import { placeApp } from './place-app.js';
+// Moves one hot-standby app to the other VM while both run, either way (seed figure 6, claims 4, 6, 9), through the executor.
+import { AppMoveRefusedError, MemoryStuckError, VmFaultError, WaitTimeoutError } from '../errors.js';
+import type { AppMoveTrigger, FailoverTrigger } from '../failover/context.js';
+import { executePlan } from '../failover/executor.js';
+import { type Plan, planAppMove } from '../failover/plan.js';
+import type { FailoverRecord } from '../state/history.js';
+import { appAreaName, findArea } from '../table/index.js';
+import { failoverContext } from './failover-context.js';
+import type { PairState } from './pair-state.js';
+import { freeRootPort } from './vm-actions.js';
 import type { PairVm } from './vm-factory.js';
-import { runWholeVmFailover } from './whole-vm-failover.js';
+import type { WholeVmHost } from './whole-vm-failover.js';
 
-export interface AppMoveTrigger {
-  /** Why the app moves: the policy's reason (`decide(...).reason`) or the operator's request. */
-  reason: string;
-  /** When the fault was seen (host monotonic ms); the timeline's `detect` phase runs from here. */
-  detectedAtMs?: number;
+export type { AppMoveTrigger } from '../failover/context.js';
+
+export interface MoveHost extends WholeVmHost {
+  readonly roles: { readonly active: string; readonly standby: string };
+  readonly state: PairState;
+  /** A failover or a move is under way. */
+  readonly isBusy: boolean;
 }
 
-export const APP_STOP_TIMEOUT_MS = 10_000;
-export const DISK_DETACH_TIMEOUT_MS = 20_000;
-
-interface MovePlan {
-  app: AppConfig;
-  /** The app's area now: the size to plug on the standby (it may have grown from the pool). */
-  sizeBytes: number;
-  from: PairVm;
-  to: PairVm;
+export interface MoveOutcome {
+  record: FailoverRecord;
+  /** `escalate`: the caller fails the VM the app left over (`fault` says why); `settled`: protected again. */
+  next: 'settled' | 'blocked' | 'escalate';
+  /** A fault of the VM the app left, seen once the app was out of it: the caller hands it to the pair. */
+  fault?: FailoverTrigger;
 }
 
 /**
- * stop → unplug → disk-detach on the active, then disk → plug → confirm → start → healthy on the
- * standby, then commit: one timeline of kind `app`. The app is proven stopped twice: the agent's
- * reply to app.stop, then its slot's memory unplugged (a running app's memory could not be).
- * Other apps on the active are not touched and the roles do not swap.
- *
- * Rejects with AppMoveRefusedError or TableRequestError, before anything changed, when the pair
- * is not `protected`, a failover is under way, or the app is unknown, not on the active, or not a
- * hot-standby app (seed claim 8). Otherwise resolves with the record, also kept in `pair.history`:
- * - `failed`: nothing was changed (no free root port on the standby for the app's disk);
- * - `blocked`: the agent could not confirm the stop, or a later step failed; the pair goes
- *   `blocked` (as a whole-VM failover does) and nothing starts the app anywhere;
- * - `failed` with `escalatedTo`: the slot's unplug got stuck, or the active VM failed before the
- *   app was out of it, so the move gave way to a whole-VM failover (fencing proves the app stopped);
- * - `succeeded`. A fault of the active seen once the app was out of it is handed to the pair when
- *   the move is done, and fails over what is left.
+ * The checks made before anything changes; throws AppMoveRefusedError or the table's
+ * TableRequestError. A hot-standby app moves from the VM it runs on to the other one: the
+ * standby when it runs on the active, back to the active when it runs on the standby.
  */
-export async function moveAppToStandby(
-  pair: Pair,
-  appName: string,
-  trigger: AppMoveTrigger,
-): Promise<FailoverRecord> {
-  const plan = planMove(pair, appName);
-  pair.state = 'failing-over';
-  const run = runMove(pair, plan, trigger).then(
-    ({ record, missedFault }) => {
-      pair.inFlight = undefined;
-      pair.inFlightId = undefined;
-      if (missedFault !== undefined) void pair.onFault(missedFault);
-      return record;
-    },
-    (error: unknown) => {
-      // runMove turns every failure of a step into a record; this is a defect, so stop the pair acting.
-      pair.inFlight = undefined;
-      pair.inFlightId = undefined;
-      pair.state = 'blocked';
-      pair.blockedReason = `moving ${appName} failed: ${(error as Error).message}`;
-      throw error;
-    },
-  );
-  pair.inFlight = run;
-  return run;
-}
-
-/** The checks made before anything changes; throws the refusal. */
-function planMove(pair: Pair, appName: string): MovePlan {
-  const { active, standby } = pair.roles;
+export function planMove(host: MoveHost, appName: string): { plan: Plan; from: PairVm; to: PairVm } {
+  const { active, standby } = host.roles;
+  const area = findArea(host.table, appAreaName(appName));
+  const toVm = area?.user === standby ? active : standby;
   const refuse = (detail: string): never => {
-    throw new AppMoveRefusedError({ app: appName, toVm: standby, detail });
+    throw new AppMoveRefusedError({ app: appName, toVm, detail });
   };
-  if (pair.inFlight !== undefined) refuse('a failover is under way');
-  if (pair.state !== 'protected') refuse(`the pair is ${pair.state}, not protected`);
-  const app = pair.config.apps.find((a) => a.name === appName);
+  if (host.isBusy) refuse('a failover is under way');
+  if (host.state !== 'protected') refuse(`the pair is ${host.state}, not protected`);
+  const app = host.config.apps.find((a) => a.name === appName);
   if (app === undefined) return refuse('no such app in the config');
-  const area = findArea(pair.table, appAreaName(appName));
-  if (area === undefined || area.user !== active) return refuse(`it does not run on the active VM ${active}`);
+  if (area === undefined || (area.user !== active && area.user !== standby)) return refuse('it does not run');
   if (area.hotStandby !== true) refuse('it is not a hot-standby app, only those move to the standby');
-  moveApp(pair.table, { app: appName, toVm: standby }); // The table's own refusal, if any, before any change.
-  const from = pair.vms.get(active);
-  const to = pair.vms.get(standby);
-  if (from === undefined || !from.machine.isRunning) return refuse(`the active VM ${active} is not running`);
-  if (to === undefined || !to.machine.isRunning) return refuse(`the standby VM ${standby} is not running`);
-  return { app, sizeBytes: area.sizeBytes, from, to };
+  // The table's own refusal, if any, before any change.
+  const plan = planAppMove(host.table, { app: { name: app.name, hasDisk: host.disks.has(app.name) }, toVm });
+  const from = host.vms.get(area.user);
+  const to = host.vms.get(toVm);
+  if (from === undefined || !from.machine.isRunning)
+    return refuse(`the VM it runs on, ${area.user}, is not running`);
+  if (to === undefined || !to.machine.isRunning) return refuse(`the VM ${toVm} is not running`);
+  return { plan, from, to };
 }
 
-async function runMove(
-  pair: Pair,
-  plan: MovePlan,
+/**
+ * stop → unplug → disk-detach on the VM the app leaves, then disk → plug → confirm → start →
+ * healthy on the other, then commit. The app is proven stopped twice: the agent's reply to
+ * app.stop, then its slot's memory unplugged. Other apps are not touched and the roles do not swap.
+ * - no free root port for the disk: `failed`, nothing changed;
+ * - a later step fails: the executor undoes what ran, the app serves where it was (`failed`); a
+ *   failing stop, or a failing undo, blocks the pair;
+ * - the slot's unplug got stuck, or the VM the app leaves failed before the app was out of it:
+ *   `escalate` (the caller fences that VM with a whole-VM failover, which proves the app stopped).
+ */
+export async function moveApp(
+  host: MoveHost,
+  moving: { plan: Plan; from: PairVm; to: PairVm },
   trigger: AppMoveTrigger,
-): Promise<{ record: FailoverRecord; missedFault?: FailoverTrigger }> {
-  const { app, sizeBytes, from, to } = plan;
-  const fromName = from.machine.spec.name;
-  const toName = to.machine.spec.name;
-  const timeline = new Timeline({
-    kind: 'app',
-    app: app.name,
-    trigger: trigger.reason,
-    fromVm: fromName,
-    toVm: toName,
-    ...(trigger.detectedAtMs === undefined ? {} : { detectedAtMs: trigger.detectedAtMs }),
-  });
-  pair.inFlightId = timeline.record.id;
-  const log = pair.log.child({ failoverId: timeline.record.id, app: app.name });
-  // Each phase journals its intent before it acts and its result after.
-  closeOperations.set(
-    timeline,
-    journalTimeline(timeline, {
-      persistence: pair.persistence,
-      isFaultInjectionAllowed: pair.config.isFaultInjectionAllowed === true,
-      log,
-      operation: { kind: 'app', app: app.name, fromVm: fromName, toVm: toName },
-    }),
-  );
-  log.warn({ trigger: trigger.reason, from: fromName, to: toName }, 'moving one app to the standby');
-  const watch = watchForFault(pair, from, `the move of ${app.name}`);
-  const disk = pair.disks.get(app.name);
-  const endpoint = pair.endpoints.get(app.name);
-  let stage: 'prepare' | 'release' | 'place' = 'prepare';
+  onStarted: (id: string) => void,
+): Promise<MoveOutcome> {
+  const { plan, from, to } = moving;
+  const app = plan.apps[0] ?? '';
+  const watch = watchForFault(host, from, `the move of ${app}`);
   let isUnplugStuck = false;
-  try {
-    const diskPortIndex = disk === undefined ? 0 : await watch.guard(freeRootPort(to, app.name));
-    endpoint?.hold();
-    stage = 'release';
-    await timeline.phase('stop', () => watch.guard(stopApp(from, app.name)));
-    await timeline.phase('unplug', async () => {
+  let isAppOut = false;
+  const ctx = failoverContext(host);
+  const guarded = {
+    ...ctx,
+    stopApp: (vm: string, name: string) =>
+      vm === plan.from ? watch.guard(ctx.stopApp(vm, name)) : ctx.stopApp(vm, name),
+    unplug: async (vm: string, name: string) => {
+      if (vm !== plan.from) return ctx.unplug(vm, name);
       try {
-        return await watch.guard(pair.mechanism.unplug(targetOf(from.machine), app.slot));
+        await watch.guard(ctx.unplug(vm, name));
       } catch (error) {
         isUnplugStuck = error instanceof MemoryStuckError || error instanceof WaitTimeoutError;
         throw error;
       }
-    });
-    if (disk !== undefined) {
-      await timeline.phase('disk-detach', () =>
-        watch.guard(detachDataDisk(from.machine, disk, DISK_DETACH_TIMEOUT_MS)),
-      );
-    }
-    stage = 'place';
-    const placed = await placeApp(to, app, {
-      mechanism: pair.mechanism,
-      sizeBytes,
-      diskPortIndex,
-      healthTimeoutMs: pair.config.healthTimeoutMs,
-      phase: (name, work) => timeline.phase(name, work),
-      ...(disk === undefined ? {} : { disk }),
-    });
-    await timeline.phase('commit', async () => {
-      const moved = moveApp(pair.table, { app: app.name, toVm: toName }).table;
-      pair.table = recordObserved(moved, {
-        area: appAreaName(app.name),
-        pluggedBytes: placed.pluggedBytes,
-        atMs: performance.now(),
-        by: 'qmp',
-      }).table;
-      endpoint?.route({ host: '127.0.0.1', port: placed.hostPort, vm: toName });
-    });
-  } catch (error) {
-    watch.close();
-    const fault = watch.fault;
-    if (stage !== 'place' && (fault !== undefined || isUnplugStuck)) {
-      return { record: await escalate(pair, timeline, log, error as Error, fault ?? stuckTrigger(fromName)) };
-    }
-    if (stage === 'prepare') {
-      pair.state = 'protected';
-      return { record: finish(pair, timeline, 'failed', error as Error) };
-    }
-    return { record: block(pair, timeline, log, app.name, error as Error) };
-  }
-  watch.close();
-  pair.state = 'protected';
-  const record = finish(pair, timeline, 'succeeded');
-  log.warn({ totalMs: record.totalMs, phases: record.phases }, `${app.name} now runs on ${toName}`);
-  return { record, ...(watch.fault === undefined ? {} : { missedFault: watch.fault }) };
-}
-
-/** Stops the app; one that already exited (the crash that triggered the move) counts as stopped. */
-export async function stopApp(vm: PairVm, name: string): Promise<void> {
-  try {
-    await vm.machine.agent.appStop(name, APP_STOP_TIMEOUT_MS);
-  } catch (error) {
-    // The agent reaped it already, and unmounted its disk when it did.
-    if (error instanceof AgentError && error.agentCode === 'not-running') return;
-    throw error;
-  }
-}
-
-/**
- * A free spare root port on `vm` for the app's disk, as QEMU reports it (`query-pci`). Taken from
- * the highest index down: a whole-VM failover places its apps' disks from index 0 up.
- */
-export async function freeRootPort(vm: PairVm, app: string): Promise<number> {
-  const count = vm.machine.spec.spareRootPorts ?? 0;
-  const bridges = await queryPciBridges(vm.machine.qmp);
-  for (let index = count - 1; index >= 0; index -= 1) {
-    const port = bridges.find((bridge) => bridge.bridgeId === spareRootPortId(index));
-    if (port?.deviceIds.length === 0) return index;
-  }
-  throw new AppMoveRefusedError({
-    app,
-    toVm: vm.machine.spec.name,
-    detail: `no free root port for its data disk (${count} spare ports, none empty)`,
+    },
+    detachDisk: async (vm: string, name: string) => {
+      if (vm !== plan.from) return ctx.detachDisk(vm, name);
+      await watch.guard(ctx.detachDisk(vm, name));
+      isAppOut = true;
+    },
+    attachDisk: (vm: string, name: string, isRedo: boolean) => {
+      if (vm === plan.to) isAppOut = true;
+      return ctx.attachDisk(vm, name, isRedo);
+    },
+    plug: (vm: string, name: string, sizeBytes: number) => {
+      if (vm === plan.to) isAppOut = true;
+      return ctx.plug(vm, name, sizeBytes);
+    },
+  };
+  host.log.warn({ app, trigger: trigger.reason, from: plan.from, to: plan.to }, `moving ${app}`);
+  const execution = await executePlan(plan, guarded, {
+    trigger: trigger.reason,
+    ...(trigger.detectedAtMs === undefined ? {} : { detectedAtMs: trigger.detectedAtMs }),
+    onStarted,
+    prepare: async () => {
+      if (host.disks.has(app)) await watch.guard(freeRootPort(to, app));
+      host.endpoints.get(app)?.hold();
+    },
+    onStepFailed: (error) =>
+      !isAppOut && (watch.fault !== undefined || isUnplugStuck || error instanceof VmFaultError)
+        ? 'escalate'
+        : 'undo',
   });
+  watch.close();
+  const { record, outcome } = execution;
+  if (outcome === 'escalate')
+    return {
+      record,
+      next: 'escalate',
+      fault: watch.fault ?? { vm: plan.from, signal: 'request', detectedAtMs: performance.now() },
+    };
+  if (outcome === 'blocked') return { record, next: 'blocked' };
+  if (outcome === 'succeeded') host.log.warn({ totalMs: record.totalMs }, `${app} now runs on ${plan.to}`);
+  return { record, next: 'settled', ...(watch.fault === undefined ? {} : { fault: watch.fault }) };
 }
 
 interface FaultWatch {
@@ -231,8 +140,8 @@ interface FaultWatch {
   close(): void;
 }
 
-/** Watches a VM for the signals Pair.adopt fails over on (the pair's own handling joins the move meanwhile). */
-function watchForFault(pair: Pair, vm: PairVm, during: string): FaultWatch {
+/** Watches a VM for the signals the pair fails over on (the pair's own handling joins the move meanwhile). */
+function watchForFault(host: MoveHost, vm: PairVm, during: string): FaultWatch {
   const name = vm.machine.spec.name;
   let fault: FailoverTrigger | undefined;
   let isClosed = false;
@@ -252,7 +161,7 @@ function watchForFault(pair: Pair, vm: PairVm, during: string): FaultWatch {
   };
   const onClose = () => fire('qmp-disconnect');
   const onHang = () => fire('hang');
-  const detector = pair.detectors.get(name);
+  const detector = host.detectors.get(name);
   vm.machine.qmp.on('event', onEvent);
   vm.machine.qmp.on('close', onClose);
   detector?.on('hang', onHang);
@@ -273,57 +182,4 @@ function watchForFault(pair: Pair, vm: PairVm, during: string): FaultWatch {
       detector?.off('hang', onHang);
     },
   };
-}
-
-/** A whole-VM failover asked for by the move itself: the active cannot give the app's memory back. */
-function stuckTrigger(vm: string): FailoverTrigger {
-  return { vm, signal: 'request', detectedAtMs: performance.now() };
-}
-
-/** Ends the move as `failed` and fails the whole active VM over; the record points at that failover. */
-async function escalate(
-  pair: Pair,
-  timeline: Timeline,
-  log: Logger,
-  error: Error,
-  fault: FailoverTrigger,
-): Promise<FailoverRecord> {
-  const record = finish(pair, timeline, 'failed', error);
-  log.error({ err: error.message, signal: fault.signal }, 'app move escalated to a whole-VM failover');
-  try {
-    const whole = await runWholeVmFailover(pair, fault);
-    record.escalatedTo = whole.id;
-  } catch (wholeError) {
-    block(pair, timeline, log, record.app ?? '', wholeError as Error);
-  }
-  return record;
-}
-
-/** Closes each move's in-flight operation once its record is final. */
-const closeOperations = new WeakMap<Timeline, (result: string) => void>();
-
-function finish(
-  pair: Pair,
-  timeline: Timeline,
-  result: 'succeeded' | 'failed',
-  error?: Error,
-): FailoverRecord {
-  const record = timeline.finish(result, error);
-  pair.history.push(record);
-  pair.persistence?.changed();
-  closeOperations.get(timeline)?.(record.result);
-  return record;
-}
-
-/** As a whole-VM failover blocks: the app was stopped and cannot be proven placed, so nothing starts it. */
-function block(pair: Pair, timeline: Timeline, log: Logger, app: string, error: Error): FailoverRecord {
-  pair.state = 'blocked';
-  pair.blockedReason = isBatonError(error) ? error.message : `moving ${app} failed: ${error.message}`;
-  log.error({ err: error.message }, 'app move blocked');
-  if (timeline.record.result !== 'running') return timeline.record;
-  const record = timeline.finish('blocked', error);
-  closeOperations.get(timeline)?.(record.result);
-  pair.history.push(record);
-  pair.persistence?.changed();
-  return record;
 }

@@ -4,11 +4,14 @@ import { HangDetector } from '../detect/hang.js';
 import { machineProbes } from '../detect/machine-probes.js';
 import { StableEndpoint } from '../endpoint/proxy.js';
 import type { AgentError } from '../errors.js';
-import type { FailoverRecord } from '../failover/timeline.js';
+import type { FailoverContext, FailoverTrigger } from '../failover/context.js';
+import { executePlan } from '../failover/executor.js';
+import { planResume } from '../failover/plan.js';
 import type { Logger } from '../log.js';
 import type { MemoryMechanism } from '../memory/mechanism.js';
 import type { AttachDoc } from '../recovery/identity.js';
-import type { StateDoc } from '../state/index.js';
+import type { FailoverKind, FailoverRecord } from '../state/history.js';
+import type { InFlightOperation, StateDoc } from '../state/index.js';
 import {
   appAreaName,
   appAreasOf,
@@ -19,27 +22,25 @@ import {
 } from '../table/index.js';
 import { resolveBootImage } from '../vm/image.js';
 import type { Accel } from '../vm/spec.js';
+import { type AppMoveTrigger, moveApp, planMove } from './app-move.js';
 import { isConfigStartFailure } from './app-ready.js';
 import type { PairConfig } from './config.js';
 import { diskPathOf } from './config.js';
 import { type DataDisk, ensureDataDisk } from './disk.js';
+import { failoverContext } from './failover-context.js';
+import { type Granted, grantMemory } from './grant.js';
 import { serveMemRequests } from './mem-requests.js';
+import type { PairState } from './pair-state.js';
 import type { PairPersistence } from './persist.js';
 import { placeApp } from './place-app.js';
 import { memoryDrift, reattachVms, runningApps } from './reattach.js';
-import { attachDiskAgain, finishWholeVmFailover } from './resume.js';
-import { resumeAppMove } from './resume-app-move.js';
 import { createSupervision, noteStarted, noteStartFailure, superviseVm } from './supervise.js';
+import { attachDiskAgain } from './vm-actions.js';
 import { bootPairVm, type PairVm } from './vm-factory.js';
-import { runWholeVmFailover } from './whole-vm-failover.js';
+import { failOverWholeVm, planAppsOf } from './whole-vm-failover.js';
 
-export type PairState = 'starting' | 'protected' | 'failing-over' | 'unprotected' | 'blocked' | 'stopped';
-
-export interface FailoverTrigger {
-  vm: string;
-  signal: 'GUEST_PANICKED' | 'qemu-exit' | 'qmp-disconnect' | 'hang' | 'request';
-  detectedAtMs: number;
-}
+export type { FailoverTrigger } from '../failover/context.js';
+export type { PairState } from './pair-state.js';
 
 /** Runs and protects the pair. Create with `Pair.start`; stop with `stop()`. */
 export class Pair {
@@ -54,11 +55,11 @@ export class Pair {
   readonly supervision = createSupervision();
   /** One hang detector per VM incarnation (heartbeat silence confirmed by sync or QMP). */
   readonly detectors = new Map<string, HangDetector>();
-  roles: { active: string; standby: string };
+  private currentRoles: { active: string; standby: string };
   /** Every table the pair has committed, oldest first (bounded): the states a test or `history` can show. */
   readonly tableHistory: ResourceTable[] = [];
   private currentTable!: ResourceTable;
-  state: PairState = 'starting';
+  private currentState: PairState = 'starting';
   blockedReason: string | undefined;
   /** The failover under way, if any: a second signal joins it instead of starting another. */
   inFlight: Promise<FailoverRecord> | undefined;
@@ -82,22 +83,45 @@ export class Pair {
     this.accel = options.accel;
     this.mechanism = options.mechanism;
     const [active, standby] = config.vmNames;
-    this.roles = { active, standby };
-    this.table = createTable({
-      budgetBytes: config.budgetBytes,
-      blockBytes: config.blockBytes,
-      roles: this.roles,
-      osAreas: config.vmNames.map((vm) => ({ vm, sizeBytes: config.baseBytes })),
-      monitorBytes: config.monitorBytes,
-      osMinBytes: config.baseBytes,
-    }).table;
+    this.currentRoles = { active, standby };
+    this.setTable(
+      createTable({
+        budgetBytes: config.budgetBytes,
+        blockBytes: config.blockBytes,
+        roles: this.roles,
+        osAreas: config.vmNames.map((vm) => ({ vm, sizeBytes: config.baseBytes })),
+        monitorBytes: config.monitorBytes,
+        osMinBytes: config.baseBytes,
+      }).table,
+    );
   }
 
   get table(): ResourceTable {
     return this.currentTable;
   }
 
-  set table(table: ResourceTable) {
+  /** Which VM is the active and which the standby; only the pair changes them. */
+  get roles(): { readonly active: string; readonly standby: string } {
+    return this.currentRoles;
+  }
+
+  /** The pair's state; only the pair changes it. */
+  get state(): PairState {
+    return this.currentState;
+  }
+
+  /** The one way the table changes: `change` applied to the table current now (no await can lose an update). */
+  commitTable(change: (table: ResourceTable) => ResourceTable): ResourceTable {
+    this.setTable(change(this.currentTable));
+    return this.currentTable;
+  }
+
+  /** Grows an app's memory from the pool (`baton request`, and the agents' mem.request): grant.ts. */
+  grantMemory(request: { app: string; extraBytes: number; vm?: string }): Promise<Granted> {
+    return grantMemory(this, request);
+  }
+
+  private setTable(table: ResourceTable): void {
     this.currentTable = table;
     this.tableHistory.push(table);
     if (this.tableHistory.length > 200) this.tableHistory.shift();
@@ -177,7 +201,7 @@ export class Pair {
           progress(`${app.name} did not start: ${(error as AgentError).agentMessage}`);
         });
       }
-      pair.state = 'protected';
+      pair.currentState = 'protected';
       return pair;
     } catch (error) {
       await pair.stop();
@@ -217,8 +241,8 @@ export class Pair {
       await Promise.all(result.vms.map((vm) => vm.machine.shutdown({ timeoutMs: 2000 })));
       return false;
     }
-    this.roles = { ...saved.table.roles };
-    this.table = saved.table;
+    this.currentRoles = { ...saved.table.roles };
+    this.setTable(saved.table);
     this.history.push(...saved.history);
     const moves = saved.operations.filter((other) => other.kind === 'app');
     for (const other of op === undefined ? [] : moves) {
@@ -234,22 +258,16 @@ export class Pair {
       const target = byName.get(op.toVm);
       if (target === undefined) return false;
       this.adopt(target);
-      try {
-        await finishWholeVmFailover(this, op, { failed: byName.get(op.fromVm), target }, progress);
-      } catch (error) {
-        this.blockAfterResume(`the interrupted failover ${op.id}`, 'the failover', error as Error, progress);
-        return true;
-      }
+      const failed = byName.get(op.fromVm);
+      for (const endpoint of this.endpoints.values()) endpoint.hold();
+      const ctx = failoverContext(
+        this,
+        failed === undefined ? {} : { extraVms: new Map([[op.fromVm, failed]]) },
+      );
+      if (!(await this.resume(op, ctx, progress))) return true;
     } else {
       for (const vm of result.vms) this.adopt(vm);
-      for (const move of moves) {
-        try {
-          await resumeAppMove(this, move, progress);
-        } catch (error) {
-          this.blockAfterResume(`the interrupted move ${move.id}`, 'the app move', error as Error, progress);
-          return true;
-        }
-      }
+      for (const move of moves) if (!(await this.resume(move, failoverContext(this), progress))) return true;
     }
     for (const vm of this.vms.values()) {
       const drift = await memoryDrift(this.table, vm, this.config.apps).catch((error: Error) => [
@@ -277,7 +295,7 @@ export class Pair {
       await this.restartApp(app.name, vm);
     }
     const standbyGone = !this.vms.has(this.roles.standby);
-    this.state = standbyGone ? 'unprotected' : 'protected';
+    this.currentState = standbyGone ? 'unprotected' : 'protected';
     if (standbyGone && appAreasOf(this.table, this.roles.standby).length > 0) {
       // The standby ran apps moved to it alone and died with the daemon: they fail over to the active.
       void this.onFault({ vm: this.roles.standby, signal: 'qemu-exit', detectedAtMs: performance.now() });
@@ -289,19 +307,59 @@ export class Pair {
   }
 
   /**
-   * An interrupted operation could not be finished: the daemon stays up, visibly blocked, with the
-   * VMs as they are, so nothing is started anywhere it might already run.
+   * Finishes (or rolls back) an operation a daemon crash interrupted, from its journaled phase
+   * (planResume, then the executor). False when it could not: the daemon stays up, visibly
+   * blocked, with the VMs as they are, so nothing is started anywhere it might already run.
    */
-  private blockAfterResume(
-    operation: string,
-    what: string,
-    error: Error,
+  private async resume(
+    op: InFlightOperation,
+    ctx: FailoverContext,
     progress: (line: string) => void,
-  ): void {
-    this.state = 'blocked';
-    this.blockedReason = `${operation} could not be finished: ${error.message}`;
-    this.log.error({ err: error.message }, `resuming ${what} failed; blocked`);
+  ): Promise<boolean> {
+    const plan = planResume(this.table, op, planAppsOf(this.config.apps, this.disks));
+    const what = op.kind === 'app' ? `the move of ${op.app ?? ''}` : 'failover';
+    this.log.warn({ operation: op.id, resume: plan.resume }, `resuming ${what}: ${plan.resume?.reason}`);
+    progress(`resuming ${what} ${op.id} (${op.fromVm} → ${op.toVm}): ${plan.resume?.reason}`);
+    const { outcome, error } = await executePlan(plan, ctx, {
+      trigger: `${op.trigger} (resumed after a daemon restart)`,
+      resumeOf: op,
+    });
+    if (outcome === 'succeeded' || outcome === 'rolled-back') return true;
+    const kind = op.kind === 'app' ? 'move' : 'failover';
+    this.block(`the interrupted ${kind} ${op.id} could not be finished: ${error?.message ?? outcome}`);
     progress(`blocked: ${this.blockedReason}`);
+    return false;
+  }
+
+  /** Commits a failover's table change to the table current now; a whole-VM failover drops the failed VM. */
+  commitFailover(kind: FailoverKind, from: string, change: (table: ResourceTable) => ResourceTable): void {
+    const next = change(this.table);
+    if (kind === 'whole-vm') {
+      const target = next.roles.active;
+      if (this.vms.get(target)?.machine.isRunning !== true)
+        throw new Error(`the new active ${target} is not running, so nothing can move to it`);
+      this.currentRoles = { ...next.roles };
+      this.vms.delete(from);
+    }
+    this.setTable(next);
+  }
+
+  /** Keeps a closed failover record in the history, and saves it. */
+  keepRecord(record: FailoverRecord): void {
+    this.history.push(record);
+    this.persistence?.changed();
+  }
+
+  /** Stops acting: `blocked`, with the reason `status` shows. */
+  block(reason: string): void {
+    this.currentState = 'blocked';
+    this.blockedReason = reason;
+    this.log.error({ reason }, 'blocked');
+  }
+
+  /** A failover or a move is under way. */
+  get isBusy(): boolean {
+    return this.inFlight !== undefined;
   }
 
   /** Fences a failed, empty standby (its exit seen) and boots a fresh one in its place. */
@@ -326,7 +384,7 @@ export class Pair {
         return;
       }
       this.adopt(fresh);
-      if (this.state === 'unprotected') this.state = 'protected';
+      if (this.state === 'unprotected') this.currentState = 'protected';
     } catch (error) {
       this.log.error(
         { vm: name, err: (error as Error).message },
@@ -419,7 +477,7 @@ export class Pair {
       if (this.state === 'protected') {
         this.persistence?.noteFault({ vm: trigger.vm, signal: trigger.signal, action: 'replace-standby' });
         this.log.warn({ vm: trigger.vm, signal: trigger.signal }, 'standby lost; booting a fresh one');
-        this.state = 'unprotected';
+        this.currentState = 'unprotected';
         this.reprotecting = this.replaceStandby(trigger.vm);
       }
       return Promise.resolve(undefined);
@@ -427,12 +485,76 @@ export class Pair {
     // Unprotected (no standby yet) still fences the active; the failover then blocks with the reason.
     if (this.state !== 'protected' && this.state !== 'unprotected') return Promise.resolve(undefined);
     this.persistence?.noteFault({ vm: trigger.vm, signal: trigger.signal, action: 'failover' });
-    this.state = 'failing-over';
-    this.inFlight = runWholeVmFailover(this, trigger).finally(() => {
+    this.currentState = 'failing-over';
+    this.inFlight = this.failOverVm(trigger).finally(() => {
       this.inFlight = undefined;
       this.inFlightId = undefined;
     });
     return this.inFlight;
+  }
+
+  /** Whole-VM failover, then re-protection in the background of the result (timed as `reprotect`). */
+  private async failOverVm(trigger: FailoverTrigger): Promise<FailoverRecord> {
+    const failed = this.vms.get(trigger.vm);
+    const { record, outcome } = await failOverWholeVm(this, trigger, (id) => {
+      this.inFlightId = id;
+    });
+    if (outcome !== 'succeeded') return record;
+    this.currentState = 'unprotected';
+    const startedAtMs = performance.now();
+    if (failed !== undefined) await failed.machine.shutdown({ timeoutMs: 500 });
+    await this.reprotect(trigger.vm);
+    record.phases.push({ name: 'reprotect', ms: Math.round(performance.now() - startedAtMs) });
+    this.persistence?.changed();
+    return record;
+  }
+
+  /**
+   * Moves a hot-standby app to the other VM (the standby, or back to the active). Refusals are
+   * thrown before anything changes; otherwise resolves with the record, kept in `history`. A move
+   * that had to give way fails the VM it left over, and the record points at that failover.
+   */
+  moveApp(appName: string, trigger: AppMoveTrigger): Promise<FailoverRecord> {
+    let moving: ReturnType<typeof planMove>;
+    try {
+      moving = planMove(this, appName);
+    } catch (refusal) {
+      return Promise.reject(refusal);
+    }
+    this.currentState = 'failing-over';
+    const run = (async () => {
+      const outcome = await moveApp(this, moving, trigger, (id) => {
+        this.inFlightId = id;
+      });
+      if (outcome.next === 'settled') this.currentState = 'protected';
+      if (outcome.next === 'escalate' && outcome.fault !== undefined) {
+        this.log.error({ signal: outcome.fault.signal }, 'app move escalated to a whole-VM failover');
+        const whole = await this.failOverVm(outcome.fault);
+        outcome.record.escalatedTo = whole.id;
+        this.persistence?.changed();
+      }
+      return outcome;
+    })();
+    this.inFlight = run.then(
+      (outcome) => outcome.record,
+      (error: unknown) => {
+        // The executor turns every failure of a step into a record; this is a defect, so stop acting.
+        this.block(`moving ${appName} failed: ${(error as Error).message}`);
+        throw error;
+      },
+    );
+    const record = this.inFlight;
+    void run
+      .then((outcome) => {
+        this.inFlight = undefined;
+        this.inFlightId = undefined;
+        if (outcome.next === 'settled' && outcome.fault !== undefined) void this.onFault(outcome.fault);
+      })
+      .catch(() => {
+        this.inFlight = undefined;
+        this.inFlightId = undefined;
+      });
+    return record;
   }
 
   private async startAppOnActive(name: string): Promise<void> {
@@ -444,15 +566,21 @@ export class Pair {
     // A hot-standby app's area is carved by the monitor and plugged before it starts; an ordinary
     // app starts on an empty slot and its agent asks for the memory (mem-requests.ts grants it).
     const isRequested = !app.hotStandby;
-    const next = isRequested
-      ? undefined
-      : startApp(this.table, {
-          app: app.name,
-          vm: vm.machine.spec.name,
-          sizeBytes: app.sizeBytes,
-          hotStandby: app.hotStandby,
-          slot: app.slot,
-        });
+    // Carved at commit from the table current then: a grant committed while the app started is kept.
+    const commitStarted = (pluggedBytes: number) =>
+      this.commitTable(
+        (table) =>
+          recordObserved(
+            startApp(table, {
+              app: app.name,
+              vm: vm.machine.spec.name,
+              sizeBytes: app.sizeBytes,
+              hotStandby: app.hotStandby,
+              slot: app.slot,
+            }).table,
+            { area: appAreaName(app.name), pluggedBytes, atMs: performance.now(), by: 'qmp' },
+          ).table,
+      );
     const placed = await placeApp(vm, app, {
       mechanism: this.mechanism,
       sizeBytes: app.sizeBytes,
@@ -464,24 +592,10 @@ export class Pair {
       ...(disk === undefined ? {} : { disk }),
     }).catch((error: unknown) => {
       // The agent refused the app after its memory was plugged: the table records the area as QEMU has it.
-      if (next !== undefined && isConfigStartFailure(error)) {
-        this.table = recordObserved(next.table, {
-          area: appAreaName(app.name),
-          pluggedBytes: app.sizeBytes,
-          atMs: performance.now(),
-          by: 'qmp',
-        }).table;
-      }
+      if (!isRequested && isConfigStartFailure(error)) commitStarted(app.sizeBytes);
       throw error;
     });
-    if (next !== undefined) {
-      this.table = recordObserved(next.table, {
-        area: appAreaName(app.name),
-        pluggedBytes: placed.pluggedBytes,
-        atMs: performance.now(),
-        by: 'qmp',
-      }).table;
-    }
+    if (!isRequested) commitStarted(placed.pluggedBytes);
     this.endpoints
       .get(app.name)
       ?.route({ host: '127.0.0.1', port: placed.hostPort, vm: vm.machine.spec.name });
@@ -494,7 +608,7 @@ export class Pair {
    */
   async leaveRunning(): Promise<void> {
     this.isLeftRunning = true;
-    this.state = 'stopped';
+    this.currentState = 'stopped';
     for (const detector of this.detectors.values()) detector.stop();
     await this.inFlight?.catch(() => undefined);
     await this.reprotecting;
@@ -506,7 +620,7 @@ export class Pair {
   /** Stops the endpoints and both VMs (quit, then SIGKILL). */
   async stop(): Promise<void> {
     if (this.isLeftRunning) return;
-    this.state = 'stopped';
+    this.currentState = 'stopped';
     for (const detector of this.detectors.values()) detector.stop();
     await this.inFlight?.catch(() => undefined);
     await this.reprotecting;

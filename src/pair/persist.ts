@@ -1,14 +1,15 @@
 // Saves the pair's state (table, operations, history) and its VMs' identities; journals failover phases.
-import type { FailoverRecord, Timeline } from '../failover/timeline.js';
 import type { Logger } from '../log.js';
 import type { AttachDoc, VmIdentity } from '../recovery/identity.js';
 import { loadAttachDoc, saveAttachDoc } from '../recovery/identity.js';
+import type { FailoverRecord } from '../state/history.js';
 import {
   beginPhase,
   createOperation,
   EventJournal,
   endPhase,
   type InFlightOperation,
+  isOperationPhase,
   type LoadedState,
   type OperationPhase,
   type PhaseOutcome,
@@ -28,19 +29,6 @@ export interface PersistedView {
   readonly roles: { readonly active: string; readonly standby: string };
   endpointPorts(): Record<string, number>;
 }
-
-const OPERATION_PHASES = new Set<string>([
-  'fence',
-  'stop',
-  'unplug',
-  'disk-detach',
-  'disk',
-  'plug',
-  'confirm',
-  'start',
-  'healthy',
-  'commit',
-]);
 
 /**
  * Coalesces saves: a change while a save runs marks the state dirty and one more save follows,
@@ -221,8 +209,8 @@ export class PairPersistence {
 /** `plug:kv` → { phase: 'plug', app: 'kv' }; names that are not operation phases (reprotect) → undefined. */
 export function stepOf(name: string): StepRef | undefined {
   const [phase, app] = name.split(':');
-  if (phase === undefined || !OPERATION_PHASES.has(phase)) return undefined;
-  return app === undefined ? { phase: phase as OperationPhase } : { phase: phase as OperationPhase, app };
+  if (phase === undefined || !isOperationPhase(phase)) return undefined;
+  return app === undefined ? { phase } : { phase, app };
 }
 
 export function attachDocOf(view: PersistedView): AttachDoc {
@@ -236,88 +224,4 @@ export function attachDocOf(view: PersistedView): AttachDoc {
     spec: vm.machine.spec,
   }));
   return { version: 1, savedAt: new Date().toISOString(), vms, endpointPorts: view.endpointPorts() };
-}
-
-/** The environment variable naming a crash point: `<phase>:crash` (e.g. `fence:crash`, `plug:kv:crash`). */
-export const FAULT_POINT_ENV = 'BATON_FAULT_POINT';
-
-/**
- * True when `BATON_FAULT_POINT` names phase `name` (`plug` also matches `plug:kv`) and the config
- * allows fault injection.
- */
-export function isCrashPoint(
-  name: string,
-  isAllowed: boolean,
-  env: NodeJS.ProcessEnv = process.env,
-): boolean {
-  const point = env[FAULT_POINT_ENV];
-  if (!isAllowed || point === undefined || !point.endsWith(':crash')) return false;
-  const wanted = point.slice(0, -':crash'.length);
-  return wanted === name || wanted === name.split(':')[0];
-}
-
-/** Runs one failover phase: its intent journaled (fsynced) first, its result after; a named crash point in between. */
-export async function runJournaledPhase<T>(
-  fields: {
-    persistence: PairPersistence | undefined;
-    opId: string;
-    name: string;
-    isFaultInjectionAllowed: boolean;
-    log: Logger;
-    timed: (work: () => Promise<T>) => Promise<T>;
-  },
-  work: () => Promise<T>,
-): Promise<T> {
-  const { persistence, opId, name } = fields;
-  await persistence?.intent(opId, name);
-  if (isCrashPoint(name, fields.isFaultInjectionAllowed)) {
-    await persistence?.flush();
-    fields.log.error({ phase: name }, `fault point ${name}:crash: the daemon dies now`);
-    process.kill(process.pid, 'SIGKILL');
-  }
-  try {
-    const value = await fields.timed(work);
-    persistence?.result(opId, name, 'ok');
-    return value;
-  } catch (error) {
-    persistence?.result(opId, name, 'failed', (error as Error).message);
-    throw error;
-  }
-}
-
-/**
- * Journals every phase `timeline` runs from now on (intent before, result after, crash point in
- * between) as steps of a new in-flight operation; returns the function that closes it.
- */
-export function journalTimeline(
-  timeline: Timeline,
-  fields: {
-    persistence: PairPersistence | undefined;
-    isFaultInjectionAllowed: boolean;
-    log: Logger;
-    operation: Omit<Parameters<typeof createOperation>[0], 'id' | 'startedAt' | 'trigger'>;
-  },
-): (result: string) => void {
-  const { persistence } = fields;
-  const opId = timeline.record.id;
-  persistence?.open({
-    ...fields.operation,
-    id: opId,
-    trigger: timeline.record.trigger,
-    startedAt: timeline.record.startedAt,
-  });
-  const timed = timeline.phase.bind(timeline);
-  timeline.phase = <T>(name: string, work: () => Promise<T>): Promise<T> =>
-    runJournaledPhase(
-      {
-        persistence,
-        opId,
-        name,
-        isFaultInjectionAllowed: fields.isFaultInjectionAllowed,
-        log: fields.log,
-        timed: (timedWork: () => Promise<T>) => timed(name, timedWork),
-      },
-      work,
-    );
-  return (result) => persistence?.closeOperation(opId, result);
 }

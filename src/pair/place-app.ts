@@ -104,7 +104,12 @@ function healthRequest(health: NonNullable<AppConfig['health']>, guestPort: numb
 }
 
 /** Polls the agent until NUMA node `node` holds at least `bytes` (the guest has onlined the memory). */
-async function waitForGuestNode(vm: PairVm, node: number, bytes: number, timeoutMs: number): Promise<void> {
+export async function waitForGuestNode(
+  vm: PairVm,
+  node: number,
+  bytes: number,
+  timeoutMs: number,
+): Promise<void> {
   const startedAtMs = performance.now();
   let lastSeen = 'no answer';
   while (performance.now() - startedAtMs < timeoutMs) {

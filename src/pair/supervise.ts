@@ -1,13 +1,32 @@
 // App supervision on the host (seed paragraph 0045): an app's exit, with its severity, becomes a
 // restart in place, a move of that app alone, or nothing; the policy decides, this file acts.
 import type { AppExited } from '../agent/protocol.js';
+import type { StableEndpoint } from '../endpoint/proxy.js';
+import type { AppMoveTrigger, FailoverTrigger } from '../failover/context.js';
+import type { Logger } from '../log.js';
 import { type AppHistory, decide, EMPTY_HISTORY, startedHistory } from '../policy/restart.js';
-import { moveAppToStandby } from './app-move.js';
+import type { FailoverRecord } from '../state/history.js';
 import { isConfigStartFailure, startAppAndAwaitReady } from './app-ready.js';
-import type { AppConfig } from './config.js';
-import type { Pair } from './pair.js';
+import type { AppConfig, PairConfig } from './config.js';
+import type { DataDisk } from './disk.js';
+import type { PairState } from './pair-state.js';
+import type { PairPersistence } from './persist.js';
 import { appStartRequest } from './place-app.js';
 import type { PairVm } from './vm-factory.js';
+
+/** What supervision reads of the pair, and the two actions it may ask for. */
+export interface SupervisedPair {
+  readonly config: PairConfig;
+  readonly log: Logger;
+  readonly state: PairState;
+  readonly supervision: Supervision;
+  readonly endpoints: ReadonlyMap<string, StableEndpoint>;
+  readonly disks: ReadonlyMap<string, DataDisk>;
+  /** Journals each fault it sees (for `baton events`); absent in tests without a state dir. */
+  readonly persistence: Pick<PairPersistence, 'noteFault'> | undefined;
+  moveApp(app: string, trigger: AppMoveTrigger): Promise<FailoverRecord>;
+  onFault(trigger: FailoverTrigger): Promise<FailoverRecord | undefined>;
+}
 
 /** Per-app supervision state kept by the pair. */
 export interface Supervision {
@@ -36,7 +55,7 @@ export function createSupervision(): Supervision {
  * status`; no restart, move or failover follows (another VM has the same configuration).
  */
 export function noteStartFailure(
-  pair: Pick<Pair, 'supervision' | 'log'>,
+  pair: Pick<SupervisedPair, 'supervision' | 'log'>,
   app: string,
   vm: string,
   error: unknown,
@@ -56,7 +75,7 @@ export function noteStarted(supervision: Supervision, app: string, nowMs = perfo
 }
 
 /** Listens to `vm`'s agent for app exits and acts on the policy's decision. */
-export function superviseVm(pair: Pair, vm: PairVm): void {
+export function superviseVm(pair: SupervisedPair, vm: PairVm): void {
   vm.machine.agent.on('appExited', (exited, atMs) => {
     void onAppExited(pair, vm, exited, atMs).catch((error: unknown) => {
       pair.log.error({ app: exited.name, err: (error as Error).message }, 'acting on an app exit failed');
@@ -64,7 +83,7 @@ export function superviseVm(pair: Pair, vm: PairVm): void {
   });
 }
 
-async function onAppExited(pair: Pair, vm: PairVm, exited: AppExited, atMs: number): Promise<void> {
+async function onAppExited(pair: SupervisedPair, vm: PairVm, exited: AppExited, atMs: number): Promise<void> {
   const app = pair.config.apps.find((a) => a.name === exited.name);
   const owner = pair.endpoints.get(exited.name)?.currentTarget?.vm;
   // Only an exit on the VM that serves the app counts; a stop we asked for is no fault.
@@ -92,14 +111,14 @@ async function onAppExited(pair: Pair, vm: PairVm, exited: AppExited, atMs: numb
   pair.log.warn({ app: app.name, vm: vm.machine.spec.name, exited, decision }, 'app exited');
   if (decision.action === 'restart-in-place') await restartInPlace(pair, vm, app);
   else if (decision.action === 'move-app') {
-    await moveAppToStandby(pair, app.name, { reason: decision.reason, detectedAtMs: atMs });
+    await pair.moveApp(app.name, { reason: decision.reason, detectedAtMs: atMs });
     noteStarted(supervision, app.name);
   } else if (decision.action === 'whole-vm')
     await pair.onFault({ vm: vm.machine.spec.name, signal: 'request', detectedAtMs: atMs });
 }
 
 /** Starts the app again on the same VM, with the memory it already has: nothing is plugged or unplugged. */
-async function restartInPlace(pair: Pair, vm: PairVm, app: AppConfig): Promise<void> {
+async function restartInPlace(pair: SupervisedPair, vm: PairVm, app: AppConfig): Promise<void> {
   const disk = pair.disks.get(app.name);
   const node = vm.machine.spec.slots.findIndex((slot) => slot.id === app.slot) + 1;
   try {

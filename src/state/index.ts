@@ -1,5 +1,6 @@
 // The durable state layer's public API: the state store, the event journal, in-flight operations and their recovery.
 export { canonicalJson, checksumOf, decodeEnvelope, encodeEnvelope } from './envelope.js';
+export type { FailoverKind, FailoverRecord, FailoverResult, PhaseRecord } from './history.js';
 export {
   DEFAULT_JOURNAL_KEEP,
   DEFAULT_JOURNAL_MAX_BYTES,
@@ -17,6 +18,15 @@ export {
   isOperationOver,
   stepsOf,
 } from './operations.js';
+export {
+  APP_MOVE_PHASES,
+  isOperationPhase,
+  OPERATION_PHASES,
+  OPTIONAL_PHASES,
+  PLACE_PHASES,
+  RELEASE_PHASES,
+  WHOLE_VM_PHASES,
+} from './phases.js';
 export { planRecovery, REDO_IS_SAFE, type RecoveryCheck, type RecoveryPlan } from './recovery.js';
 export {
   CURRENT_FILE,

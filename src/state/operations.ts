@@ -1,5 +1,6 @@
 // In-flight failover records and their pure transitions: intent before a phase acts, done (with outcome) after.
 import { OperationPhaseError } from '../errors.js';
+import { OPTIONAL_PHASES, PLACE_PHASES, RELEASE_PHASES } from './phases.js';
 import type {
   InFlightOperation,
   OperationKind,
@@ -8,13 +9,6 @@ import type {
   PhaseStep,
   StepRef,
 } from './types.js';
-
-/** The phases placeApp runs for each app (src/pair/place-app.ts). */
-export const PLACE_PHASES: readonly OperationPhase[] = ['disk', 'plug', 'confirm', 'start', 'healthy'];
-/** The phases an app move runs on the source before placing the app (src/pair/app-move.ts). */
-export const RELEASE_PHASES: readonly OperationPhase[] = ['stop', 'unplug', 'disk-detach'];
-/** Phases an executor skips when they have nothing to do (an app without a data disk). */
-export const OPTIONAL_PHASES: ReadonlySet<OperationPhase> = new Set<OperationPhase>(['disk', 'disk-detach']);
 
 /** An operation keeps at most this many phase entries (redone phases add entries); older ones drop. */
 export const MAX_PHASE_ENTRIES = 200;

@@ -1,9 +1,10 @@
 // Reads one state file and says what it is: missing, usable (perhaps migrated), unusable and why, or of an unknown version.
-import { StateUnsafeError, StateVersionError } from '../errors.js';
+import { StatePhaseUnknownError, StateUnsafeError, StateVersionError } from '../errors.js';
 import { checkInvariants, freezeTable } from '../table/index.js';
 import { readRegularFile } from './durable.js';
 import { decodeEnvelope } from './envelope.js';
 import { type MigrationRegistry, migrateBody } from './migrations.js';
+import { isOperationPhase, OPERATION_PHASES } from './phases.js';
 import { describeSchemaProblem, stateDocSchema } from './schema.js';
 import { STATE_SCHEMA_VERSION, type StateDoc } from './types.js';
 
@@ -16,7 +17,7 @@ export type StateFileReading =
       readonly notes: readonly string[];
     }
   | { readonly status: 'unusable'; readonly reason: string }
-  | { readonly status: 'unknown-version'; readonly error: StateVersionError };
+  | { readonly status: 'unknown-version'; readonly error: StateVersionError | StatePhaseUnknownError };
 
 /**
  * Reads and verifies the state file at `path` (`label` is its name in messages). An unsafe file
@@ -54,6 +55,16 @@ export async function readStateFile(
     }
     notes.push(`${label} has schema v${envelope.schemaVersion}; migrated to v${STATE_SCHEMA_VERSION}`);
   }
+  const unknown = unknownPhaseOf(body);
+  if (unknown !== undefined) {
+    const error = new StatePhaseUnknownError({
+      file: label,
+      schemaVersion: envelope.schemaVersion,
+      ...unknown,
+      known: OPERATION_PHASES,
+    });
+    return { status: 'unknown-version', error };
+  }
   const parsed = stateDocSchema.safeParse(body);
   if (!parsed.success) {
     return {
@@ -71,4 +82,17 @@ export async function readStateFile(
     );
   }
   return { status: 'usable', doc, notes };
+}
+
+/** The first phase an in-flight operation of `body` names that this build does not know (before the schema, which would only call it invalid). */
+function unknownPhaseOf(body: unknown): { operationId: string; phase: string } | undefined {
+  const operations = (body as { operations?: unknown } | null)?.operations;
+  if (!Array.isArray(operations)) return undefined;
+  for (const op of operations as Array<{ id?: unknown; phase?: unknown; history?: unknown }>) {
+    const steps = Array.isArray(op?.history) ? (op.history as Array<{ phase?: unknown }>) : [];
+    for (const phase of [op?.phase, ...steps.map((step) => step?.phase)]) {
+      if (typeof phase === 'string' && !isOperationPhase(phase)) return { operationId: String(op.id), phase };
+    }
+  }
+  return undefined;
 }

@@ -1,24 +1,14 @@
 // The zod schema of a version-1 state document; tsc fails here when a persisted type gains a field.
 import { z } from 'zod';
-import type { FailoverRecord } from '../failover/timeline.js';
 import type { Area, ResourceTable } from '../table/types.js';
+import type { FailoverRecord } from './history.js';
+import { OPERATION_PHASES } from './phases.js';
 import { type InFlightOperation, type PhaseStep, STATE_SCHEMA_VERSION, type StateDoc } from './types.js';
 
 const wholeNumber = z.number().int().nonnegative();
 const positiveNumber = z.number().int().positive();
 const name = z.string().min(1);
-const phase = z.enum([
-  'fence',
-  'stop',
-  'unplug',
-  'disk-detach',
-  'disk',
-  'plug',
-  'confirm',
-  'start',
-  'healthy',
-  'commit',
-]);
+const phase = z.enum(OPERATION_PHASES);
 const phaseState = z.enum(['intent', 'done']);
 const phaseOutcome = z.enum(['ok', 'failed']);
 

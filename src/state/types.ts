@@ -1,6 +1,8 @@
 // What baton persists: the table, its epoch, every in-flight failover with its phase, recent history.
-import type { FailoverRecord } from '../failover/timeline.js';
+
 import type { ResourceTable } from '../table/types.js';
+import type { FailoverKind, FailoverRecord } from './history.js';
+import type { OperationPhase } from './phases.js';
 
 /** The schema version this build writes and reads; older versions go through a migration. */
 export const STATE_SCHEMA_VERSION = 1;
@@ -9,24 +11,10 @@ export const STATE_SCHEMA_VERSION = 1;
 export const HISTORY_LIMIT = 100;
 
 /** Whole-VM failover (src/pair/whole-vm-failover.ts) or a single-app move (src/pair/app-move.ts). */
-export type OperationKind = 'whole-vm' | 'app';
+export type OperationKind = FailoverKind;
 
-/**
- * A failover phase, as the executors name them. Whole-VM: fence, then disk → plug → confirm →
- * start → healthy per moving app, then commit. App move: stop → unplug → disk-detach → disk → plug
- * → confirm → start → healthy → commit.
- */
-export type OperationPhase =
-  | 'fence'
-  | 'stop'
-  | 'unplug'
-  | 'disk-detach'
-  | 'disk'
-  | 'plug'
-  | 'confirm'
-  | 'start'
-  | 'healthy'
-  | 'commit';
+/** A failover phase (the list is OPERATION_PHASES in phases.ts). */
+export type { OperationPhase } from './phases.js';
 
 /** `intent`: written before the phase acts; `done`: written after, with its outcome. */
 export type PhaseState = 'intent' | 'done';

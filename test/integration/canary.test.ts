@@ -13,7 +13,6 @@ import { KvClient } from '../../src/endpoint/kv-client.js';
 import { createLogger } from '../../src/log.js';
 import { deviceIdOf } from '../../src/memory/mechanism.js';
 import { VirtioMemMechanism } from '../../src/memory/virtio-mem.js';
-import { moveAppToStandby } from '../../src/pair/app-move.js';
 import { defaultPairConfig } from '../../src/pair/config.js';
 import { Pair } from '../../src/pair/pair.js';
 import { queryMemoryDevices, saveGuestMemory, type VirtioMemInfo } from '../../src/qmp/commands.js';
@@ -123,7 +122,7 @@ describe('memory handed to the other VM holds none of the giving VM bytes (I6)',
     const canary = newToken();
     const client = await writeCanary(port, canary);
     expect(await slotsHold('vm-b', canary, [slotOfKvd()])).toBe(true);
-    const record = await moveAppToStandby(p, 'kvd', { reason: 'operator request' });
+    const record = await p.moveApp('kvd', { reason: 'operator request' });
     client.close();
     expect(record).toMatchObject({ kind: 'app', result: 'succeeded', toVm: 'vm-a' });
     const reader = await KvClient.connect(port, 60_000);

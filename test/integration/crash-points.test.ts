@@ -9,25 +9,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusView } from '../../src/daemon/views.js';
 import { KvClient } from '../../src/endpoint/kv-client.js';
+import { APP_MOVE_PHASES, WHOLE_VM_PHASES } from '../../src/state/phases.js';
 import { auditDaemon, qemuPidsUnder } from '../helpers/audit.js';
 import { BatonDaemon, isAlive } from '../helpers/daemon.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'baton-crash-'));
 const daemon = new BatonDaemon(stateDir);
-/** The journaled phases of a whole-VM failover of kvd (src/pair/whole-vm-failover.ts, place-app.ts). */
-const WHOLE_VM_PHASES = ['fence', 'disk', 'plug', 'confirm', 'start', 'healthy', 'commit'];
-/** The journaled phases of a single-app move (src/pair/app-move.ts, place-app.ts). */
-const APP_MOVE_PHASES = [
-  'stop',
-  'unplug',
-  'disk-detach',
-  'disk',
-  'plug',
-  'confirm',
-  'start',
-  'healthy',
-  'commit',
-];
 /** Every write kvd acknowledged: key → value. */
 const acknowledged = new Map<string, string>();
 let savedEpoch = 0;

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KvClient } from '../../src/endpoint/kv-client.js';
-import type { FailoverRecord } from '../../src/failover/timeline.js';
 import { createLogger } from '../../src/log.js';
 import { VirtioMemMechanism } from '../../src/memory/virtio-mem.js';
 import { defaultPairConfig } from '../../src/pair/config.js';
 import { Pair } from '../../src/pair/pair.js';
 import { continueVm, stopVm } from '../../src/qmp/commands.js';
+import type { FailoverRecord } from '../../src/state/history.js';
+import { WHOLE_VM_PHASES } from '../../src/state/phases.js';
 import { assertInvariants } from '../../src/table/index.js';
 import { MiB } from '../../src/units.js';
 import { expectTableMatchesQemu, qemuPidsUnder } from '../helpers/audit.js';
@@ -99,16 +100,7 @@ describe('whole-VM failover on real guests', () => {
     );
     expect(record).toMatchObject({ kind: 'whole-vm', result: 'succeeded', fromVm: 'vm-a', toVm: 'vm-b' });
     expect(record.trigger).toBe('GUEST_PANICKED on vm-a');
-    expect(record.phases.map((ph) => ph.name)).toEqual([
-      'detect',
-      'fence',
-      'disk',
-      'plug',
-      'confirm',
-      'start',
-      'healthy',
-      'commit',
-    ]);
+    expect(record.phases.map((ph) => ph.name)).toEqual(['detect', ...WHOLE_VM_PHASES]);
 
     // I1 from the host's evidence: the old QEMU exited before kvd was started on the standby.
     expect(exitSeenAtMs).toBeGreaterThan(0);

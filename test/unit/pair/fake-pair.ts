@@ -7,8 +7,10 @@ import type { MemoryMechanism, MemoryTarget, PlugResult } from '../../../src/mem
 import type { AppConfig, PairConfig } from '../../../src/pair/config.js';
 import type { DataDisk } from '../../../src/pair/disk.js';
 import type { FailoverTrigger, Pair, PairState } from '../../../src/pair/pair.js';
+import { createSupervision } from '../../../src/pair/supervise.js';
 import type { PairVm } from '../../../src/pair/vm-factory.js';
-import { createTable, startApp } from '../../../src/table/index.js';
+import type { FailoverRecord } from '../../../src/state/history.js';
+import { createTable, type ResourceTable, startApp } from '../../../src/table/index.js';
 import { MiB } from '../../../src/units.js';
 
 const servers: Server[] = [];
@@ -259,7 +261,7 @@ export async function fakePair(
     ]),
     endpoints: new Map([['kvd', endpoint]]),
     disks: new Map([['kvd', disk]]),
-    history: [],
+    history: [] as FailoverRecord[],
     roles,
     table,
     state: 'protected' as PairState,
@@ -267,6 +269,22 @@ export async function fakePair(
     inFlight: undefined,
     inFlightId: undefined,
     detectors: new Map([['vm-a', active.detector]]),
+    isBusy: false,
+    supervision: createSupervision(),
+    commitTable(change: (table: ResourceTable) => ResourceTable) {
+      this.table = change(this.table);
+      return this.table;
+    },
+    commitFailover(_kind: string, _from: string, change: (table: ResourceTable) => ResourceTable) {
+      this.table = change(this.table);
+    },
+    keepRecord(record: FailoverRecord) {
+      (this.history as FailoverRecord[]).push(record);
+    },
+    block(reason: string) {
+      this.state = 'blocked';
+      this.blockedReason = reason as never;
+    },
     onFault: (trigger: FailoverTrigger) => {
       faults.push(trigger);
       return Promise.resolve(undefined);

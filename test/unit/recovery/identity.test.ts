@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isCrashPoint, stepOf } from '../../../src/pair/persist.js';
+import { stepOf } from '../../../src/pair/persist.js';
 import {
   checkIdentity,
   loadAttachDoc,
@@ -70,14 +70,5 @@ describe('failover phase names', () => {
     expect(stepOf('fence')).toEqual({ phase: 'fence' });
     expect(stepOf('plug:kvd')).toEqual({ phase: 'plug', app: 'kvd' });
     expect(stepOf('reprotect')).toBeUndefined();
-  });
-
-  it('honours BATON_FAULT_POINT only when fault injection is allowed', () => {
-    const env = { BATON_FAULT_POINT: 'plug:crash' };
-    expect(isCrashPoint('plug', true, env)).toBe(true);
-    expect(isCrashPoint('plug:kvd', true, env)).toBe(true);
-    expect(isCrashPoint('plug', false, env)).toBe(false);
-    expect(isCrashPoint('fence', true, env)).toBe(false);
-    expect(isCrashPoint('fence', true, {})).toBe(false);
   });
 });

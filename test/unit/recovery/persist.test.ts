@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { FailoverRecord } from '../../../src/failover/timeline.js';
 import { createLogger } from '../../../src/log.js';
 import { PairPersistence } from '../../../src/pair/persist.js';
+import type { FailoverRecord } from '../../../src/state/history.js';
 import { StateStore } from '../../../src/state/index.js';
 import { createTable } from '../../../src/table/index.js';
 

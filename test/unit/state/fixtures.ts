@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import type { FailoverRecord } from '../../../src/failover/timeline.js';
+import type { FailoverRecord } from '../../../src/state/history.js';
 import { beginPhase, createOperation } from '../../../src/state/operations.js';
 import type { StateDoc } from '../../../src/state/types.js';
 import { stateC } from '../table/fixtures.js';

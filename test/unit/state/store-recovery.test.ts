@@ -1,7 +1,12 @@
 import { chmod, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StateCorruptError, StateUnsafeError, StateVersionError } from '../../../src/errors.js';
+import {
+  StateCorruptError,
+  StatePhaseUnknownError,
+  StateUnsafeError,
+  StateVersionError,
+} from '../../../src/errors.js';
 import { encodeEnvelope } from '../../../src/state/envelope.js';
 import type { MigrationRegistry } from '../../../src/state/migrations.js';
 import { StateStore } from '../../../src/state/store.js';
@@ -126,6 +131,24 @@ describe('StateStore schema versions', () => {
     await writeFile(join(dir, 'state.json'), encodeEnvelope({ ...sampleDoc(3), schemaVersion: 2 }));
     await expect(new StateStore(dir).load()).rejects.toThrow(
       'state.json has state schema version 2; this baton reads version 1 and has no migration from 2: refusing to read it',
+    );
+  });
+
+  it('refuses a state.json whose in-flight operation is at a phase this version does not know, naming the version', async () => {
+    const dir = await twoSaves();
+    const doc = sampleDoc(3);
+    const [op] = doc.operations;
+    if (op === undefined) throw new Error('the sample has no operation');
+    const foreign = {
+      ...op,
+      phase: 'prewarm',
+      history: op.history.map((step) => ({ ...step, phase: 'prewarm' })),
+    };
+    await writeFile(join(dir, 'state.json'), encodeEnvelope({ ...doc, operations: [foreign] }));
+    const error = await new StateStore(dir).load().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StatePhaseUnknownError);
+    expect((error as Error).message).toBe(
+      `state.json (state schema version 1) has operation ${op.id} at phase 'prewarm', which this baton (state schema version 1, phases fence, stop, unplug, disk-detach, disk, plug, confirm, start, healthy, commit) does not know: it was written by another version; refusing to read it`,
     );
   });
 
