@@ -8,6 +8,8 @@ export interface StatusView {
   state: string;
   blocked: boolean;
   blockedReason: string | null;
+  /** The state directory's saves: one under way (or due), and how many have started since the daemon did. */
+  saves: { isSaving: boolean; started: number };
   vms: Array<{
     name: string;
     role: 'active' | 'standby';
@@ -97,6 +99,7 @@ export function statusView(pair: Pair, restarts: ReadonlyMap<string, number> = n
     state: pair.state,
     blocked: pair.state === 'blocked',
     blockedReason: pair.blockedReason ?? null,
+    saves: pair.persistence?.saves ?? { isSaving: false, started: 0 },
     vms,
     apps,
   };
