@@ -1,34 +1,41 @@
 // Faults kept until they can be acted on (a serving VM failed while no standby was ready); pure values.
 import type { FaultSignal } from './machine.js';
 
-export interface QueuedFault {
+/** One VM incarnation: its name and its QEMU's pid (a VM booted afresh under the same name is another). */
+export interface VmIncarnation {
   readonly vm: string;
+  readonly pid: number;
+}
+
+export interface QueuedFault extends VmIncarnation {
   readonly signal: FaultSignal;
   /** Host monotonic time the first signal of this VM was seen (detection time is measured from it). */
   readonly detectedAtMs: number;
 }
 
+const isSame = (a: VmIncarnation, b: VmIncarnation) => a.vm === b.vm && a.pid === b.pid;
+
 /**
- * The queue with `fault` in it: one entry per VM, the first signal kept (later ones of the same
- * VM, such as the QMP loss that follows a QEMU exit, add nothing but are not lost: the VM's
- * entry already stands for them).
+ * The queue with `fault` in it: one entry per VM incarnation, the first signal kept (later ones
+ * of the same incarnation, such as the QMP loss that follows a QEMU exit, add nothing but are not
+ * lost: its entry already stands for them).
  */
 export function enqueueFault(queue: readonly QueuedFault[], fault: QueuedFault): readonly QueuedFault[] {
-  return queue.some((queued) => queued.vm === fault.vm) ? queue : [...queue, fault];
+  return queue.some((queued) => isSame(queued, fault)) ? queue : [...queue, fault];
 }
 
 /**
- * What to act on now: with a standby ready, the oldest fault of a VM that still serves (its
- * failover comes first; the others wait for the next standby). A fault of a VM that no longer
- * serves (it was failed over or replaced since) is done: it is dropped from the queue with the
- * reason, so the caller can log it.
+ * What to act on now: with a standby ready, the oldest fault of an incarnation that still serves
+ * (its failover comes first; the others wait for the next standby). A fault of an incarnation
+ * that no longer serves (failed over or replaced since) is done: returned apart, for the log.
  */
 export function nextQueuedFault(
   queue: readonly QueuedFault[],
-  facts: { readonly isStandbyReady: boolean; readonly servingVms: readonly string[] },
+  facts: { readonly isStandbyReady: boolean; readonly serving: readonly VmIncarnation[] },
 ): { fault: QueuedFault | undefined; rest: readonly QueuedFault[]; done: readonly QueuedFault[] } {
-  const done = queue.filter((queued) => !facts.servingVms.includes(queued.vm));
-  const pending = queue.filter((queued) => facts.servingVms.includes(queued.vm));
+  const isServing = (queued: QueuedFault) => facts.serving.some((vm) => isSame(vm, queued));
+  const done = queue.filter((queued) => !isServing(queued));
+  const pending = queue.filter(isServing);
   if (!facts.isStandbyReady || pending.length === 0) return { fault: undefined, rest: pending, done };
   const [fault, ...rest] = pending;
   return { fault, rest, done };
@@ -36,5 +43,7 @@ export function nextQueuedFault(
 
 /** One line per queued fault, for `status`. */
 export function describeQueue(queue: readonly QueuedFault[]): string[] {
-  return queue.map((queued) => `${queued.signal} on ${queued.vm}: fails over once a standby is ready`);
+  return queue.map(
+    (queued) => `${queued.signal} on ${queued.vm} (pid ${queued.pid}): fails over once a standby is ready`,
+  );
 }

@@ -4,6 +4,14 @@ import { HangDetector } from '../detect/hang.js';
 import { machineProbes } from '../detect/machine-probes.js';
 import { StableEndpoint } from '../endpoint/proxy.js';
 import type { FailoverRecord } from '../failover/timeline.js';
+import {
+  type FaultSignal,
+  type LifecycleState,
+  lifecycleStateOf,
+  type Subject,
+  transitionFor,
+} from '../lifecycle/machine.js';
+import { enqueueFault, nextQueuedFault, type QueuedFault } from '../lifecycle/queue.js';
 import type { Logger } from '../log.js';
 import type { MemoryMechanism } from '../memory/mechanism.js';
 import type { AttachDoc } from '../recovery/identity.js';
@@ -38,6 +46,15 @@ export interface FailoverTrigger {
   detectedAtMs: number;
 }
 
+/** The lifecycle machine's name for each detector's signal. */
+const FAULT_SIGNAL_OF: Record<FailoverTrigger['signal'], FaultSignal> = {
+  GUEST_PANICKED: 'panic',
+  'qemu-exit': 'qemu-exit',
+  'qmp-disconnect': 'qmp-loss',
+  hang: 'hang',
+  request: 'request',
+};
+
 /** Runs and protects the pair. Create with `Pair.start`; stop with `stop()`. */
 export class Pair {
   readonly config: PairConfig;
@@ -69,6 +86,10 @@ export class Pair {
   private reprotecting: Promise<void> | undefined;
   /** Set by leaveRunning: a later stop() leaves the VMs alone. */
   private isLeftRunning = false;
+  /** Faults kept until they can be acted on (lifecycle/queue.ts); `status` shows them. */
+  private faultQueue: readonly QueuedFault[] = [];
+  /** A fresh standby boots outside a failover (replaceStandby, or after a re-attach). */
+  private isStandbyBooting = false;
 
   private constructor(
     config: PairConfig,
@@ -271,7 +292,7 @@ export class Pair {
     if (standbyGone && appAreasOf(this.table, this.roles.standby).length > 0) {
       // The standby ran apps moved to it alone and died with the daemon: they fail over to the active.
       void this.onFault({ vm: this.roles.standby, signal: 'qemu-exit', detectedAtMs: performance.now() });
-    } else if (standbyGone) this.reprotecting = this.reprotect(this.roles.standby);
+    } else if (standbyGone) this.bootStandby(this.reprotect(this.roles.standby));
     progress(
       `re-attached to ${[...this.vms.values()].map((vm) => `${vm.machine.spec.name} (pid ${vm.machine.pid})`).join(' and ')} in ${Math.round(result.durationMs)} ms`,
     );
@@ -396,31 +417,154 @@ export class Pair {
     detector.start();
     superviseVm(this, vm);
     serveMemRequests(this, vm);
+    this.scheduleFaultDrain(); // A standby ready: a queued fault of the serving VM can fail over now.
   }
 
   /**
-   * A detector fired. A fault of the active VM, or of a standby that runs apps moved to it alone,
-   * fails that VM over to the other; a fault of an empty standby only costs us the standby, which
-   * is fenced and booted afresh.
+   * A detector fired: the lifecycle machine (lifecycle/machine.ts) says what that signal means in
+   * the pair's state, for a VM that serves protected apps or a spare. A serving VM's fault fails
+   * it over, or waits in the queue (shown by `status`) until a standby is ready; a spare's fault
+   * costs the standby, which is fenced and booted afresh; a fault of a VM an operation works on
+   * joins that operation and is looked at again when it ends.
    */
   onFault(trigger: FailoverTrigger): Promise<FailoverRecord | undefined> {
-    if (this.inFlight !== undefined) return this.inFlight;
-    if (trigger.vm !== this.roles.active && appAreasOf(this.table, trigger.vm).length === 0) {
-      if (this.state === 'protected') {
-        this.log.warn({ vm: trigger.vm, signal: trigger.signal }, 'standby lost; booting a fresh one');
+    const subject = this.subjectOf(trigger.vm);
+    const { reaction } = transitionFor(this.lifecycleState(), subject, FAULT_SIGNAL_OF[trigger.signal]);
+    this.log.warn({ vm: trigger.vm, signal: trigger.signal, subject, reaction }, 'fault signal');
+    switch (reaction) {
+      case 'fail-over':
+        this.state = 'failing-over';
+        this.inFlight = runWholeVmFailover(this, trigger).finally(async () => {
+          this.inFlight = undefined;
+          this.inFlightId = undefined;
+          if (this.state === 'blocked') await this.forgetExitedVms();
+          this.scheduleFaultDrain();
+        });
+        return this.inFlight;
+      case 'replace-standby':
         this.state = 'unprotected';
-        this.reprotecting = this.replaceStandby(trigger.vm);
-      }
-      return Promise.resolve(undefined);
+        this.bootStandby(this.replaceStandby(trigger.vm));
+        return Promise.resolve(undefined);
+      case 'queue':
+      case 'queue-and-boot':
+      case 'hold':
+        this.queueFault(trigger);
+        if (reaction === 'queue-and-boot') this.bootStandby(this.replaceStandby(this.roles.standby));
+        return Promise.resolve(undefined);
+      case 'join':
+      case 'abort':
+      case 'escalate':
+        // The operation's own steps see this fault; it is kept to be looked at again when it ends.
+        this.queueFault(trigger);
+        return this.inFlight ?? Promise.resolve(undefined);
+      default:
+        // 'expected', 'log', 'fail-start', 'app-policy': the stop, the start or the supervisor acts.
+        return Promise.resolve(undefined);
     }
-    // Unprotected (no standby yet) still fences the active; the failover then blocks with the reason.
-    if (this.state !== 'protected' && this.state !== 'unprotected') return Promise.resolve(undefined);
-    this.state = 'failing-over';
-    this.inFlight = runWholeVmFailover(this, trigger).finally(() => {
-      this.inFlight = undefined;
-      this.inFlightId = undefined;
+  }
+
+  /** The faults waiting to be acted on, oldest first. */
+  get queuedFaults(): readonly QueuedFault[] {
+    return this.faultQueue;
+  }
+
+  /** The lifecycle state, derived from facts: the VMs that run, the operation under way, the boots. */
+  lifecycleState(): LifecycleState {
+    const standby = this.standbyVm;
+    const kind = this.persistence?.operations.get(this.inFlightId ?? '')?.kind;
+    return lifecycleStateOf({
+      phase:
+        this.state === 'starting'
+          ? 'starting'
+          : this.state === 'blocked'
+            ? 'blocked'
+            : this.state === 'stopped'
+              ? 'stopping'
+              : 'running',
+      operation: this.state !== 'failing-over' ? undefined : kind === 'app' ? 'app-move' : 'whole-vm',
+      // After a failover's commit its promise goes on with the re-protection boot.
+      isStandbyBooting:
+        this.isStandbyBooting || (this.state === 'unprotected' && this.inFlight !== undefined),
+      isStandbyReady: standby?.machine.isRunning === true && !this.isServing(standby.machine.spec.name),
     });
-    return this.inFlight;
+  }
+
+  private isServing(vm: string): boolean {
+    return vm === this.roles.active || appAreasOf(this.table, vm).length > 0;
+  }
+
+  private subjectOf(vm: string): Subject {
+    return this.isServing(vm) ? 'serving' : 'spare';
+  }
+
+  /** Keeps `trigger` (one entry per VM incarnation) and holds the endpoints the failed VM served. */
+  private queueFault(trigger: FailoverTrigger): void {
+    const vm = this.vms.get(trigger.vm);
+    const fault: QueuedFault = {
+      vm: trigger.vm,
+      pid: vm?.machine.pid ?? -1,
+      signal: FAULT_SIGNAL_OF[trigger.signal],
+      detectedAtMs: trigger.detectedAtMs,
+    };
+    const before = this.faultQueue;
+    this.faultQueue = enqueueFault(before, fault);
+    if (this.faultQueue !== before) this.log.warn({ ...fault }, 'fault queued until it can be acted on');
+    for (const endpoint of this.endpoints.values())
+      if (endpoint.currentTarget?.vm === trigger.vm) endpoint.hold(); // Clients wait instead of failing.
+  }
+
+  /** Looks at the queue once the current step is done (an operation ended, a standby was adopted). */
+  private scheduleFaultDrain(): void {
+    if (this.faultQueue.length > 0) setImmediate(() => this.drainFaults());
+  }
+
+  /**
+   * Acts on the oldest queued fault whose VM incarnation still serves, once nothing else runs and
+   * a standby is ready (lifecycle/queue.ts); faults of VMs failed over or replaced since are done.
+   */
+  private drainFaults(): void {
+    if (this.inFlight !== undefined || this.state === 'stopped' || this.state === 'blocked') return;
+    const serving = [...this.vms.values()]
+      .filter((vm) => this.isServing(vm.machine.spec.name))
+      .map((vm) => ({ vm: vm.machine.spec.name, pid: vm.machine.pid }));
+    const next = nextQueuedFault(this.faultQueue, {
+      isStandbyReady: this.lifecycleState() === 'protected',
+      serving,
+    });
+    for (const done of next.done) this.log.info({ ...done }, 'queued fault done: that VM was replaced');
+    this.faultQueue = next.rest;
+    if (next.fault === undefined) return;
+    const { vm, signal, detectedAtMs } = next.fault;
+    const trigger = (Object.keys(FAULT_SIGNAL_OF) as FailoverTrigger['signal'][]).find(
+      (key) => FAULT_SIGNAL_OF[key] === signal,
+    );
+    this.log.warn({ vm, signal }, 'acting on a queued fault now that a standby is ready');
+    void this.onFault({ vm, signal: trigger ?? 'request', detectedAtMs });
+  }
+
+  /**
+   * Blocked with QEMUs that exited (both VMs died in a failover): they run nothing and never will,
+   * so they leave the pair and vms.json, and their run directories go; the table keeps their
+   * areas (one owner each) until an operator acts, as `blocked` says.
+   */
+  private async forgetExitedVms(): Promise<void> {
+    for (const [name, vm] of [...this.vms]) {
+      if (vm.machine.isRunning) continue;
+      this.detectors.get(name)?.stop();
+      this.vms.delete(name);
+      await vm.machine.shutdown({ timeoutMs: 500 }).catch(() => undefined);
+      this.log.warn({ vm: name, pid: vm.machine.pid }, 'blocked: the exited VM leaves the pair');
+    }
+    this.persistence?.changed();
+  }
+
+  /** Runs a standby boot in the background; stop() waits for it. */
+  private bootStandby(boot: Promise<void>): void {
+    this.isStandbyBooting = true;
+    this.reprotecting = boot.finally(() => {
+      this.isStandbyBooting = false;
+      this.scheduleFaultDrain();
+    });
   }
 
   private async startAppOnActive(name: string): Promise<void> {

@@ -1,10 +1,12 @@
 // The pair's lifecycle under signals and crashes at any moment (issue 11, RELIABILITY.md I1-I5, I9):
-// SIGTERM while `baton up` boots, the daemon killed while it re-protects. Each QEMU launch leaves
+// SIGTERM while `baton up` boots, the daemon killed while it re-protects, a VM killed while the pair
+// recovers from another fault. Each QEMU launch leaves
 // its run directory before QEMU starts, so the next daemon finds and stops what a dead one left.
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { StatusView } from '../../src/daemon/views.js';
 import { KvClient } from '../../src/endpoint/kv-client.js';
 import { auditDaemon, qemuPidsUnder, until } from '../helpers/audit.js';
 import { BatonDaemon } from '../helpers/daemon.js';
@@ -93,3 +95,108 @@ describe('the daemon killed while it re-protects', () => {
     expect(readdirSync(join(daemon.stateDir, 'run'))).toEqual([]);
   }, 400_000);
 });
+
+/** Writes `key` through kvd's stable endpoint and remembers it as acknowledged. */
+async function writeAcknowledged(
+  port: number,
+  key: string,
+  acknowledged: Map<string, string>,
+): Promise<void> {
+  const client = await KvClient.connect(port, 60_000);
+  expect(await client.request(`SET ${key} ${acknowledged.size + 1}`)).toBe('OK');
+  acknowledged.set(key, String(acknowledged.size + 1));
+  client.close();
+}
+
+async function expectReadable(port: number, acknowledged: Map<string, string>): Promise<void> {
+  const client = await KvClient.connect(port, 60_000);
+  for (const [key, value] of acknowledged) expect(await client.request(`GET ${key}`)).toBe(`VALUE ${value}`);
+  client.close();
+}
+
+describe('a fault while the pair recovers from another', () => {
+  it('(a) the new active killed during re-protection: kvd answers again once a standby exists, every write readable', async () => {
+    const daemon = freshDaemon('kill-new-active');
+    await daemon.start();
+    const before = await daemon.status();
+    const port = before.apps.find((a) => a.name === 'kvd')?.endpointPort ?? 0;
+    const [oldActive, oldStandby] = before.vms;
+    const acknowledged = new Map<string, string>();
+    await writeAcknowledged(port, 'before-panic', acknowledged);
+    expect((await daemon.cli('inject', '--fault', 'panic')).exitCode).toBe(0);
+    // kvd runs on the old standby and the old active boots afresh as the new standby.
+    const reprotecting = await pollStatus(daemon, (view) => {
+      const kvd = view.apps.find((a) => a.name === 'kvd');
+      const standby = view.vms.find((vm) => vm.role === 'standby');
+      return kvd?.vm === oldStandby?.name && kvd?.state === 'running' && standby?.state === 'booting';
+    });
+    await writeAcknowledged(port, 'after-failover', acknowledged);
+    const newActivePid = reprotecting.vms.find((vm) => vm.role === 'active')?.pid ?? -1;
+    expect(newActivePid).toBe(oldStandby?.pid);
+    process.kill(newActivePid, 'SIGKILL');
+    // While no standby is ready the fault is queued, and status says so instead of `protected`.
+    const queued = await pollStatus(daemon, (view) =>
+      view.vms.some((vm) => vm.pid === newActivePid && vm.state === 'exited'),
+    );
+    expect(queued.state).not.toBe('protected');
+    // Once the standby is up, kvd fails over onto it: a second record in the history.
+    await pollStatus(
+      daemon,
+      (view) => view.state === 'protected' && view.vms.every((vm) => vm.pid !== newActivePid),
+      180_000,
+    );
+    const audit = await auditDaemon(daemon.stateDir, { daemonOutput: daemon.output() });
+    expect(audit.history.map((r) => [r.fromVm, r.toVm, r.result])).toEqual([
+      [oldActive?.name, oldStandby?.name, 'succeeded'],
+      [oldStandby?.name, oldActive?.name, 'succeeded'],
+    ]);
+    expect(audit.status.apps.find((a) => a.name === 'kvd')?.vm).toBe(oldActive?.name);
+    await expectReadable(port, acknowledged);
+    expect(await daemon.down()).toBe(0);
+    expect(qemuPidsUnder(daemon.stateDir)).toEqual([]);
+  }, 400_000);
+
+  it('(b) the standby killed during a whole-VM failover: completed elsewhere or blocked with the reason, never two copies', async () => {
+    const daemon = freshDaemon('kill-target');
+    await daemon.start();
+    const before = await daemon.status();
+    const port = before.apps.find((a) => a.name === 'kvd')?.endpointPort ?? 0;
+    const [active, standby] = before.vms;
+    const acknowledged = new Map<string, string>();
+    await writeAcknowledged(port, 'before-failover', acknowledged);
+    expect((await daemon.cli('failover')).exitCode).toBe(0);
+    process.kill(standby?.pid ?? -1, 'SIGKILL');
+    const audit = await auditDaemon(daemon.stateDir, { daemonOutput: daemon.output() });
+    const record = audit.history.at(-1);
+    expect(record).toMatchObject({ kind: 'whole-vm', fromVm: active?.name, toVm: standby?.name });
+    if (record?.result === 'blocked') {
+      // Both QEMUs are gone (the active fenced, the standby killed): nothing runs kvd anywhere.
+      expect(audit.status.state).toBe('blocked');
+      expect(audit.status.blockedReason).toMatch(new RegExp(standby?.name ?? '-'));
+      expect(qemuPidsUnder(daemon.stateDir)).toEqual([]);
+    } else {
+      expect(audit.status.state).toBe('protected');
+      await expectReadable(port, acknowledged);
+    }
+    console.log(`standby killed during a failover: ${record?.result}: ${audit.status.blockedReason ?? ''}`);
+    expect(await daemon.down()).toBe(0);
+    expect(qemuPidsUnder(daemon.stateDir)).toEqual([]);
+  }, 300_000);
+});
+
+/** Polls `status` until `isWanted` holds; returns that view. */
+async function pollStatus(
+  daemon: BatonDaemon,
+  isWanted: (view: StatusView) => boolean,
+  timeoutMs = 120_000,
+): Promise<StatusView> {
+  const startedAtMs = performance.now();
+  let view = await daemon.status();
+  while (!isWanted(view)) {
+    if (performance.now() - startedAtMs > timeoutMs)
+      throw new Error(`waited ${timeoutMs} ms; last status: ${JSON.stringify(view)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    view = await daemon.status();
+  }
+  return view;
+}
