@@ -54,7 +54,7 @@ export function renderStatus(status: StatusView): string {
   const apps = status.apps.map((app) => [
     app.name,
     app.vm ?? '-',
-    app.state,
+    app.reason === null ? app.state : `${app.state}: ${app.reason}`,
     app.restarts,
     `127.0.0.1:${app.endpointPort}`,
   ]);
@@ -64,5 +64,8 @@ export function renderStatus(status: StatusView): string {
     renderTable(['vm', 'role', 'state', 'accel', 'pid', 'uid', 'base', 'plugged', 'heartbeat age'], vms),
     '',
     renderTable(['app', 'vm', 'state', 'restarts', 'endpoint'], apps),
+    ...(status.queued.length === 0
+      ? []
+      : ['', 'queued faults:', ...status.queued.map((line) => `  ${line}`)]),
   ].join('\n');
 }

@@ -86,6 +86,8 @@ export class Pair {
   private reprotecting: Promise<void> | undefined;
   /** Set by leaveRunning: a later stop() leaves the VMs alone. */
   private isLeftRunning = false;
+  /** Why an app runs nowhere, by app, when the pair knows (`status` shows it). */
+  readonly waitingReasons = new Map<string, string>();
   /** Faults kept until they can be acted on (lifecycle/queue.ts); `status` shows them. */
   private faultQueue: readonly QueuedFault[] = [];
   /** A fresh standby boots outside a failover (replaceStandby, or after a re-attach). */
