@@ -80,8 +80,7 @@ export function statusView(pair: Pair, restarts: ReadonlyMap<string, number> = n
       return {
         name,
         isAdopted: machine !== undefined,
-        isQemuAlive:
-          machine !== undefined && machine.isRunning && processStartTime(machine.pid) === machine.startTime,
+        isQemuAlive: machine?.isRunning === true && processStartTime(machine.pid) === machine.startTime,
       };
     }),
     apps: pair.config.apps.map((app) => ({

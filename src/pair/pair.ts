@@ -24,12 +24,13 @@ import {
   recordObserved,
   startApp,
 } from '../table/index.js';
+import { formatBytes } from '../units.js';
 import type { Accel } from '../vm/spec.js';
 import type { PairConfig } from './config.js';
 import { diskPathOf } from './config.js';
 import { type DataDisk, ensureDataDisk } from './disk.js';
 import { serveMemRequests } from './mem-requests.js';
-import type { PairPersistence } from './persist.js';
+import { isCrashPoint, type PairPersistence } from './persist.js';
 import { placeApp } from './place-app.js';
 import { memoryDrift, reattachVms, runningApps } from './reattach.js';
 import { attachDiskAgain, finishWholeVmFailover } from './resume.js';
@@ -212,29 +213,39 @@ export class Pair {
     const result = await reattachVms(attach.vms, this.log, join(this.config.stateDir, 'run'));
     const byName = new Map(result.vms.map((vm) => [vm.machine.spec.name, vm]));
     const op = saved?.operations.find((o) => o.kind === 'whole-vm');
+    const goneOf = (vm: string) => `${vm}: ${result.gone.get(vm) ?? 'not recorded'}`;
+    const roles = saved?.table.roles;
     const problem =
-      saved === undefined
+      saved === undefined || roles === undefined
         ? 'no saved state'
-        : saved.table.budgetBytes !== this.config.budgetBytes
-          ? 'the saved table has another budget than the config'
-          : op !== undefined
-            ? byName.has(op.toVm)
-              ? undefined
-              : `the target of the interrupted failover ${op.id}, ${op.toVm}, is gone (${result.gone.get(op.toVm) ?? 'not recorded'})`
-            : byName.has(saved.table.roles.active)
-              ? undefined
-              : `the active ${saved.table.roles.active} is gone (${result.gone.get(saved.table.roles.active) ?? 'not recorded'})`;
+        : op !== undefined
+          ? byName.has(op.toVm)
+            ? undefined
+            : `the target of the interrupted failover ${op.id}, ${op.toVm}, is gone (${result.gone.get(op.toVm) ?? 'not recorded'})`
+          : byName.has(roles.active) || byName.has(roles.standby)
+            ? undefined
+            : `no VM can be taken back (${goneOf(roles.active)}; ${goneOf(roles.standby)})`;
     if (problem !== undefined || saved === undefined) {
       progress(`cannot re-attach: ${problem}; booting a fresh pair`);
       this.log.warn({ problem }, 'cannot re-attach; booting a fresh pair');
       await Promise.all(result.vms.map((vm) => vm.machine.shutdown({ timeoutMs: 2000 })));
       return false;
     }
+    if (saved.table.budgetBytes !== this.config.budgetBytes) {
+      // The running pair's table is the truth: its budget stays until the pair is booted afresh.
+      const line = `the config's budget (${formatBytes(this.config.budgetBytes)}) differs from the running pair's (${formatBytes(saved.table.budgetBytes)}): keeping the running pair's until it is booted afresh (baton down, then baton up)`;
+      progress(line);
+      this.log.warn({ configBytes: this.config.budgetBytes, savedBytes: saved.table.budgetBytes }, line);
+    }
+    // The active did not come back (exited, panicked, hung) while the standby did: that is the
+    // fault it is, and the standby takes over as in any whole-VM failover (below, once adopted).
+    const lostActive =
+      op === undefined && !byName.has(saved.table.roles.active) ? saved.table.roles.active : undefined;
     this.roles = { ...saved.table.roles };
     this.table = saved.table;
     this.history.push(...saved.history);
     const moves = saved.operations.filter((other) => other.kind === 'app');
-    for (const other of op === undefined ? [] : moves) {
+    for (const other of op === undefined && lostActive === undefined ? [] : moves) {
       // A move beside a whole-VM failover: the failover decides where every app runs.
       this.log.warn(
         { operation: other.id, app: other.app },
@@ -255,7 +266,7 @@ export class Pair {
       }
     } else {
       for (const vm of result.vms) this.adopt(vm);
-      for (const move of moves) {
+      for (const move of lostActive === undefined ? moves : []) {
         try {
           await resumeAppMove(this, move, progress);
         } catch (error) {
@@ -291,7 +302,11 @@ export class Pair {
     }
     const standbyGone = !this.vms.has(this.roles.standby);
     this.state = standbyGone ? 'unprotected' : 'protected';
-    if (standbyGone && appAreasOf(this.table, this.roles.standby).length > 0) {
+    if (lostActive !== undefined) {
+      const signal = result.faults.get(lostActive) ?? 'qemu-exit';
+      progress(`the active ${goneOf(lostActive)}; failing over to ${this.roles.standby} (${signal})`);
+      void this.onFault({ vm: lostActive, signal, detectedAtMs: performance.now() });
+    } else if (standbyGone && appAreasOf(this.table, this.roles.standby).length > 0) {
       // The standby ran apps moved to it alone and died with the daemon: they fail over to the active.
       void this.onFault({ vm: this.roles.standby, signal: 'qemu-exit', detectedAtMs: performance.now() });
     } else if (standbyGone) this.bootStandby(this.reprotect(this.roles.standby));
@@ -430,6 +445,14 @@ export class Pair {
    * joins that operation and is looked at again when it ends.
    */
   onFault(trigger: FailoverTrigger): Promise<FailoverRecord | undefined> {
+    if (isCrashPoint('detect', this.config.isFaultInjectionAllowed)) {
+      // A test's crash point: the daemon dies between a fault's detection and any action on it.
+      this.log.error(
+        { vm: trigger.vm, signal: trigger.signal },
+        'fault point detect:crash: the daemon dies now',
+      );
+      process.kill(process.pid, 'SIGKILL');
+    }
     const subject = this.subjectOf(trigger.vm);
     const { reaction } = transitionFor(this.lifecycleState(), subject, FAULT_SIGNAL_OF[trigger.signal]);
     this.log.warn({ vm: trigger.vm, signal: trigger.signal, subject, reaction }, 'fault signal');

@@ -61,8 +61,7 @@ export async function stopLaunches(
   for (const launch of listLaunches(runParent)) {
     if (keep.has(launch.runDir)) continue;
     for (const qemu of launch.qemus) {
-      if (!signalIfSame(qemu.pid, qemu.startTime, 'SIGKILL')) continue;
-      await waitForExit(qemu.pid, qemu.startTime);
+      if (!(await killAndWait(qemu.pid, qemu.startTime))) continue;
       lines.push(`stopped QEMU pid ${qemu.pid} (${launch.runDir}): ${options.reason}`);
       options.log.warn({ pid: qemu.pid, runDir: launch.runDir }, `stopped a QEMU: ${options.reason}`);
     }
@@ -71,6 +70,13 @@ export async function stopLaunches(
     if (launch.qemus.length === 0) lines.push(`removed ${launch.runDir}: no QEMU runs there`);
   }
   return lines;
+}
+
+/** SIGKILLs `pid` while it is still the process started at `startTime`, and waits for its exit. */
+export async function killAndWait(pid: number, startTime: string): Promise<boolean> {
+  if (!signalIfSame(pid, startTime, 'SIGKILL')) return false;
+  await waitForExit(pid, startTime);
+  return true;
 }
 
 async function waitForExit(pid: number, startTime: string): Promise<void> {

@@ -200,3 +200,50 @@ async function pollStatus(
   }
   return view;
 }
+
+describe('a restarted daemon that finds the active failed', () => {
+  it('(g) killed between a panic and the failover: the next up fails over to the running standby (same pid), recorded in history, every write readable', async () => {
+    const daemon = freshDaemon('kill-after-panic');
+    // detect:crash: the daemon dies as soon as a fault signal reaches it, before it acts.
+    await daemon.start({ BATON_FAULT_POINT: 'detect:crash' });
+    const before = await daemon.status();
+    const port = before.apps.find((a) => a.name === 'kvd')?.endpointPort ?? 0;
+    const [active, standby] = before.vms;
+    const acknowledged = new Map<string, string>();
+    await writeAcknowledged(port, 'before-panic', acknowledged);
+    const died = daemon.exited();
+    await daemon.cli('inject', '--fault', 'panic');
+    expect(await died).toBe('SIGKILL');
+    expect(qemuPidsUnder(daemon.stateDir).sort()).toEqual([active?.pid, standby?.pid].sort());
+    const startedAtMs = performance.now();
+    await daemon.start();
+    expect(daemon.output()).toMatch(/the active vm-a: .*; failing over to vm-b \(GUEST_PANICKED\)/);
+    expect(daemon.output()).not.toContain('booting a fresh pair');
+    const served = await pollStatus(
+      daemon,
+      (view) =>
+        view.apps.find((a) => a.name === 'kvd')?.state === 'running' &&
+        view.vms.find((vm) => vm.role === 'active')?.name === standby?.name,
+    );
+    console.log(
+      `up to kvd served again after the restart: ${Math.round(performance.now() - startedAtMs)} ms`,
+    );
+    expect(served.vms.find((vm) => vm.role === 'active')).toMatchObject({
+      name: standby?.name,
+      pid: standby?.pid,
+    });
+    const audit = await auditDaemon(daemon.stateDir, { daemonOutput: daemon.output() });
+    expect(audit.history).toHaveLength(1);
+    expect(audit.history[0]).toMatchObject({
+      kind: 'whole-vm',
+      fromVm: active?.name,
+      toVm: standby?.name,
+      result: 'succeeded',
+      trigger: `GUEST_PANICKED on ${active?.name}`,
+    });
+    expect(audit.status.vms.find((vm) => vm.name === standby?.name)?.pid).toBe(standby?.pid);
+    await expectReadable(port, acknowledged);
+    expect(await daemon.down()).toBe(0);
+    expect(qemuPidsUnder(daemon.stateDir)).toEqual([]);
+  }, 400_000);
+});
