@@ -128,7 +128,7 @@ export function statusView(pair: Pair, restarts: ReadonlyMap<string, number> = n
     saves: pair.persistence?.saves ?? { isSaving: false, started: 0 },
     vms,
     apps,
-    queued: describeQueue(pair.queuedFaults),
+    queued: describeQueue(pair.queuedFaults, derived.state === 'blocked'),
   };
 }
 

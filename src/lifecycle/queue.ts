@@ -41,9 +41,8 @@ export function nextQueuedFault(
   return { fault, rest, done };
 }
 
-/** One line per queued fault, for `status`. */
-export function describeQueue(queue: readonly QueuedFault[]): string[] {
-  return queue.map(
-    (queued) => `${queued.signal} on ${queued.vm} (pid ${queued.pid}): fails over once a standby is ready`,
-  );
+/** One line per queued fault, for `status` (while blocked nothing acts on them: they are kept). */
+export function describeQueue(queue: readonly QueuedFault[], isBlocked = false): string[] {
+  const outcome = isBlocked ? 'kept while the pair is blocked' : 'fails over once a standby is ready';
+  return queue.map((queued) => `${queued.signal} on ${queued.vm} (pid ${queued.pid}): ${outcome}`);
 }

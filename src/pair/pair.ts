@@ -11,6 +11,7 @@ import {
   type Subject,
   transitionFor,
 } from '../lifecycle/machine.js';
+import { planOrdinaryRestarts } from '../lifecycle/ordinary-apps.js';
 import { enqueueFault, nextQueuedFault, type QueuedFault } from '../lifecycle/queue.js';
 import type { Logger } from '../log.js';
 import type { MemoryMechanism } from '../memory/mechanism.js';
@@ -20,6 +21,7 @@ import {
   appAreaName,
   appAreasOf,
   createTable,
+  poolBytes,
   type ResourceTable,
   recordObserved,
   startApp,
@@ -73,7 +75,7 @@ export class Pair {
   /** Every table the pair has committed, oldest first (bounded): the states a test or `history` can show. */
   readonly tableHistory: ResourceTable[] = [];
   private currentTable!: ResourceTable;
-  state: PairState = 'starting';
+  private currentState: PairState = 'starting';
   blockedReason: string | undefined;
   /** The failover under way, if any: a second signal joins it instead of starting another. */
   inFlight: Promise<FailoverRecord> | undefined;
@@ -91,6 +93,8 @@ export class Pair {
   readonly waitingReasons = new Map<string, string>();
   /** Faults kept until they can be acted on (lifecycle/queue.ts); `status` shows them. */
   private faultQueue: readonly QueuedFault[] = [];
+  private isPlacingOrdinaryApps = false;
+  private isOrdinaryPlanStale = false;
   /** A fresh standby boots outside a failover (replaceStandby, or after a re-attach). */
   private isStandbyBooting = false;
 
@@ -123,6 +127,19 @@ export class Pair {
     this.tableHistory.push(table);
     if (this.tableHistory.length > 200) this.tableHistory.shift();
     this.persistence?.changed();
+    if (this.waitingReasons.size > 0) this.scheduleOrdinaryApps(); // The pool may have grown.
+  }
+
+  get state(): PairState {
+    return this.currentState;
+  }
+
+  /** A failover that committed (its hot-standby apps healthy) lets the ordinary apps start again. */
+  set state(next: PairState) {
+    const previous = this.currentState;
+    this.currentState = next;
+    if (previous === 'failing-over' && (next === 'unprotected' || next === 'protected'))
+      this.scheduleOrdinaryApps();
   }
 
   /** Starts saving the pair through `persistence` (and saves now). */
@@ -283,7 +300,10 @@ export class Pair {
         this.log.warn({ vm: vm.machine.spec.name }, `table drift after re-attach: ${line}`);
     }
     for (const app of this.config.apps) {
-      const owner = this.table.areas.find((a) => a.name === appAreaName(app.name))?.user ?? this.roles.active;
+      const area = this.table.areas.find((a) => a.name === appAreaName(app.name));
+      // An ordinary app whose VM failed has no area: it starts when the pool allows (placeOrdinaryApps).
+      if (area === undefined && !app.hotStandby) continue;
+      const owner = area?.user ?? this.roles.active;
       const vm = this.vms.get(owner);
       if (vm === undefined) continue; // Its VM failed: only hot-standby apps move.
       const running = await runningApps(vm).catch(() => new Map<string, number>());
@@ -310,6 +330,7 @@ export class Pair {
       // The standby ran apps moved to it alone and died with the daemon: they fail over to the active.
       void this.onFault({ vm: this.roles.standby, signal: 'qemu-exit', detectedAtMs: performance.now() });
     } else if (standbyGone) this.bootStandby(this.reprotect(this.roles.standby));
+    this.scheduleOrdinaryApps();
     progress(
       `re-attached to ${[...this.vms.values()].map((vm) => `${vm.machine.spec.name} (pid ${vm.machine.pid})`).join(' and ')} in ${Math.round(result.durationMs)} ms`,
     );
@@ -581,6 +602,64 @@ export class Pair {
       this.log.warn({ vm: name, pid: vm.machine.pid }, 'blocked: the exited VM leaves the pair');
     }
     this.persistence?.changed();
+  }
+
+  /** Plans the ordinary apps again once the current step is done (one run at a time). */
+  private scheduleOrdinaryApps(): void {
+    if (this.isPlacingOrdinaryApps) {
+      this.isOrdinaryPlanStale = true;
+      return;
+    }
+    this.isPlacingOrdinaryApps = true;
+    setImmediate(() => {
+      void this.placeOrdinaryApps()
+        .catch((error: Error) => this.log.error({ err: error.message }, 'placing ordinary apps failed'))
+        .finally(() => {
+          this.isPlacingOrdinaryApps = false;
+          if (this.isOrdinaryPlanStale) {
+            this.isOrdinaryPlanStale = false;
+            this.scheduleOrdinaryApps();
+          }
+        });
+    });
+  }
+
+  /**
+   * Starts on the active each ordinary app that runs nowhere while the pool can grant its size;
+   * the others wait with the numbers in `status` (lifecycle/ordinary-apps.ts). Only while the pair
+   * is protected or unprotected with its active running (never during a failover or when blocked).
+   */
+  private async placeOrdinaryApps(): Promise<void> {
+    if (this.state !== 'protected' && this.state !== 'unprotected') return;
+    if (this.activeVm?.machine.isRunning !== true) return;
+    const steps = planOrdinaryRestarts(
+      this.config.apps.map((app) => ({
+        name: app.name,
+        hotStandby: app.hotStandby,
+        sizeBytes: app.sizeBytes,
+        isPlaced:
+          this.endpoints.get(app.name)?.currentTarget !== undefined ||
+          this.table.areas.some((a) => a.name === appAreaName(app.name)),
+      })),
+      { poolBytes: poolBytes(this.table), blockBytes: this.table.blockBytes },
+    );
+    for (const step of steps) {
+      if (step.action === 'wait') {
+        this.waitingReasons.set(step.app, step.reason);
+        this.log.warn({ app: step.app, reason: step.reason }, 'ordinary app waits for the pool');
+        continue;
+      }
+      this.waitingReasons.delete(step.app);
+      this.log.warn({ app: step.app, vm: this.roles.active }, 'starting an ordinary app on the active');
+      try {
+        await this.startAppOnActive(step.app);
+      } catch (error) {
+        this.waitingReasons.set(
+          step.app,
+          `starting it on ${this.roles.active} failed: ${(error as Error).message}`,
+        );
+      }
+    }
   }
 
   /** Runs a standby boot in the background; stop() waits for it. */

@@ -58,7 +58,17 @@ export interface DaemonAudit {
   savedEpoch: number;
 }
 
-const SETTLED_STATES = new Set(['protected', 'blocked']);
+/** Why an ordinary app may run nowhere once things settle: the pool cannot grant it (README, "How failover works"). */
+const POOL_WAIT = /^pool has \d+ MiB, needs \d+ MiB$/;
+
+/** Protected (every app running, or an ordinary app waiting for the pool) or visibly blocked. */
+function isSettled(status: StatusView): boolean {
+  if (status.state === 'blocked') return true;
+  return (
+    status.state === 'protected' &&
+    status.apps.every((app) => app.state === 'running' || POOL_WAIT.test(app.reason ?? ''))
+  );
+}
 
 /** GET of the daemon's control API (what `baton --json status|table|history` prints). */
 async function getView<T>(stateDir: string, view: 'status' | 'table' | 'history'): Promise<T> {
@@ -79,13 +89,13 @@ export async function auditDaemon(
   const settleTimeoutMs = options.settleTimeoutMs ?? 120_000;
   const startedAtMs = performance.now();
   let status = await getView<StatusView>(stateDir, 'status');
-  while (!SETTLED_STATES.has(status.state) && performance.now() - startedAtMs < settleTimeoutMs) {
+  while (!isSettled(status) && performance.now() - startedAtMs < settleTimeoutMs) {
     await new Promise((r) => setTimeout(r, 250));
     status = await getView<StatusView>(stateDir, 'status');
   }
   const table = await getView<TableView>(stateDir, 'table');
   const history = await getView<HistoryView>(stateDir, 'history');
-  expect(SETTLED_STATES.has(status.state), `settled, not ${status.state}`).toBe(true);
+  expect(isSettled(status), `settled, not ${status.state}: ${JSON.stringify(status.apps)}`).toBe(true);
   const liveVms = status.vms.filter((vm) => vm.state === 'running');
   const livePids = liveVms.map((vm) => vm.pid ?? -1).sort();
   const { saved, attach, files } = await readSavedFiles(stateDir, livePids);
@@ -96,11 +106,14 @@ export async function auditDaemon(
     expect(status.vms.map((vm) => vm.state)).toEqual(['running', 'running']);
     for (const app of status.apps) {
       const area = table.areas.find((a) => a.name === appAreaName(app.name));
-      // An ordinary app whose VM failed has no area (it went back to the pool): it runs nowhere.
+      // An ordinary app whose VM failed gave its area back to the pool; it runs again on the
+      // active unless the pool cannot grant it, and then status says so with the numbers.
       if (area === undefined) {
         expect(app.vm, `${app.name} has no area, so no VM serves it`).toBeNull();
+        expect(app.reason, `${app.name} waits for the pool, and says so`).toMatch(POOL_WAIT);
         continue;
       }
+      expect(app.state, `${app.name} running`).toBe('running');
       expect(
         liveVms.map((vm) => vm.name),
         `${app.name} served by a running VM`,
