@@ -4,8 +4,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 # Debian packages the build, the guest image and the tests use.
+# chromium renders the status page in its tests (headless).
 APT_PACKAGES := qemu-system-x86 qemu-utils busybox-static libjansson-dev cpio build-essential \
-	python3 kmod zstd xz-utils ca-certificates e2fsprogs
+	python3 kmod zstd xz-utils ca-certificates e2fsprogs mmdebstrap chromium
 STAMPS := .make
 NODE_MIN_MAJOR := 20
 # Build the addon against the installed Node's headers (no download) when they are there.
@@ -15,6 +16,8 @@ NODEDIR_FLAG := $(if $(wildcard $(NODE_PREFIX)/include/node/common.gypi),--noded
 TS_SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
 NATIVE_SOURCES := binding.gyp $(wildcard native/src/*.cc native/src/*.h)
 AGENT_SOURCES := guest-agent/Makefile $(wildcard guest-agent/src/*.c guest-agent/src/*.h)
+AGENT_PKG_SOURCES := $(wildcard guest-agent/pkg/*) guest-agent/README.md
+DEBIAN_IMAGE_INPUTS := $(shell find images/debian -type f 2>/dev/null)
 KVD_SOURCES := images/apps/Makefile $(wildcard images/apps/kvd/*.c images/apps/kvd/*.h)
 IMAGE_INPUTS := $(wildcard images/build.sh images/lib/* images/kernel.lock images/modules.list images/kernel-config.required) \
 	$(shell find images/rootfs -type f 2>/dev/null) guest-agent/out/baton-agent
@@ -23,6 +26,9 @@ NATIVE_ADDON := build/Release/baton_native.node
 AGENT := guest-agent/out/baton-agent
 KVD := images/apps/out/kvd
 IMAGE := images/out/initramfs.cpio.gz
+AGENT_VERSION := $(shell sed -n 's/^\#define AGENT_VERSION "\(.*\)"$$/\1/p' guest-agent/src/agent.h)
+AGENT_DEB := guest-agent/out/baton-agent_$(AGENT_VERSION)_amd64.deb
+DEBIAN_IMAGE := images/out/debian/base.qcow2
 DIST := dist/cli/main.js
 
 .PHONY: setup build images test test-unit test-integration lint demo bench qmp-transcripts clean check-node qemu-user
@@ -76,8 +82,12 @@ $(AGENT): $(AGENT_SOURCES) $(STAMPS)/apt
 	@echo "build: guest agent"
 	$(MAKE) -s -C guest-agent
 
-## images: the guest kernel and initramfs (images/out/).
-images: setup $(IMAGE)
+$(AGENT_DEB): $(AGENT) $(AGENT_PKG_SOURCES)
+	@echo "build: guest agent package"
+	$(MAKE) -s -C guest-agent deb
+
+## images: the guest kernel and initramfs (images/out/), and the Debian 12 guest (images/out/debian/).
+images: setup $(IMAGE) $(DEBIAN_IMAGE)
 
 $(KVD): $(KVD_SOURCES) $(STAMPS)/apt
 	@echo "build: demo app kvd"
@@ -86,6 +96,10 @@ $(KVD): $(KVD_SOURCES) $(STAMPS)/apt
 $(IMAGE): $(IMAGE_INPUTS) $(AGENT) $(KVD)
 	images/build.sh
 
+# The script itself decides whether its inputs changed (a content hash, like images/build.sh).
+$(DEBIAN_IMAGE): $(DEBIAN_IMAGE_INPUTS) $(AGENT_DEB)
+	images/debian/build.sh
+
 ## lint: biome (TS) and the type checker.
 lint: setup
 	npx --no-install biome check .
@@ -93,7 +107,7 @@ lint: setup
 
 ## test: everything, ending with the vitest summary (unit, then integration on real guests).
 test: build images lint
-	$(MAKE) -s -C guest-agent test
+	$(MAKE) -s -C guest-agent test deb-check
 	$(MAKE) -s -C images/apps test
 	$(MAKE) -s -C native test
 	npx --no-install vitest run --reporter=verbose

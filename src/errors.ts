@@ -101,6 +101,8 @@ QmpProtocolError.prototype.name = 'QmpProtocolError';
 export class AgentError extends BatonError {
   readonly vm: string;
   readonly agentCode: string;
+  /** The guest's own words, as the agent sent them. */
+  readonly agentMessage: string;
 
   constructor(fields: { vm: string; agentCode: string; message: string }) {
     super(
@@ -109,6 +111,7 @@ export class AgentError extends BatonError {
     );
     this.vm = fields.vm;
     this.agentCode = fields.agentCode;
+    this.agentMessage = fields.message;
   }
 }
 AgentError.prototype.name = 'AgentError';
@@ -433,3 +436,27 @@ export class BenchError extends BatonError {
   }
 }
 BenchError.prototype.name = 'BenchError';
+
+/** A guest image cannot be booted: it is not a qcow2 or raw disk, its boot.json is wrong, or it has no kernel. */
+export class ImageError extends BatonError {
+  readonly path: string;
+
+  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+    super('INVALID_IMAGE', `Cannot boot ${path}: ${detail}`, options);
+    this.path = path;
+  }
+}
+ImageError.prototype.name = 'ImageError';
+
+/** A guest booted but cannot be used by baton (its kernel lacks a driver baton needs); QEMU was stopped. */
+export class GuestUnsupportedError extends BatonError {
+  readonly vm: string;
+  readonly kernelRelease: string;
+
+  constructor(fields: { vm: string; kernelRelease: string; detail: string }) {
+    super('GUEST_UNSUPPORTED', `Refusing ${fields.vm}: ${fields.detail}`);
+    this.vm = fields.vm;
+    this.kernelRelease = fields.kernelRelease;
+  }
+}
+GuestUnsupportedError.prototype.name = 'GuestUnsupportedError';

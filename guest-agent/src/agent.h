@@ -35,8 +35,23 @@
 #define APP_NAME_MAX_CHARS 32
 #define APP_ARGV_MAX 32
 #define APP_ARG_MAX_BYTES 256
-#define APP_DIR_PREFIX "/apps/"  /* argv[0] lives under it */
-#define DATA_DIR_PREFIX "/data/" /* disk mount points live under it */
+/* Operator apps (docs/agent-protocol.md, "Operator apps (v3)"). A realistic app.start (argv,
+ * a few env entries, a prepare command, a health check) stays far below LINE_MAX_BYTES. */
+#define APP_ENV_MAX 32
+#define APP_ENV_ENTRY_MAX_BYTES 512 /* one KEY=VALUE */
+#define ACCOUNT_NAME_MAX_CHARS 32   /* user and group names */
+#define UNIT_NAME_MAX_CHARS 255     /* systemd's limit for a unit name */
+#define APP_PATH_MAX_BYTES 256      /* workdir, mountPoint, health.path */
+#define HEALTH_TEXT_MAX_BYTES 64    /* health.send and health.expect */
+/* prepare runs at most this long (initdb under TCG takes tens of seconds); then SIGKILL. */
+#define APP_PREPARE_TIMEOUT_MS 300000
+/* Output kept from prepare and health commands for messages (their last bytes). */
+#define COMMAND_TAIL_BYTES 400
+/* Each systemctl call the agent makes is bounded by this (then SIGKILL); the main loop waits
+ * for it, so it stays well under the host's heartbeat silence. */
+#define UNIT_COMMAND_TIMEOUT_MS 2000
+/* How often a unit app's state is read when it has no health check. */
+#define UNIT_POLL_DEFAULT_MS 1000
 #define DISK_SERIAL_MAX_CHARS 20
 #define APP_STOP_DEFAULT_TIMEOUT_MS 3000
 /* After SIGKILL, how long app.stop waits for the exit before answering `internal`. */

@@ -88,6 +88,9 @@ void apps_reap(struct apps *apps, emit_fn emit, void *ctx)
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (apps_claim_job_exit(apps, pid, status)) {
+            continue;
+        }
         struct app *app = find_pid(apps, pid);
         if (!app) {
             log_msg("reaped pid %d, which is not an app", (int)pid);
@@ -110,6 +113,18 @@ void apps_reap(struct apps *apps, emit_fn emit, void *ctx)
             emit(ctx, build_reply_ok(app->reply_id, build_app_exit_result(app)));
         }
     }
+}
+
+bool apps_claim_job_exit(struct apps *apps, pid_t pid, int status)
+{
+    for (size_t i = 0; i < APPS_MAX; i++) {
+        struct app *app = &apps->slots[i];
+        if (app->state != APP_FREE && (job_claim_exit(&app->prepare_job, pid, status) ||
+                                       job_claim_exit(&app->health.job, pid, status))) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void apps_flush_notices(struct apps *apps, emit_fn emit, void *ctx)

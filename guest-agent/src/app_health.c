@@ -1,12 +1,16 @@
 /* Running apps' health checks: app.ready on the first pass, SIGKILL to the group after
- * failuresToUnhealthy failures in a row (app.exited then says severity hang). */
+ * failuresToUnhealthy failures in a row (app.exited then says severity hang); exec checks run
+ * here as jobs, network checks in health.c. */
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "apps.h"
 #include "health.h"
 #include "log.h"
+#include "request_fields.h"
 
-#define HEALTH_WHY_BYTES 160
+#define HEALTH_WHY_BYTES 640
 
 static bool is_checked(const struct app *app)
 {
@@ -18,8 +22,8 @@ static void on_failure(struct app *app, const char *why)
     struct health_check *check = &app->health;
     int limit = app->spec.health.failures_to_unhealthy;
     check->failures++;
-    log_msg("app %s (pid %d): health check on port %d failed (%d of %d): %s", app->spec.name,
-            (int)app->pid, app->spec.health.port, check->failures, limit, why);
+    log_msg("app %s (pid %d): health check failed (%d of %d): %s", app->spec.name,
+            (int)app->pid, check->failures, limit, why);
     if (check->failures < limit) {
         return;
     }
@@ -30,6 +34,55 @@ static void on_failure(struct app *app, const char *why)
     app->is_hang_killed = true;
 }
 
+/* Starts the command when due; judges it when it exited or its timeout passed. */
+static enum health_result step_exec(struct apps *apps, struct app *app, int64_t now_ms,
+                                    char *why, size_t cap)
+{
+    struct health_check *check = &app->health;
+    const struct health_spec *spec = &app->spec.health;
+    if (check->phase == HEALTH_IDLE) {
+        if (now_ms < check->next_ms) {
+            return HEALTH_PENDING;
+        }
+        char *argv[APP_ARGV_MAX + 1];
+        list_to_argv(&spec->argv, argv);
+        struct spawn_options opts = SPAWN_OPTIONS_INIT;
+        opts.identity = app->identity;
+        enum spawn_step step;
+        check->started_ms = now_ms;
+        int rc = job_start(&check->job, apps->root, argv, &opts, &step);
+        if (rc < 0) {
+            snprintf(why, cap, "starting %s failed: %s", argv[0], strerror(-rc));
+            health_schedule(check, now_ms + spec->interval_ms);
+            return HEALTH_FAILED;
+        }
+        check->phase = HEALTH_RUNNING;
+        check->deadline_ms = now_ms + spec->timeout_ms;
+        return HEALTH_PENDING;
+    }
+    struct job *job = &check->job;
+    job_read_output(job);
+    if (!job->is_done && now_ms < check->deadline_ms) {
+        return HEALTH_PENDING;
+    }
+    enum health_result result = HEALTH_FAILED;
+    if (!job->is_done) {
+        job_abandon(job);
+        snprintf(why, cap, "%s did not exit within %d ms", spec->argv.text, spec->timeout_ms);
+    } else if (job->status == 0) {
+        job_close(job);
+        result = HEALTH_PASSED;
+    } else {
+        job_close(job);
+        char how[64];
+        describe_wait_status(job->status, how, sizeof(how));
+        snprintf(why, cap, "%s ended with %s: %s", spec->argv.text, how, job_tail_text(job));
+    }
+    int64_t next_ms = check->started_ms + spec->interval_ms;
+    health_schedule(check, next_ms > now_ms ? next_ms : now_ms);
+    return result;
+}
+
 void apps_check_health(struct apps *apps, int64_t now_ms)
 {
     for (size_t i = 0; i < APPS_MAX; i++) {
@@ -38,8 +91,10 @@ void apps_check_health(struct apps *apps, int64_t now_ms)
             continue;
         }
         char why[HEALTH_WHY_BYTES];
-        enum health_result result = health_step(&app->health, &app->spec.health, now_ms, why,
-                                                sizeof(why));
+        enum health_result result =
+            app->spec.health.kind == HEALTH_KIND_EXEC
+                ? step_exec(apps, app, now_ms, why, sizeof(why))
+                : health_step(&app->health, &app->spec.health, now_ms, why, sizeof(why));
         if (result == HEALTH_FAILED) {
             on_failure(app, why);
         } else if (result == HEALTH_PASSED) {

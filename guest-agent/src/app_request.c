@@ -3,33 +3,16 @@
 #include <string.h>
 
 #include "apps.h"
+#include "request_fields.h"
 
 #define NAME_CHARS "abcdefghijklmnopqrstuvwxyz0123456789-"
 #define SERIAL_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+#define ENV_KEY_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 
 static bool fail(char *err, size_t cap, const char *message)
 {
     snprintf(err, cap, "%s", message);
     return false;
-}
-
-/* A JSON string of 1..max_chars characters from charset; strspn stops at an embedded NUL, so
- * "\u0000" fails the length comparison too. */
-static const char *read_word(const json_t *value, size_t max_chars, const char *charset)
-{
-    const char *text = json_string_value(value);
-    size_t len = text ? json_string_length(value) : 0;
-    return len > 0 && len <= max_chars && strspn(text, charset) == len ? text : NULL;
-}
-
-/* A path that starts with prefix, names something below it, has no ".." anywhere and no NUL. */
-static bool is_path_under(const json_t *value, const char *prefix)
-{
-    const char *text = json_string_value(value);
-    size_t len = text ? json_string_length(value) : 0;
-    size_t prefix_len = strlen(prefix);
-    return text && strlen(text) == len && len > prefix_len &&
-           strncmp(text, prefix, prefix_len) == 0 && !strstr(text, "..");
 }
 
 bool parse_app_name(const json_t *request, const char *field, char *name, char *err,
@@ -44,61 +27,171 @@ bool parse_app_name(const json_t *request, const char *field, char *name, char *
     return true;
 }
 
+/* Copies an optional string field checked by check into out; false when present but bad. */
+static bool read_optional(const json_t *object, const char *field, const char *rule,
+                          const char *(*check)(const json_t *), char *out, char *err, size_t cap)
+{
+    const json_t *value = json_object_get(object, field);
+    out[0] = '\0';
+    if (!value) {
+        return true;
+    }
+    const char *text = check(value);
+    if (!text) {
+        snprintf(err, cap, "%s %s", field, rule);
+        return false;
+    }
+    memcpy(out, text, strlen(text) + 1);
+    return true;
+}
+
+static const char *read_app_path(const json_t *value)
+{
+    const char *text = read_text(value, APP_PATH_MAX_BYTES);
+    return is_absolute_path(text, APP_PATH_MAX_BYTES) ? text : NULL;
+}
+
+#define ACCOUNT_RULE "must be a name of 1-32 characters [A-Za-z0-9_.-]"
+#define PATH_RULE "must be an absolute path of at most 256 bytes without .."
+
+/* KEY=VALUE with KEY of [A-Za-z0-9_] not starting with a digit. */
+static bool is_env_entry(const char *text)
+{
+    size_t key_len = strspn(text, ENV_KEY_CHARS);
+    return key_len > 0 && text[key_len] == '=' && !(text[0] >= '0' && text[0] <= '9');
+}
+
+/* user, group, env, workdir: only for argv apps. */
+static bool read_identity(const json_t *request, struct app_spec *spec, char *err, size_t cap)
+{
+    if (!read_optional(request, "user", ACCOUNT_RULE, read_account_name, spec->user, err, cap) ||
+        !read_optional(request, "group", ACCOUNT_RULE, read_account_name, spec->group, err,
+                       cap) ||
+        !read_optional(request, "workdir", PATH_RULE, read_app_path, spec->workdir, err, cap)) {
+        return false;
+    }
+    const json_t *env = json_object_get(request, "env");
+    spec->env.count = 0;
+    if (env && !read_string_list(env, "env", 0, APP_ENV_MAX, APP_ENV_ENTRY_MAX_BYTES, &spec->env,
+                                 err, cap)) {
+        return false;
+    }
+    for (size_t i = 0; i < spec->env.count; i++) {
+        if (!is_env_entry(string_at(&spec->env, i))) {
+            snprintf(err, cap, "env[%zu] must be KEY=VALUE with KEY of [A-Za-z0-9_]", i);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool read_unit(const json_t *request, struct app_spec *spec, char *err, size_t cap)
+{
+    static const char *const argv_only[] = {"user", "group", "env", "workdir"};
+    for (size_t i = 0; i < sizeof(argv_only) / sizeof(argv_only[0]); i++) {
+        if (json_object_get(request, argv_only[i])) {
+            snprintf(err, cap, "%s is for argv apps; a unit sets it in its own file",
+                     argv_only[i]);
+            return false;
+        }
+    }
+    const char *unit = read_unit_name(json_object_get(request, "unit"));
+    if (!unit) {
+        return fail(err, cap,
+                    "unit must be a systemd service name of 1-255 characters "
+                    "[A-Za-z0-9:_.\\@-] ending in .service");
+    }
+    memcpy(spec->unit, unit, strlen(unit) + 1);
+    spec->argc = 0;
+    return true;
+}
+
 static bool read_argv(const json_t *request, struct app_spec *spec, char *err, size_t cap)
 {
     const json_t *argv = json_object_get(request, "argv");
-    size_t argc = json_array_size(argv);
-    if (!json_is_array(argv) || argc == 0 || argc > APP_ARGV_MAX) {
-        return fail(err, cap, "argv must be an array of 1-32 strings");
+    bool has_unit = json_object_get(request, "unit") != NULL;
+    if (has_unit == (argv != NULL)) {
+        return fail(err, cap, "exactly one of argv and unit must be given");
     }
-    size_t used = 0;
-    for (size_t i = 0; i < argc; i++) {
-        const json_t *arg = json_array_get(argv, i);
-        const char *text = json_string_value(arg);
-        size_t len = text ? json_string_length(arg) : 0;
-        if (!text || len > APP_ARG_MAX_BYTES || strlen(text) != len) {
-            snprintf(err, cap, "argv[%zu] must be a string of at most 256 bytes without NUL", i);
-            return false;
+    spec->unit[0] = '\0';
+    if (has_unit) {
+        spec->user[0] = spec->group[0] = spec->workdir[0] = '\0';
+        spec->env.count = 0;
+        return read_unit(request, spec, err, cap);
+    }
+    struct string_list parsed;
+    _Static_assert(sizeof(spec->args) == sizeof(parsed.text), "args holds a list's text");
+    if (!read_string_list(argv, "argv", 1, APP_ARGV_MAX, APP_ARG_MAX_BYTES, &parsed, err, cap)) {
+        return false;
+    }
+    if (!is_absolute_path(parsed.text, APP_ARG_MAX_BYTES)) {
+        return fail(err, cap, "argv[0] must be an absolute path without ..");
+    }
+    memcpy(spec->args, parsed.text, sizeof(spec->args));
+    spec->argc = parsed.count;
+    return read_identity(request, spec, err, cap);
+}
+
+/* owner: "user" or "user:group". */
+static bool read_owner(const json_t *disk, struct app_spec *spec, char *err, size_t cap)
+{
+    spec->owner_user[0] = spec->owner_group[0] = '\0';
+    const json_t *owner = json_object_get(disk, "owner");
+    if (!owner) {
+        return true;
+    }
+    const char *text = read_text(owner, 2 * ACCOUNT_NAME_MAX_CHARS + 1);
+    const char *colon = text ? strchr(text, ':') : NULL;
+    size_t user_len = colon ? (size_t)(colon - text) : text ? strlen(text) : 0;
+    json_t *user = text ? json_stringn(text, user_len) : NULL;
+    json_t *group = colon ? json_string(colon + 1) : NULL;
+    const char *user_name = user ? read_account_name(user) : NULL;
+    const char *group_name = group ? read_account_name(group) : NULL;
+    bool is_ok = user_name && (!colon || group_name);
+    if (is_ok) {
+        memcpy(spec->owner_user, user_name, strlen(user_name) + 1);
+        if (group_name) {
+            memcpy(spec->owner_group, group_name, strlen(group_name) + 1);
         }
-        /* The request line is under LINE_MAX_BYTES, so its strings always fit; checked
-         * anyway so the copy can never overrun. */
-        if (used + len + 1 > sizeof(spec->args)) {
-            return fail(err, cap, "argv is too long");
-        }
-        memcpy(spec->args + used, text, len + 1);
-        used += len + 1;
     }
-    if (!is_path_under(json_array_get(argv, 0), APP_DIR_PREFIX)) {
-        return fail(err, cap, "argv[0] must be an absolute path under /apps/ without ..");
-    }
-    spec->argc = argc;
-    return true;
+    json_decref(user);
+    json_decref(group);
+    return is_ok || fail(err, cap, "disk.owner must be user or user:group (names of 1-32 "
+                                   "characters [A-Za-z0-9_.-])");
 }
 
 static bool read_disk(const json_t *request, struct app_spec *spec, char *err, size_t cap)
 {
     const json_t *disk = json_object_get(request, "disk");
     spec->has_disk = disk != NULL;
+    spec->prepare.count = 0;
+    spec->owner_user[0] = spec->owner_group[0] = '\0';
     if (!disk) {
         return true;
     }
     if (!json_is_object(disk)) {
-        return fail(err, cap, "disk must be an object { serial, mountPoint }");
+        return fail(err, cap, "disk must be an object { serial, mountPoint, owner?, prepare? }");
     }
     const char *serial =
         read_word(json_object_get(disk, "serial"), DISK_SERIAL_MAX_CHARS, SERIAL_CHARS);
     if (!serial) {
         return fail(err, cap, "disk.serial must be a string of 1-20 characters [A-Za-z0-9_-]");
     }
-    const json_t *mount_point = json_object_get(disk, "mountPoint");
-    if (!is_path_under(mount_point, DATA_DIR_PREFIX) ||
-        json_string_length(mount_point) >= sizeof(spec->mount_point)) {
-        return fail(err, cap, "disk.mountPoint must be a path under /data/ without ..");
+    const char *mount_point = read_app_path(json_object_get(disk, "mountPoint"));
+    if (!mount_point) {
+        return fail(err, cap, "disk.mountPoint " PATH_RULE ", not /");
     }
     memcpy(spec->serial, serial, strlen(serial) + 1);
-    memcpy(spec->mount_point, json_string_value(mount_point),
-           json_string_length(mount_point) + 1);
-    return true;
+    memcpy(spec->mount_point, mount_point, strlen(mount_point) + 1);
+    const json_t *prepare = json_object_get(disk, "prepare");
+    if (prepare &&
+        (!read_string_list(prepare, "disk.prepare", 1, APP_ARGV_MAX, APP_ARG_MAX_BYTES,
+                           &spec->prepare, err, cap) ||
+         (!is_absolute_path(spec->prepare.text, APP_ARG_MAX_BYTES) &&
+          !fail(err, cap, "disk.prepare[0] must be an absolute path without ..")))) {
+        return false;
+    }
+    return read_owner(disk, spec, err, cap);
 }
 
 bool parse_app_start(const json_t *request, struct app_spec *spec, char *err, size_t cap)

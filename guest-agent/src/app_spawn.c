@@ -1,4 +1,5 @@
 /* Starting an app's process: its cgroup, node binding, health schedule and start reply. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,9 +11,36 @@
 #include "log.h"
 #include "messages.h"
 #include "protocol.h"
+#include "request_fields.h"
 #include "spawn.h"
+#include "textfile.h"
 
-#define SPAWN_MESSAGE_BYTES 512
+#define SPAWN_MESSAGE_BYTES 1024
+/* The agent's own environment entries passed on (after the app's env, which wins). */
+#define SPAWN_ENV_INHERITED_MAX 64
+
+extern char **environ;
+
+/* The app's env entries, then the agent's entries whose keys the app did not set. */
+static void build_env(const struct string_list *env, char **out)
+{
+    size_t count = 0;
+    list_to_argv(env, out);
+    count = env->count;
+    size_t inherited = 0;
+    for (char **entry = environ; *entry && inherited < SPAWN_ENV_INHERITED_MAX; entry++) {
+        size_t key_len = strcspn(*entry, "=");
+        bool is_overridden = false;
+        for (size_t i = 0; i < env->count && !is_overridden; i++) {
+            is_overridden = strncmp(out[i], *entry, key_len + 1) == 0;
+        }
+        if (!is_overridden) {
+            out[count++] = *entry;
+            inherited++;
+        }
+    }
+    out[count] = NULL;
+}
 
 /* What the child was doing when it failed, for the spawn-failed message. */
 static void describe_step(const struct app *app, enum spawn_step step, char *out, size_t cap)
@@ -26,6 +54,16 @@ static void describe_step(const struct app *app, enum spawn_step step, char *out
         break;
     case SPAWN_STEP_STDIN:
         snprintf(out, cap, "opening %s: ", DEV_NULL_PATH);
+        break;
+    case SPAWN_STEP_OUTPUT:
+        snprintf(out, cap, "redirecting its output: ");
+        break;
+    case SPAWN_STEP_IDENTITY:
+        snprintf(out, cap, "switching to uid %u gid %u: ", (unsigned)app->identity.uid,
+                 (unsigned)app->identity.gid);
+        break;
+    case SPAWN_STEP_WORKDIR:
+        snprintf(out, cap, "changing to workdir %s: ", app->spec.workdir);
         break;
     case SPAWN_STEP_EXEC:
         out[0] = '\0';
@@ -45,8 +83,20 @@ json_t *spawn_started(struct apps *apps, struct app *app, json_int_t id, int64_t
     argv[app->spec.argc] = NULL;
     char message[SPAWN_MESSAGE_BYTES];
     char detail[SPAWN_MESSAGE_BYTES / 2];
-    struct spawn_options opts = {
-        .cgroup_procs_fd = -1, .has_node = app->spec.has_node, .node = app->spec.node};
+    struct spawn_options opts = SPAWN_OPTIONS_INIT;
+    opts.has_node = app->spec.has_node;
+    opts.node = app->spec.node;
+    opts.identity = app->identity;
+    char workdir[PATH_MAX];
+    if (app->spec.workdir[0] != '\0') {
+        if (path_join(workdir, sizeof(workdir), apps->root, app->spec.workdir) < 0) {
+            return fail_start(apps, app, id, ERR_SPAWN_FAILED, "workdir is too long");
+        }
+        opts.workdir = workdir;
+    }
+    char *envp[APP_ENV_MAX + SPAWN_ENV_INHERITED_MAX + 1];
+    build_env(&app->spec.env, envp);
+    opts.envp = envp;
     if (app->spec.has_memory || app->spec.has_node) {
         struct cgroup_setup setup;
         app->has_cgroup = true; /* a half-made group is removed too */

@@ -19,6 +19,10 @@ json_t *fail_start(struct apps *apps, struct app *app, json_int_t id, const char
                    const char *message)
 {
     log_msg("app.start %s failed: %s", app->spec.name, message);
+    if (app->prepare_state == PREPARE_RUNNING) {
+        job_abandon(&app->prepare_job);
+        app->prepare_state = PREPARE_DONE;
+    }
     unmount_app_disk(apps, app);
     if (app->has_cgroup) {
         cgroup_remove(apps->root, app->spec.name);
@@ -64,10 +68,21 @@ json_t *step_start(struct apps *apps, struct app *app, json_int_t id, int64_t no
         app->phase = START_DISK;
         app->deadline_ms = now_ms + apps->disk_wait_ms;
         app->next_scan_ms = now_ms;
+        failure = resolve_app_identities(apps, app, id);
+        if (failure) {
+            return failure;
+        }
     }
     if (app->spec.has_disk && !app->is_mounted) {
         bool is_waiting = false;
         json_t *failure = attach_disk(apps, app, id, now_ms, &is_waiting);
+        if (failure || is_waiting) {
+            return failure;
+        }
+    }
+    if (app->spec.has_disk) {
+        bool is_waiting = false;
+        json_t *failure = step_prepare(apps, app, id, now_ms, &is_waiting);
         if (failure || is_waiting) {
             return failure;
         }

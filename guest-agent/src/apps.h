@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "accounts.h"
 #include "agent.h"
+#include "job.h"
 
 /* app.exited severities (docs/agent-protocol.md, "Supervision (v2)"). */
 #define SEVERITY_CLEAN "clean"
@@ -40,21 +42,54 @@ enum start_phase {
     START_DISK,           /* look for the disk until deadline_ms, mount it, spawn */
 };
 
+/* The data disk's first-use work after it is mounted (app_prepare.c). */
+enum prepare_state {
+    PREPARE_UNCHECKED, /* not looked at yet: is the file system empty? */
+    PREPARE_RUNNING,   /* spec.prepare runs as the owner until prepare_deadline_ms */
+    PREPARE_DONE,      /* the disk is ready for the app */
+};
+
+enum health_kind {
+    HEALTH_KIND_LINE, /* send a line, the answer must start with expect (PING/PONG) */
+    HEALTH_KIND_TCP,  /* a connection is accepted */
+    HEALTH_KIND_HTTP, /* GET path over HTTP/1.0, a 2xx status line */
+    HEALTH_KIND_EXEC, /* argv exits 0 within timeoutMs */
+};
+
+/* A list of strings back to back, each NUL-terminated. */
+struct string_list {
+    char text[LINE_MAX_BYTES];
+    size_t count;
+};
+
 struct health_spec {
+    enum health_kind kind;
     int port;
     int interval_ms;
     int timeout_ms;
     int failures_to_unhealthy;
+    char send[HEALTH_TEXT_MAX_BYTES + 2]; /* line: with its newline */
+    char expect[HEALTH_TEXT_MAX_BYTES + 1];
+    char path[APP_PATH_MAX_BYTES + 1];   /* http */
+    struct string_list argv;             /* exec */
 };
 
 /* A validated app.start request. */
 struct app_spec {
     char name[APP_NAME_MAX_CHARS + 1];
     char args[LINE_MAX_BYTES]; /* the argv strings back to back, each NUL-terminated */
-    size_t argc;
+    size_t argc;               /* 0 for a unit app */
+    char unit[UNIT_NAME_MAX_CHARS + 1]; /* "" for an argv app */
+    char user[ACCOUNT_NAME_MAX_CHARS + 1];  /* "": the agent's */
+    char group[ACCOUNT_NAME_MAX_CHARS + 1]; /* "": the user's primary group */
+    struct string_list env;                 /* KEY=VALUE entries added to the agent's */
+    char workdir[APP_PATH_MAX_BYTES + 1];   /* "": the agent's */
     bool has_disk;
     char serial[DISK_SERIAL_MAX_CHARS + 1];
-    char mount_point[LINE_MAX_BYTES];
+    char mount_point[APP_PATH_MAX_BYTES + 1];
+    char owner_user[ACCOUNT_NAME_MAX_CHARS + 1];  /* "": the app's user, else root */
+    char owner_group[ACCOUNT_NAME_MAX_CHARS + 1]; /* "": the app's group, else root */
+    struct string_list prepare;                   /* count 0: none */
     bool has_memory;
     uint64_t memory_bytes;
     bool has_node;
@@ -67,6 +102,7 @@ enum health_phase {
     HEALTH_IDLE,       /* next check at next_ms */
     HEALTH_CONNECTING, /* non-blocking connect in progress until deadline_ms */
     HEALTH_AWAITING,   /* PING sent; reading the answer until deadline_ms */
+    HEALTH_RUNNING,    /* exec: the command runs until deadline_ms */
 };
 
 /* One app's health check: a connection to 127.0.0.1:port, PING, PONG. */
@@ -79,6 +115,7 @@ struct health_check {
     int failures;        /* in a row */
     char answer[HEALTH_ANSWER_MAX_BYTES];
     size_t answer_len;
+    struct job job; /* exec */
 };
 
 struct app {
@@ -104,6 +141,11 @@ struct app {
     bool is_ready;                     /* app.ready was due (sent or pending) */
     bool is_hang_killed;               /* SIGKILLed by the agent: health check failed */
     struct health_check health;        /* RUNNING with spec.has_health */
+    struct identity identity;          /* what the app (and its exec check) runs as */
+    struct identity owner;             /* the data disk's owner; what prepare runs as */
+    enum prepare_state prepare_state;  /* STARTING with a mounted disk */
+    int64_t prepare_deadline_ms;
+    struct job prepare_job;
 };
 
 struct apps {
@@ -142,6 +184,14 @@ int apps_next_step_ms(const struct apps *apps, int64_t now_ms);
 /* The host went away: replies still owed belong to the old connection and are not sent. */
 void apps_forget_replies(struct apps *apps);
 
+/* app_prepare.c: resolves the app's identity and the disk's owner (once, before the disk);
+ * NULL, or the failure reply (the slot freed). */
+json_t *resolve_app_identities(struct apps *apps, struct app *app, json_int_t id);
+/* After the mount: an empty file system gets its owner and spec.prepare. NULL when the disk
+ * is ready, NULL with *is_waiting while prepare runs, or the failure reply. */
+json_t *step_prepare(struct apps *apps, struct app *app, json_int_t id, int64_t now_ms,
+                     bool *is_waiting);
+
 /* app_memory.c: the memory phases of a start. Returns NULL when done (phase START_DISK),
  * NULL with *is_waiting, or the failure reply (the slot freed). */
 json_t *step_memory(struct apps *apps, struct app *app, json_int_t id, int64_t now_ms,
@@ -159,6 +209,8 @@ size_t apps_health_pollfds(const struct apps *apps, struct pollfd *fds);
 /* app_exits.c: collects ended children: unmounts, records the exit and its severity, emits
  * app.exited and then any app.stop reply. */
 void apps_reap(struct apps *apps, emit_fn emit, void *ctx);
+/* A reaped pid that may be one of the apps' commands (prepare, exec check); true if it was. */
+bool apps_claim_job_exit(struct apps *apps, pid_t pid, int status);
 /* Emits what is not yet delivered, per slot: mem.request, app.ready, app.exited. */
 void apps_flush_notices(struct apps *apps, emit_fn emit, void *ctx);
 

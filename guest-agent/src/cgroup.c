@@ -1,4 +1,4 @@
-/* An app's cgroup v2 group: CGROUP_BATON_DIR/<name>, its memory limit, node and OOM kills. */
+/* An app's cgroup v2 group (cgroup_apps_dir()/<name>), its memory limit, node and OOM kills. */
 #include "cgroup.h"
 
 #include <errno.h>
@@ -81,10 +81,11 @@ int cgroup_prepare(const char *root, const struct app_spec *spec, struct cgroup_
     char dir[PATH_MAX];
     char value[VALUE_TEXT_BYTES];
     bool has_cpuset = true;
-    snprintf(dir, sizeof(dir), "%s/%s", CGROUP_BATON_DIR, spec->name);
-    if (enable_controllers(root, SYSFS_CGROUP_DIR, &has_cpuset, err, cap) < 0 ||
-        make_group(root, CGROUP_BATON_DIR, err, cap) < 0 ||
-        enable_controllers(root, CGROUP_BATON_DIR, &has_cpuset, err, cap) < 0 ||
+    const char *apps_dir = cgroup_apps_dir();
+    snprintf(dir, sizeof(dir), "%s/%s", apps_dir, spec->name);
+    if (enable_controllers(root, cgroup_apps_parent_dir(), &has_cpuset, err, cap) < 0 ||
+        make_group(root, apps_dir, err, cap) < 0 ||
+        enable_controllers(root, apps_dir, &has_cpuset, err, cap) < 0 ||
         make_group(root, dir, err, cap) < 0) {
         return -1;
     }
@@ -145,7 +146,7 @@ int cgroup_read_oom_kills(const char *root, const char *name, uint64_t *out)
 {
     char path[PATH_MAX];
     char text[PROC_FILE_MAX_BYTES];
-    int rc = path_printf(path, sizeof(path), "%s%s/%s/%s", root, CGROUP_BATON_DIR, name,
+    int rc = path_printf(path, sizeof(path), "%s%s/%s/%s", root, cgroup_apps_dir(), name,
                          CGROUP_MEMORY_EVENTS_FILE);
     long len = rc < 0 ? rc : read_text_file(path, text, sizeof(text));
     return len < 0 ? (int)len : find_keyed_value(text, MEMORY_EVENTS_OOM_KILL_KEY, out);
@@ -154,9 +155,9 @@ int cgroup_read_oom_kills(const char *root, const char *name, uint64_t *out)
 void cgroup_remove(const char *root, const char *name)
 {
     char path[PATH_MAX];
-    if (path_printf(path, sizeof(path), "%s%s/%s", root, CGROUP_BATON_DIR, name) == 0 &&
+    if (path_printf(path, sizeof(path), "%s%s/%s", root, cgroup_apps_dir(), name) == 0 &&
         rmdir(path) < 0 && errno != ENOENT) {
-        log_msg("app %s: removing cgroup %s/%s failed: %s", name, CGROUP_BATON_DIR, name,
+        log_msg("app %s: removing cgroup %s/%s failed: %s", name, cgroup_apps_dir(), name,
                 strerror(errno));
     }
 }

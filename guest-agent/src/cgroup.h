@@ -1,7 +1,8 @@
-/* An app's cgroup v2 group: CGROUP_BATON_DIR/<name>, its memory limit, node and OOM kills. */
+/* An app's cgroup v2 group (cgroup_apps_dir()/<name>), its memory limit, node and OOM kills. */
 #ifndef BATON_CGROUP_H
 #define BATON_CGROUP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,5 +28,19 @@ void cgroup_remove(const char *root, const char *name);
 
 /* The value of the "key N" line of a flat-keyed cgroup file; 0, -ENOENT or -EINVAL. */
 int find_keyed_value(const char *text, const char *key, uint64_t *out);
+
+/* cgroup_base.c. Chooses where apps' groups go, once at start: when the agent's cgroup v2
+ * (PROC_SELF_CGROUP_PATH) is not the root and holds only the agent (systemd Delegate=yes), the
+ * agent moves itself to <own>/agent and apps go to <own>/apps/<name> (cgroup v2 allows no
+ * processes in a group whose children have controllers); otherwise CGROUP_BATON_DIR as under
+ * the busybox init. Returns whether the delegated cgroup is used; logs the choice. */
+bool cgroup_choose_base(const char *root);
+/* The group whose subtree_control gets the controllers for apps_dir (SYSFS_CGROUP_DIR or the
+ * agent's own), and the group holding the apps' groups. */
+const char *cgroup_apps_parent_dir(void);
+const char *cgroup_apps_dir(void);
+/* The path of the "0::" line of /proc/self/cgroup text into out; 0, -ENOENT (no cgroup v2
+ * line) or -EINVAL (not absolute, "." or ".." parts, too long). */
+int parse_own_cgroup(const char *text, char *out, size_t cap);
 
 #endif

@@ -1,5 +1,5 @@
-/* One app's health check: connect to 127.0.0.1:port, send PING, expect PONG; non-blocking,
- * advanced by the main loop. */
+/* One app's network health check on 127.0.0.1:port (tcp: connect; line: send, expect; http:
+ * GET, 2xx); non-blocking, advanced by the main loop. */
 #include "health.h"
 
 #include <arpa/inet.h>
@@ -19,7 +19,9 @@ void health_schedule(struct health_check *check, int64_t at_ms)
 
 void health_cancel(struct health_check *check)
 {
-    if (check->phase != HEALTH_IDLE) {
+    if (check->phase == HEALTH_RUNNING) {
+        job_abandon(&check->job);
+    } else if (check->phase != HEALTH_IDLE) {
         close(check->fd); /* the fd is only valid while a check is in progress */
     }
     health_schedule(check, INT64_MAX);
@@ -41,13 +43,25 @@ static enum health_result fail(struct health_check *check, const struct health_s
     return finish(check, spec, now_ms, HEALTH_FAILED);
 }
 
-static enum health_result send_ping(struct health_check *check, const struct health_spec *spec,
-                                    int64_t now_ms, char *why, size_t cap)
+/* tcp passes on the connect; line sends its text, http its request. */
+static enum health_result send_probe(struct health_check *check, const struct health_spec *spec,
+                                     int64_t now_ms, char *why, size_t cap)
 {
-    size_t len = strlen(HEALTH_PING);
-    ssize_t n = send(check->fd, HEALTH_PING, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (spec->kind == HEALTH_KIND_TCP) {
+        return finish(check, spec, now_ms, HEALTH_PASSED);
+    }
+    char request[APP_PATH_MAX_BYTES + 64];
+    if (spec->kind == HEALTH_KIND_HTTP) {
+        snprintf(request, sizeof(request), "GET %s " HTTP_VERSION "\r\nHost: " HEALTH_HOST
+                 "\r\n\r\n", spec->path);
+    } else {
+        snprintf(request, sizeof(request), "%s", spec->send);
+    }
+    size_t len = strlen(request);
+    ssize_t n = send(check->fd, request, len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n != (ssize_t)len) {
-        return fail(check, spec, now_ms, why, cap, "sending PING failed", n < 0 ? errno : EIO);
+        return fail(check, spec, now_ms, why, cap, "sending the probe failed",
+                    n < 0 ? errno : EIO);
     }
     check->phase = HEALTH_AWAITING;
     check->answer_len = 0;
@@ -70,7 +84,7 @@ static enum health_result start(struct health_check *check, const struct health_
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)spec->port)};
     inet_pton(AF_INET, HEALTH_HOST, &addr.sin_addr);
     if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
-        return send_ping(check, spec, now_ms, why, cap);
+        return send_probe(check, spec, now_ms, why, cap);
     }
     if (errno != EINPROGRESS) {
         return fail(check, spec, now_ms, why, cap, "connecting failed", errno);
@@ -102,27 +116,19 @@ static enum health_result step_connect(struct health_check *check,
         err = errno;
     }
     return err ? fail(check, spec, now_ms, why, cap, "connecting failed", err)
-               : send_ping(check, spec, now_ms, why, cap);
+               : send_probe(check, spec, now_ms, why, cap);
 }
 
-/* Trims the answer line (up to its newline or the end of input) in place and returns it,
- * with anything unprintable shown as '?'. */
-static const char *answer_line(char *answer, size_t len)
+/* Whether the complete answer line passes; otherwise what it said, in what. */
+static bool judge(const struct health_spec *spec, const char *line, char *what, size_t cap)
 {
-    answer[len] = '\0';
-    char *end = memchr(answer, '\n', len);
-    end = end ? end : answer + len;
-    while (end > answer && isspace((unsigned char)end[-1])) {
-        end--;
+    if (spec->kind == HEALTH_KIND_HTTP) {
+        int status = parse_http_status(line);
+        snprintf(what, cap, "GET %s answered '%s'", spec->path, line);
+        return status >= 200 && status <= 299;
     }
-    *end = '\0';
-    while (isspace((unsigned char)*answer)) {
-        answer++;
-    }
-    for (char *c = answer; *c != '\0'; c++) {
-        *c = isprint((unsigned char)*c) ? *c : '?';
-    }
-    return answer;
+    snprintf(what, cap, "answered '%s' instead of %s", line, spec->expect);
+    return is_expected_answer(line, spec->expect);
 }
 
 static enum health_result step_answer(struct health_check *check,
@@ -144,11 +150,10 @@ static enum health_result step_answer(struct health_check *check,
                        check->answer_len == sizeof(check->answer) - 1;
     if (is_complete) {
         const char *line = answer_line(check->answer, check->answer_len);
-        if (strcmp(line, HEALTH_PONG) == 0) {
+        char what[HEALTH_ANSWER_MAX_BYTES + APP_PATH_MAX_BYTES + 32];
+        if (judge(spec, line, what, sizeof(what))) {
             return finish(check, spec, now_ms, HEALTH_PASSED);
         }
-        char what[HEALTH_ANSWER_MAX_BYTES + 32];
-        snprintf(what, sizeof(what), "answered '%s' instead of " HEALTH_PONG, line);
         return fail(check, spec, now_ms, why, cap,
                     n == 0 && line[0] == '\0' ? "closed without answering" : what, 0);
     }
@@ -156,7 +161,7 @@ static enum health_result step_answer(struct health_check *check,
         return HEALTH_PENDING;
     }
     char what[64];
-    snprintf(what, sizeof(what), "no " HEALTH_PONG " within %d ms", spec->timeout_ms);
+    snprintf(what, sizeof(what), "no answer within %d ms", spec->timeout_ms);
     return fail(check, spec, now_ms, why, cap, what, 0);
 }
 
@@ -170,6 +175,8 @@ enum health_result health_step(struct health_check *check, const struct health_s
         return step_connect(check, spec, now_ms, why, cap);
     case HEALTH_AWAITING:
         return step_answer(check, spec, now_ms, why, cap);
+    case HEALTH_RUNNING:
+        return HEALTH_PENDING; /* exec checks are moved along by app_health.c */
     }
     return HEALTH_PENDING;
 }
@@ -183,6 +190,9 @@ bool health_pollfd(const struct health_check *check, struct pollfd *out)
 {
     if (check->phase == HEALTH_IDLE) {
         return false;
+    }
+    if (check->phase == HEALTH_RUNNING) {
+        return false; /* its exit wakes the loop through SIGCHLD */
     }
     *out = (struct pollfd){.fd = check->fd,
                            .events = check->phase == HEALTH_CONNECTING ? POLLOUT : POLLIN};

@@ -1,21 +1,23 @@
-/* Readers for kernel facts: boot id, uptime, and the baton.* keys on the command line. */
+/* Readers for kernel facts: boot id, release, virtio-mem, uptime, and the baton.* keys on the command line. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "linux_abi.h"
 #include "log.h"
 #include "sysinfo.h"
 #include "textfile.h"
 
-int read_boot_id(const char *root, char *out, size_t cap)
+/* The first line of a small /proc file under root, which must be non-empty and fit in cap. */
+static int read_first_line(const char *root, const char *file, char *out, size_t cap)
 {
     char path[PATH_MAX];
     char text[PROC_FILE_MAX_BYTES];
-    int rc = path_join(path, sizeof(path), root, PROC_BOOT_ID_PATH);
+    int rc = path_join(path, sizeof(path), root, file);
     long len = rc < 0 ? rc : read_text_file(path, text, sizeof(text));
     if (len < 0) {
         return (int)len;
@@ -27,6 +29,34 @@ int read_boot_id(const char *root, char *out, size_t cap)
     }
     memcpy(out, text, id_len + 1);
     return 0;
+}
+
+int read_boot_id(const char *root, char *out, size_t cap)
+{
+    return read_first_line(root, PROC_BOOT_ID_PATH, out, cap);
+}
+
+int read_kernel_release(const char *root, char *out, size_t cap)
+{
+    int rc = read_first_line(root, PROC_OSRELEASE_PATH, out, cap);
+    if (rc < 0) {
+        return rc;
+    }
+    /* Reported to the host as is: keep it printable ASCII. */
+    for (char *c = out; *c != '\0'; c++) {
+        if (*c < 0x20 || *c > 0x7e) {
+            *c = '?';
+        }
+    }
+    return 0;
+}
+
+bool has_virtio_mem_driver(const char *root)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    return path_join(path, sizeof(path), root, SYSFS_VIRTIO_MEM_DRIVER_DIR) == 0 &&
+           stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 int read_uptime_ms(const char *root, uint64_t *out_ms)

@@ -7,12 +7,22 @@
 #define PROC_UPTIME_PATH "/proc/uptime"
 #define PROC_CMDLINE_PATH "/proc/cmdline"
 #define PROC_BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
+/* The kernel release, as `uname -r` prints it (hello's kernelRelease). */
+#define PROC_OSRELEASE_PATH "/proc/sys/kernel/osrelease"
+/* Present when the virtio_mem driver is registered (built in, or its module loaded): hello's
+ * virtioMem. The host moves memory only with virtio-mem and refuses a guest without it. */
+#define SYSFS_VIRTIO_MEM_DRIVER_DIR "/sys/bus/virtio/drivers/virtio_mem"
 
 #define SYSFS_MEMORY_DIR "/sys/devices/system/memory"
 #define SYSFS_MEMORY_BLOCK_SIZE_PATH SYSFS_MEMORY_DIR "/block_size_bytes"
 #define SYSFS_MEMORY_BLOCK_PREFIX "memory" /* memoryN/ */
 #define SYSFS_MEMORY_BLOCK_STATE_FILE "state"
 #define SYSFS_MEMORY_STATE_ONLINE "online"
+/* How the kernel onlines hot-plugged memory blocks; "offline" leaves them for userspace. The agent
+ * writes online_movable there at start (memhp_default_state= on the command line does the same). */
+#define SYSFS_MEMORY_AUTO_ONLINE_PATH SYSFS_MEMORY_DIR "/auto_online_blocks"
+#define MEMORY_AUTO_ONLINE_OFFLINE "offline"
+#define MEMORY_AUTO_ONLINE_MOVABLE "online_movable"
 
 #define SYSFS_NODE_DIR "/sys/devices/system/node"
 #define SYSFS_NODE_PREFIX "node" /* nodeN/ */
@@ -30,6 +40,13 @@
 /* cgroup v2: each app with memoryBytes or node gets CGROUP_BATON_DIR/<name>. Control files are
  * opened like a shell redirect (O_CREAT | O_TRUNC), so fixture trees get plain files. */
 #define SYSFS_CGROUP_DIR "/sys/fs/cgroup"
+/* The agent's own cgroup: "0::<path>" is the cgroup v2 line. When that path is not "/" and the
+ * agent is alone in it (systemd Delegate=yes), apps go below it instead of CGROUP_BATON_DIR:
+ * the agent moves itself to <own>/CGROUP_AGENT_LEAF and apps to <own>/CGROUP_APPS_LEAF/<name>. */
+#define PROC_SELF_CGROUP_PATH "/proc/self/cgroup"
+#define PROC_CGROUP_V2_PREFIX "0::"
+#define CGROUP_AGENT_LEAF "agent"
+#define CGROUP_APPS_LEAF "apps"
 #define CGROUP_BATON_DIR SYSFS_CGROUP_DIR "/baton"
 #define CGROUP_DIR_MODE 0755
 #define CGROUP_SUBTREE_CONTROL_FILE "cgroup.subtree_control"
@@ -59,6 +76,18 @@
 #define DISK_FS_TYPE "ext4"
 #define DISK_MOUNT_DIR_MODE 0755
 
+/* Accounts: the agent is static (glibc's NSS does not work in it), so it reads these itself.
+ * Lines are "name:password:uid:gid:..." (passwd) and "name:password:gid:members" (group). */
+#define ETC_PASSWD_PATH "/etc/passwd"
+#define ETC_GROUP_PATH "/etc/group"
+/* Longer lines are skipped whole: no account of ours is that long. */
+#define ACCOUNT_LINE_MAX_BYTES 1024
+/* Largest uid/gid accepted: (uid_t)-1 means "unchanged" to setresuid and chown. */
+#define ACCOUNT_ID_MAX 4294967294ULL
+
+/* systemctl, run for unit apps (argv arrays, never a shell). */
+#define SYSTEMCTL_PATH "/bin/systemctl"
+
 /* The virtio-serial port name QEMU gives the agent channel (virtserialport name=...). */
 #define AGENT_PORT_NAME "org.baton.agent.0"
 
@@ -87,5 +116,7 @@
 #define PROC_CMDLINE_MAX_BYTES 4096
 /* boot_id is a 36-character UUID. */
 #define BOOT_ID_MAX_CHARS 64
+/* uname's release field holds 64 characters and a NUL. */
+#define KERNEL_RELEASE_MAX_CHARS 64
 
 #endif

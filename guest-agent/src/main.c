@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "agent.h"
+#include "cgroup.h"
 #include "cli.h"
 #include "log.h"
 #include "session.h"
@@ -44,6 +45,10 @@ int main(int argc, char **argv)
     cfg.heartbeat_ms = resolve_heartbeat_ms(cfg.root, cfg.heartbeat_option_ms);
     cfg.is_faults_enabled = resolve_faults_enabled(cfg.root);
     log_msg("version %s starting; heartbeat %d ms", AGENT_VERSION, cfg.heartbeat_ms);
+    /* Before any app starts: hot-plugged memory must come online, apps' cgroups need a home.
+     * Failures are logged and the agent goes on (memory stays offline; app starts report it). */
+    (void)ensure_memory_auto_online(cfg.root);
+    (void)cgroup_choose_base(cfg.root);
     run_agent(&cfg, &should_stop);
     log_msg("stopping");
     return 0;

@@ -83,12 +83,21 @@ static json_t *build_numa_nodes(const struct numa_nodes *nodes, bool has_free)
 json_t *build_hello(const struct agent_config *cfg)
 {
     char boot_id[BOOT_ID_MAX_CHARS + 1] = "";
+    char kernel_release[KERNEL_RELEASE_MAX_CHARS + 1] = "";
     struct mem_info mem = {0};
     uint64_t block_size_bytes = 0;
     struct numa_nodes nodes = {0};
     int rc;
     if ((rc = read_boot_id(cfg->root, boot_id, sizeof(boot_id))) < 0) {
         log_msg("hello: reading %s failed: %s", PROC_BOOT_ID_PATH, strerror(-rc));
+    }
+    if ((rc = read_kernel_release(cfg->root, kernel_release, sizeof(kernel_release))) < 0) {
+        log_msg("hello: reading %s failed: %s", PROC_OSRELEASE_PATH, strerror(-rc));
+    }
+    bool has_virtio_mem = has_virtio_mem_driver(cfg->root);
+    if (!has_virtio_mem) {
+        log_msg("hello: no virtio_mem driver (%s missing): the host will refuse this guest",
+                SYSFS_VIRTIO_MEM_DRIVER_DIR);
     }
     if ((rc = read_mem_info(cfg->root, &mem)) < 0) {
         log_msg("hello: reading %s failed: %s", PROC_MEMINFO_PATH, strerror(-rc));
@@ -104,7 +113,7 @@ json_t *build_hello(const struct agent_config *cfg)
         log_msg("hello: more than %d NUMA nodes; reporting the first %d", NUMA_NODES_MAX,
                 NUMA_NODES_MAX);
     }
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:i, s:I}",
+    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:i, s:I, s:s, s:b}",
                      "type", "hello",
                      "agentVersion", AGENT_VERSION,
                      "bootId", boot_id,
@@ -112,7 +121,9 @@ json_t *build_hello(const struct agent_config *cfg)
                      "memoryBlockSizeBytes", (json_int_t)block_size_bytes,
                      "numaNodes", build_numa_nodes(&nodes, false),
                      "heartbeatMs", cfg->heartbeat_ms,
-                     "uptimeMs", uptime_ms_or_zero(cfg));
+                     "uptimeMs", uptime_ms_or_zero(cfg),
+                     "kernelRelease", kernel_release,
+                     "virtioMem", has_virtio_mem);
 }
 
 json_t *build_heartbeat(const struct agent_config *cfg, uint64_t seq)

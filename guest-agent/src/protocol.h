@@ -22,6 +22,11 @@
 #define ERR_TOO_MANY_APPS "too-many-apps"
 #define ERR_FAULTS_DISABLED "faults-disabled"
 #define ERR_MEMORY_REFUSED "memory-refused"
+/* Operator apps (v3): start failures that come from the app's configuration. */
+#define ERR_ACCOUNT_NOT_FOUND "account-not-found"
+#define ERR_PREPARE_FAILED "prepare-failed"
+#define ERR_UNIT_NOT_FOUND "unit-not-found"
+#define ERR_UNIT_FAILED "unit-failed"
 
 struct apps;
 

@@ -4,9 +4,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,11 +26,17 @@ struct child_error {
     int err;
 };
 
+/* Where a child reports a failed step: a page shared with the agent and touched before the
+ * fork. A pipe cannot carry the report: once the child joined the app's cgroup, its cpuset may
+ * hold only hot-plugged ZONE_MOVABLE memory, where a pipe buffer (a hardwall, non-movable
+ * allocation) cannot be had, so the write fails and the failure would look like a start. */
+static struct child_error *shared_report;
+
 static void report_and_exit(int error_fd, enum spawn_step step, int err)
 {
-    struct child_error report = {.step = step, .err = err};
-    ssize_t ignored = write(error_fd, &report, sizeof(report));
-    (void)ignored;
+    (void)error_fd; /* closes when the child exits: the parent's cue to look at the report */
+    shared_report->step = step;
+    shared_report->err = err;
     _exit(127);
 }
 
@@ -72,8 +80,31 @@ static void exec_child(const char *path, char *const argv[], const struct spawn_
     if (null_fd != STDIN_FILENO) {
         close(null_fd);
     }
-    execve(path, argv, environ);
+    if (opts->output_fd >= 0 &&
+        (dup2(opts->output_fd, STDOUT_FILENO) < 0 || dup2(opts->output_fd, STDERR_FILENO) < 0)) {
+        report_and_exit(error_fd, SPAWN_STEP_OUTPUT, errno);
+    }
+    const struct identity *id = &opts->identity;
+    if (id->is_set && (setgroups(1, &id->gid) < 0 || setgid(id->gid) < 0 ||
+                       setuid(id->uid) < 0)) {
+        report_and_exit(error_fd, SPAWN_STEP_IDENTITY, errno);
+    }
+    if (opts->workdir && chdir(opts->workdir) < 0) {
+        report_and_exit(error_fd, SPAWN_STEP_WORKDIR, errno);
+    }
+    execve(path, argv, opts->envp ? opts->envp : environ);
     report_and_exit(error_fd, SPAWN_STEP_EXEC, errno);
+}
+
+int lift_fd(int fd)
+{
+    if (fd > STDERR_FILENO) {
+        return fd;
+    }
+    int lifted = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    int err = errno;
+    close(fd);
+    return lifted >= 0 ? lifted : -err;
 }
 
 int spawn_app(const char *root, char *const argv[], const struct spawn_options *opts,
@@ -85,9 +116,26 @@ int spawn_app(const char *root, char *const argv[], const struct spawn_options *
     if (rc < 0) {
         return rc;
     }
+    if (!shared_report) {
+        void *page = mmap(NULL, sizeof(*shared_report), PROT_READ | PROT_WRITE,
+                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (page == MAP_FAILED) {
+            return -errno;
+        }
+        shared_report = page;
+    }
+    *shared_report = (struct child_error){0};
     int error_pipe[2];
     if (pipe2(error_pipe, O_CLOEXEC) < 0) {
         return -errno;
+    }
+    /* The agent may run with stdin, stdout or stderr closed (an init that gives it none): the
+     * pipe could then be fd 0, and the child's dup2 of /dev/null onto it would silence the
+     * report, making a failed execve look like a start. */
+    error_pipe[1] = lift_fd(error_pipe[1]);
+    if (error_pipe[1] < 0) {
+        close(error_pipe[0]);
+        return error_pipe[1];
     }
     pid_t pid = fork();
     if (pid == 0) {
@@ -101,17 +149,15 @@ int spawn_app(const char *root, char *const argv[], const struct spawn_options *
         return -fork_errno;
     }
     setpgid(pid, pid); /* also here, so the group exists before anyone signals it */
-    struct child_error report = {0};
-    ssize_t n;
-    while ((n = read(error_pipe[0], &report, sizeof(report))) < 0 && errno == EINTR) {
+    /* EOF: the child either execve'd (close-on-exec) or exited after a failed step. */
+    char byte;
+    while (read(error_pipe[0], &byte, 1) < 0 && errno == EINTR) {
     }
     close(error_pipe[0]);
-    if (n != 0) {
+    struct child_error report = *shared_report;
+    if (report.err != 0) {
         /* A step failed: the child is ours alone, so reap it here rather than report it. */
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-        }
-        if (n != (ssize_t)sizeof(report) || report.err == 0) {
-            return -EIO;
         }
         *out_step = (enum spawn_step)report.step;
         return -report.err;

@@ -42,8 +42,18 @@ int read_numa_nodes(const char *root, struct numa_nodes *out);
 int read_memory_block_size(const char *root, uint64_t *out_bytes);
 int count_memory_blocks(const char *root, struct memory_blocks *out);
 
+/* memonline.c */
+/* When SYSFS_MEMORY_AUTO_ONLINE_PATH reads "offline", writes "online_movable" so hot-plugged
+ * memory comes online without a kernel argument. Returns 1 when it wrote, 0 when nothing was
+ * needed, or a negative errno (-ENOENT: a kernel without memory hotplug); logs what it did. */
+int ensure_memory_auto_online(const char *root);
+
 /* kernel_info.c */
 int read_boot_id(const char *root, char *out, size_t cap);
+/* The kernel release (uname -r) from /proc, non-printable bytes replaced by '?'. */
+int read_kernel_release(const char *root, char *out, size_t cap);
+/* Whether the virtio_mem driver is registered (its sysfs driver directory exists). */
+bool has_virtio_mem_driver(const char *root);
 int read_uptime_ms(const char *root, uint64_t *out_ms);
 /* Finds baton.heartbeat_ms=N in a command line; returns 1 and sets *out_ms when present and
  * valid, 0 when absent, -EINVAL when present but not a number. */

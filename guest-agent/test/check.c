@@ -115,6 +115,7 @@ int main(int argc, char **argv)
     register_messages_tests();
     register_app_request_tests();
     register_disk_tests();
+    register_cgroup_base_tests();
     register_agent_tests();
     register_agent_steady_tests();
     register_agent_link_tests();
@@ -125,6 +126,8 @@ int main(int argc, char **argv)
     register_agent_supervision_tests();
     register_agent_health_tests();
     register_agent_severity_tests();
+    register_operator_request_tests();
+    register_agent_operator_tests();
     register_cli_tests();
 
     int passed = 0;

@@ -60,6 +60,7 @@ void register_cli_tests(void);
 void register_messages_tests(void);
 void register_app_request_tests(void);
 void register_disk_tests(void);
+void register_cgroup_base_tests(void);
 void register_agent_app_tests(void);
 void register_agent_disk_tests(void);
 void register_supervision_request_tests(void);
@@ -67,5 +68,7 @@ void register_fault_request_tests(void);
 void register_agent_supervision_tests(void);
 void register_agent_health_tests(void);
 void register_agent_severity_tests(void);
+void register_operator_request_tests(void);
+void register_agent_operator_tests(void);
 
 #endif

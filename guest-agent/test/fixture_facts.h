@@ -14,6 +14,7 @@
 #define FIX_NODE2_FREE_BYTES (260000LL * 1024)
 #define FIX_UPTIME_MS 1234560LL
 #define FIX_BOOT_ID "3f1c0b9e-5a7d-4c2e-9b8a-1d2e3f4a5b6c"
+#define FIX_KERNEL_RELEASE "6.1.0-fixture-cloud-amd64"
 #define FIX_CMDLINE_HEARTBEAT_MS 250
 #define FIX_PORT_DEV_NAME "vport0p2"
 

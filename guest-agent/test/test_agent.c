@@ -12,7 +12,8 @@
     "{\"type\":\"hello\",\"agentVersion\":\"0.1.0\",\"bootId\":\"" FIX_BOOT_ID               \
     "\",\"memTotalBytes\":1292369920,\"memoryBlockSizeBytes\":134217728,\"numaNodes\":[{\"id\":" \
     "0,\"memTotalBytes\":1023934464},{\"id\":1,\"memTotalBytes\":0},{\"id\":2,"              \
-    "\"memTotalBytes\":268435456}],\"heartbeatMs\":250,\"uptimeMs\":1234560}"
+    "\"memTotalBytes\":268435456}],\"heartbeatMs\":250,\"uptimeMs\":1234560,"                 \
+    "\"kernelRelease\":\"" FIX_KERNEL_RELEASE "\",\"virtioMem\":true}"
 
 static void test_agent_sends_hello_first(void)
 {

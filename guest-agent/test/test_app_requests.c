@@ -12,10 +12,11 @@
 
 #define NAME_RULE "name must be a string of 1-32 characters [a-z0-9-]"
 #define ARGV_RULE "argv must be an array of 1-32 strings"
-#define ARGV0_RULE "argv[0] must be an absolute path under /apps/ without .."
-#define DISK_RULE "disk must be an object { serial, mountPoint }"
+#define ARGV0_RULE "argv[0] must be an absolute path without .."
+#define ARGV_OR_UNIT_RULE "exactly one of argv and unit must be given"
+#define DISK_RULE "disk must be an object { serial, mountPoint, owner?, prepare? }"
 #define SERIAL_RULE "disk.serial must be a string of 1-20 characters [A-Za-z0-9_-]"
-#define MOUNT_RULE "disk.mountPoint must be a path under /data/ without .."
+#define MOUNT_RULE "disk.mountPoint must be an absolute path of at most 256 bytes without .., not /"
 
 static void check_start_rejected(const char *file, int at, const char *line, const char *message)
 {
@@ -34,16 +35,18 @@ static void test_app_start_names_the_bad_field(void)
     CHECK_START_REJECTED(START("\"name\":7," ARGV_OK), NAME_RULE);
     CHECK_START_REJECTED(START("\"name\":\"abcdefghijklmnopqrstuvwxyz0123456\"," ARGV_OK),
                          NAME_RULE);
-    CHECK_START_REJECTED(START(NAME_OK), ARGV_RULE);
+    CHECK_START_REJECTED(START(NAME_OK), ARGV_OR_UNIT_RULE);
     CHECK_START_REJECTED(START(NAME_OK ",\"argv\":[]"), ARGV_RULE);
     CHECK_START_REJECTED(START(NAME_OK ",\"argv\":\"/apps/kv\""), ARGV_RULE);
     CHECK_START_REJECTED(START(NAME_OK ",\"argv\":[\"/apps/kv\",1]"),
                          "argv[1] must be a string of at most 256 bytes without NUL");
     CHECK_START_REJECTED(START(NAME_OK ",\"argv\":[\"apps/kv\"]"), ARGV0_RULE);
-    CHECK_START_REJECTED(START(NAME_OK ",\"argv\":[\"/apps/\"]"), ARGV0_RULE);
+    CHECK_START_REJECTED(START(NAME_OK ",\"argv\":[\"/\"]"), ARGV0_RULE);
     CHECK_START_REJECTED(START(NAME_OK ",\"argv\":[\"/apps/../bin/sh\"]"), ARGV0_RULE);
-    CHECK_START_REJECTED(START(NAME_OK ",\"argv\":[\"/appsx/kv\"]"), ARGV0_RULE);
-    CHECK_START_REJECTED(START(NAME_OK ",\"argv\":[\"/bin/sh\"]"), ARGV0_RULE);
+    CHECK_START_REJECTED(START(NAME_OK ",\"argv\":[\"/usr/bin/..\"]"), ARGV0_RULE);
+    CHECK_START_REJECTED(START(NAME_OK ",\"argv\":[\"/usr/bin/x\\ny\"]"), ARGV0_RULE);
+    CHECK_START_REJECTED(START(NAME_OK ",\"argv\":[\"/bin/sh\"],\"unit\":\"a.service\""),
+                         ARGV_OR_UNIT_RULE);
 }
 
 static void test_app_start_argv_limits(void)
@@ -95,8 +98,8 @@ static void test_app_start_disk_fields(void)
                  bad_serials[i]);
         CHECK_START_REJECTED(line, SERIAL_RULE);
     }
-    const char *bad_mounts[] = {"\"/data/\"", "\"/data/../etc\"", "\"/data/a/..\"", "\"/mnt/kv\"",
-                                "\"data/kv\"", "\"/datakv\"", "[]"};
+    const char *bad_mounts[] = {"\"/\"", "\"/data/../etc\"", "\"/data/a/..\"", "\"\"",
+                                "\"data/kv\"", "\"/data/\\tkv\"", "[]"};
     for (size_t i = 0; i < sizeof(bad_mounts) / sizeof(bad_mounts[0]); i++) {
         char line[512];
         snprintf(line, sizeof(line),

@@ -16,9 +16,18 @@ static void test_hello_and_heartbeat_describe_the_fixture(void)
                       "\",\"memTotalBytes\":1292369920,\"memoryBlockSizeBytes\":134217728,"
                       "\"numaNodes\":[{\"id\":0,\"memTotalBytes\":1023934464},{\"id\":1,"
                       "\"memTotalBytes\":0},{\"id\":2,\"memTotalBytes\":268435456}],"
-                      "\"heartbeatMs\":250,\"uptimeMs\":1234560}\n");
+                      "\"heartbeatMs\":250,\"uptimeMs\":1234560,\"kernelRelease\":\""
+                      FIX_KERNEL_RELEASE "\",\"virtioMem\":true}\n");
     serialize_line(build_heartbeat(&cfg, 42), out, sizeof(out));
     CHECK_STR_EQ(out, "{\"type\":\"heartbeat\",\"seq\":42,\"uptimeMs\":1234560}\n");
+}
+
+static void test_hello_without_virtio_mem_says_so(void)
+{
+    /* A root with no /sys and no /proc: the hello still goes out, saying what is missing. */
+    struct agent_config cfg = {.root = "/nonexistent-baton-root", .heartbeat_ms = 250};
+    serialize_line(build_hello(&cfg), out, sizeof(out));
+    CHECK(strstr(out, "\"kernelRelease\":\"\",\"virtioMem\":false}") != NULL);
 }
 
 static void test_line_too_long_and_oversized_replies_become_errors(void)
@@ -42,6 +51,7 @@ void register_messages_tests(void)
 {
     add_test("messages: hello and heartbeat describe the fixture",
              test_hello_and_heartbeat_describe_the_fixture);
+    add_test("messages: hello without virtio-mem says so", test_hello_without_virtio_mem_says_so);
     add_test("messages: line-too-long and oversized replies become errors",
              test_line_too_long_and_oversized_replies_become_errors);
 }

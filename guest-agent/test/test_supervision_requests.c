@@ -10,7 +10,9 @@
     "{\"type\":\"app.start\",\"id\":1,\"name\":\"kv\",\"argv\":[\"/apps/kv\"]," fields "}"
 #define MEMORY_RULE "memoryBytes must be an integer in 1..2^53-1"
 #define NODE_RULE "node must be an integer in 0..1023"
-#define HEALTH_RULE "health must be an object { port, intervalMs, timeoutMs, failuresToUnhealthy }"
+#define HEALTH_RULE                                                                          \
+    "health must be an object { kind?, port, intervalMs, timeoutMs, failuresToUnhealthy, "  \
+    "send?, expect?, path?, argv? }"
 #define PORT_RULE "health.port must be an integer in 1..65535"
 #define INTERVAL_RULE "health.intervalMs must be an integer in 10..600000"
 #define TIMEOUT_RULE "health.timeoutMs must be an integer in 10..600000"

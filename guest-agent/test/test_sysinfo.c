@@ -111,6 +111,16 @@ static void test_boot_id_and_uptime_come_from_proc(void)
     CHECK_INT_EQ(uptime_ms, FIX_UPTIME_MS);
 }
 
+static void test_kernel_release_and_virtio_mem_come_from_proc_and_sys(void)
+{
+    char release[KERNEL_RELEASE_MAX_CHARS + 1];
+    CHECK_INT_EQ(read_kernel_release(test_env.fixtures_root, release, sizeof(release)), 0);
+    CHECK_STR_EQ(release, FIX_KERNEL_RELEASE);
+    CHECK(has_virtio_mem_driver(test_env.fixtures_root));
+    CHECK(!has_virtio_mem_driver("/nonexistent-baton-root"));
+    CHECK_INT_EQ(read_kernel_release("/nonexistent-baton-root", release, sizeof(release)), -ENOENT);
+}
+
 static void test_missing_root_gives_enoent(void)
 {
     struct mem_info mem;
@@ -190,6 +200,8 @@ void register_sysinfo_tests(void)
     add_test("sysinfo: memory blocks are counted by state",
              test_memory_blocks_are_counted_by_state);
     add_test("sysinfo: boot id and uptime come from /proc", test_boot_id_and_uptime_come_from_proc);
+    add_test("sysinfo: kernel release and virtio-mem come from /proc and /sys",
+             test_kernel_release_and_virtio_mem_come_from_proc_and_sys);
     add_test("sysinfo: a missing root gives ENOENT", test_missing_root_gives_enoent);
     add_test("sysinfo: baton.faults=1 turns fault injection on; the last one wins",
              test_cmdline_faults_flag);

@@ -149,11 +149,8 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
 
   /** Starts an app in the guest (mounting its data disk first); resolves with its guest pid. */
   async appStart(request: AppStartRequest, timeoutMs: number): Promise<{ name: string; pid: number }> {
-    const fields: JsonObject = { name: request.name, argv: [...request.argv] };
-    if (request.disk !== undefined) fields.disk = { ...request.disk };
-    if (request.memoryBytes !== undefined) fields.memoryBytes = request.memoryBytes;
-    if (request.node !== undefined) fields.node = request.node;
-    if (request.health !== undefined) fields.health = { ...request.health };
+    // The request's own shape is the wire shape (docs/agent-protocol.md); copied so later changes cannot reach it.
+    const fields = JSON.parse(JSON.stringify(request)) as JsonObject;
     return appStartResultSchema.parse(await this.request('app.start', fields, timeoutMs));
   }
 

@@ -18,6 +18,13 @@ export const helloSchema = z.strictObject({
   numaNodes: z.array(z.strictObject({ id: z.number().int().min(0).max(1023), memTotalBytes: bytes })).max(64),
   heartbeatMs: z.number().int().min(1).max(3_600_000),
   uptimeMs: bytes,
+  /** `uname -r` of the guest; absent from agents older than it. */
+  kernelRelease: z
+    .string()
+    .regex(/^[\x20-\x7e]{0,64}$/)
+    .optional(),
+  /** The guest has the virtio_mem driver; absent from agents older than it. */
+  virtioMem: z.boolean().optional(),
 });
 
 export const heartbeatSchema = z.strictObject({
@@ -114,17 +121,49 @@ export const appStartResultSchema = z.strictObject({
 });
 export const appStopResultSchema = z.strictObject({ name: appName, code: exitNumber, signal: exitNumber });
 
-/** What the host asks the agent to start: argv[0] under /apps, an optional data disk by serial. */
+/** The agent's error codes for a start that fails because of the app's configuration (v3). */
+export const APP_START_CONFIG_ERRORS = [
+  'spawn-failed',
+  'mount-failed',
+  'account-not-found',
+  'prepare-failed',
+  'unit-not-found',
+  'unit-failed',
+] as const;
+
+/** The agent's health check of an app (v2; kinds and their fields v3). */
+export interface AppStartHealth {
+  kind?: 'line' | 'tcp' | 'http' | 'exec';
+  /** Required except for exec. */
+  port?: number;
+  send?: string;
+  expect?: string;
+  path?: string;
+  argv?: readonly string[];
+  intervalMs: number;
+  timeoutMs: number;
+  failuresToUnhealthy: number;
+}
+
+/** What the host asks the agent to start: argv (or a systemd unit), an optional data disk by serial. */
 export interface AppStartRequest {
   name: string;
-  argv: readonly string[];
-  disk?: { serial: string; mountPoint: string };
+  /** Exactly one of argv and unit. */
+  argv?: readonly string[];
+  unit?: string;
+  /** v3, argv apps only. */
+  user?: string;
+  group?: string;
+  /** v3: KEY=VALUE entries. */
+  env?: readonly string[];
+  workdir?: string;
+  disk?: { serial: string; mountPoint: string; owner?: string; prepare?: readonly string[] };
   /** v2: cgroup memory.max, and the agent's check of the node before spawning. */
   memoryBytes?: number;
   /** v2: the NUMA node of the app's slot; the app's memory is bound to it. */
   node?: number;
-  /** v2: the agent's own health check (PING/PONG on 127.0.0.1:port). */
-  health?: { port: number; intervalMs: number; timeoutMs: number; failuresToUnhealthy: number };
+  /** v2: the agent's own health check (default PING/PONG on 127.0.0.1:port). */
+  health?: AppStartHealth;
 }
 
 /** Depth of a parsed JSON value (a scalar is 0, `{}` is 1). Stops counting past `limit`. */

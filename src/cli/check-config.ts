@@ -40,6 +40,19 @@ export async function runCheckConfig(path: string, options: CheckConfigOptions):
   return CHECK_CONFIG_EXIT.valid;
 }
 
+/** What both VMs boot, for people. */
+export function describeImage(config: BatonConfig): string {
+  const { image } = config.vms;
+  if (image.kind === 'builtin') return "builtin (baton's kernel and busybox initramfs)";
+  if (image.isFirmwareBoot) return `${image.diskPath}, firmware boot (the image's own bootloader)`;
+  const kernel =
+    image.kernelPath === undefined
+      ? 'kernel, initrd and cmdline from boot.json beside it'
+      : `kernel ${image.kernelPath}${image.initrdPath === undefined ? ', no initrd' : `, initrd ${image.initrdPath}`}`;
+  const cmdline = image.cmdline === undefined ? '' : `, cmdline '${image.cmdline}'`;
+  return `${image.diskPath}, ${kernel}${cmdline}`;
+}
+
 /** What a valid config sets up, for people: the budget and where it goes, the VMs, the apps. */
 export function summarizeConfig(path: string, config: BatonConfig): string[] {
   const { vms, detection } = config;
@@ -55,6 +68,7 @@ export function summarizeConfig(path: string, config: BatonConfig): string[] {
       'VMs',
       `${vms.names[0]} (starts active), ${vms.names[1]}: ${formatBytes(vms.baseMemoryBytes)} base, maxmem ${formatBytes(vms.maxMemoryBytes)}, ${vms.cpus} CPU${vms.cpus === 1 ? '' : 's'} each`,
     ],
+    ['image', describeImage(config)],
     ['accel', config.accel],
     ['state dir', config.stateDir],
     [

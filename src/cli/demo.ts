@@ -12,12 +12,13 @@ import { defaultPairConfig } from '../pair/config.js';
 import { Pair } from '../pair/pair.js';
 import type { PairVm } from '../pair/vm-factory.js';
 import { queryMemorySizeSummary } from '../qmp/commands.js';
+import { connectKvd } from '../traffic/kvd.js';
+import { readBack, Traffic } from '../traffic/traffic.js';
 import { formatBytes, formatMs } from '../units.js';
 import type { AccelRequest } from '../vm/accel.js';
 import { resolveAccel } from '../vm/host-accel.js';
 import { readRssBytes } from '../vm/host-memory.js';
 import { createScratchDir } from '../vm/scratch-dir.js';
-import { readBack, Traffic } from './demo-traffic.js';
 import { renderTable } from './format.js';
 import { renderResourceTable, renderTimeline } from './render.js';
 
@@ -87,7 +88,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     };
     snapshot('start');
 
-    traffic = new Traffic(port, TRAFFIC_PAUSE_MS);
+    traffic = new Traffic(connectKvd, port, TRAFFIC_PAUSE_MS);
     const t = traffic;
     say(
       `client traffic: SET traffic-<n> <n> through ${APP}'s endpoint, one connection, reconnecting on close`,
@@ -159,7 +160,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       `traffic stopped: ${t.acknowledged.length} writes acknowledged, ${t.unanswered} unanswered (not counted), ${Math.max(0, t.connections - 1)} reconnects`,
     );
     say(`reading back every acknowledged key through ${APP}'s endpoint ...`);
-    const readable = await readBack(port, t.acknowledged, 120_000);
+    const readable = await readBack(connectKvd, port, t.acknowledged, 120_000);
     say('');
     say('failovers:');
     for (const record of p.history) say(summary(record));

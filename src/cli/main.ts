@@ -31,8 +31,8 @@ const EXIT_HELP = `
 Exit codes:
   0  ok
   1  the command failed
-  2  bad arguments, config or request
-  3  a dependency is missing (QEMU, the guest image, the native addon, mkfs.ext4)
+  2  bad arguments, config or request; a guest image baton cannot boot (not qcow2 or raw, no kernel, no virtio-mem)
+  3  a dependency is missing (QEMU, qemu-img, the guest image or a file it names, the native addon, mkfs.ext4)
   4  no daemon is running on the state directory
   5  the daemon refused the request in its current state (blocked, busy, unknown app, pool too small)`;
 
@@ -255,6 +255,8 @@ const EXIT_BY_CODE: Record<string, number> = {
   NATIVE_LOAD_FAILED: EXIT.missingDependency,
   INVALID_INPUT: EXIT.usage,
   INVALID_CONFIG: EXIT.usage,
+  INVALID_IMAGE: EXIT.usage,
+  GUEST_UNSUPPORTED: EXIT.usage,
   DAEMON_NOT_RUNNING: EXIT.daemonNotRunning,
   CONFLICT: EXIT.refused,
   NOT_FOUND: EXIT.refused,

@@ -64,6 +64,12 @@ export function renderStatus(status: StatusView): string {
     renderTable(['vm', 'role', 'state', 'accel', 'pid', 'uid', 'base', 'plugged', 'heartbeat age'], vms),
     '',
     renderTable(['app', 'vm', 'state', 'restarts', 'endpoint'], apps),
+    ...status.apps
+      .filter((app) => app.startError !== null)
+      .map(
+        (app) =>
+          `${app.name} did not start on ${app.startError?.vm}: ${app.startError?.code}: ${app.startError?.message}`,
+      ),
     ...(status.queued.length === 0
       ? []
       : ['', 'queued faults:', ...status.queued.map((line) => `  ${line}`)]),

@@ -41,6 +41,7 @@ export const DEFAULT_CONFIG: BatonConfig = Object.freeze({
     baseMemoryBytes: DEFAULT_BASE_MEMORY_BYTES,
     maxMemoryBytes: 2048 * MiB,
     cpus: DEFAULT_CPUS,
+    image: Object.freeze({ kind: 'builtin' as const }),
   }),
   heartbeatMs: DEFAULT_HEARTBEAT_MS,
   detection: Object.freeze({

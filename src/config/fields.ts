@@ -110,6 +110,24 @@ export function absolutePath() {
   );
 }
 
+/** A host file path, absolute or relative (to the config file's folder): not empty, no NUL. */
+export function filePath() {
+  return leaf((input) =>
+    typeof input === 'string' && input !== '' && !input.includes('\0') && Buffer.byteLength(input) <= 4096
+      ? { value: input }
+      : { expected: 'a file path (absolute, or relative to the config file)' },
+  );
+}
+
+/** Kernel arguments: printable ASCII on one line, at most 1024 bytes (baton appends its own). */
+export function kernelCmdline() {
+  return leaf((input) =>
+    typeof input === 'string' && /^[\x20-\x7e]*$/.test(input) && input.length <= 1024
+      ? { value: input.trim() }
+      : { expected: 'kernel arguments: printable ASCII on one line, at most 1024 characters' },
+  );
+}
+
 /** One argument of an app's argv (the guest agent's limits: at most 256 bytes, no NUL). */
 export function argument() {
   return leaf((input) => {
@@ -121,17 +139,48 @@ export function argument() {
   });
 }
 
-/** The program an app runs: an absolute path under /apps/ (the guest agent refuses anything else). */
-export function program() {
-  return leaf((input) =>
+/** A path in the guest (the agent's rules): absolute, not `/` alone, no `..` part, no control characters, at most 256 bytes. */
+export function isGuestPath(input: unknown): input is string {
+  return (
     typeof input === 'string' &&
-    /^\/apps\/[^\0]+$/.test(input) &&
+    input.startsWith('/') &&
+    input !== '/' &&
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+    !/[\x00-\x1f\x7f]/.test(input) &&
     !input.split('/').includes('..') &&
     Buffer.byteLength(input) <= 256
-      ? { value: input }
-      : { expected: "an absolute path under /apps/ without '..'" },
   );
 }
+
+/** A program or directory in the guest: an absolute path without '..' (see isGuestPath). */
+export function guestPath() {
+  return leaf((input) =>
+    isGuestPath(input)
+      ? { value: input }
+      : { expected: "an absolute path in the guest without '..' (at most 256 bytes)" },
+  );
+}
+
+/** The program an app runs: any absolute path in the guest. */
+export const program = guestPath;
+
+/** A user or group name in the guest (the agent's rule). */
+export const accountName = () =>
+  matching(/^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}$/, 'a user or group name: 1-32 of A-Z a-z 0-9 _ . -');
+
+/** A systemd service name (the agent's rule). */
+export const unitName = () =>
+  matching(
+    /^[A-Za-z0-9:_@\\][A-Za-z0-9:_.@\\-]{0,246}\.service$/,
+    'a systemd service name like redis-server.service or postgresql@15-main.service',
+  );
+
+/** `user` or `user:group`. */
+export const ownerSpec = () =>
+  matching(
+    /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31})?$/,
+    'user or user:group (names of 1-32 of A-Z a-z 0-9 _ . -)',
+  );
 
 export interface ListenAddress {
   host: string;

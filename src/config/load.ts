@@ -1,5 +1,6 @@
 // Reads and validates the YAML config (every problem at once, one line each) and maps it to the pair's config.
 import { open } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { isScalar, parseDocument, type YAMLError } from 'yaml';
 import { ConfigError } from '../errors.js';
 import type { AppConfig, PairConfig } from '../pair/config.js';
@@ -13,7 +14,7 @@ import {
 } from './problems.js';
 import { checkRules } from './rules.js';
 import { type ConfigFile, configFileSchema } from './schema.js';
-import type { AppSettings, BatonConfig } from './types.js';
+import type { AppSettings, BatonConfig, VmImageSettings } from './types.js';
 
 /** A config is a page of YAML; anything bigger is not one (and /dev/zero must not hang the reader). */
 export const MAX_CONFIG_BYTES = MiB;
@@ -32,8 +33,16 @@ export async function loadConfig(path: string): Promise<BatonConfig> {
   return parseConfig(text, path);
 }
 
-/** Validates config text; `sourceName` starts every problem line (usually the file's path). */
-export function parseConfig(text: string, sourceName: string): BatonConfig {
+/**
+ * Validates config text; `sourceName` starts every problem line (usually the file's path).
+ * Relative file paths in it (`vms.image`) resolve against `baseDir`, by default the folder of
+ * `sourceName`.
+ */
+export function parseConfig(
+  text: string,
+  sourceName: string,
+  baseDir: string = dirname(resolve(sourceName)),
+): BatonConfig {
   const fail = (problems: readonly ConfigProblem[], cause?: unknown): never => {
     const lines = formatProblems(sourceName, problems);
     throw new ConfigError({ file: sourceName, problems: lines }, cause === undefined ? undefined : { cause });
@@ -57,7 +66,7 @@ export function parseConfig(text: string, sourceName: string): BatonConfig {
     };
     return fail(problemsFromIssues(parsed.error.issues, data, sourceTextAt));
   }
-  const config = buildConfig(parsed.data);
+  const config = buildConfig(parsed.data, baseDir);
   const problems = checkRules(config);
   if (problems.length > 0) return fail(problems);
   return deepFreeze(config);
@@ -73,6 +82,7 @@ export function toPairConfig(config: BatonConfig): PairConfig {
     baseBytes: config.vms.baseMemoryBytes,
     maxMemoryBytes: config.vms.maxMemoryBytes,
     cpus: config.vms.cpus,
+    image: config.vms.image,
     heartbeatMs: config.heartbeatMs,
     apps: config.apps.map(
       (app): AppConfig => ({
@@ -81,7 +91,13 @@ export function toPairConfig(config: BatonConfig): PairConfig {
         sizeBytes: app.memoryBytes,
         slotMaxBytes: app.slotMaxBytes,
         hotStandby: app.hotStandby,
-        argv: [...app.argv],
+        ...(app.argv === undefined ? {} : { argv: [...app.argv] }),
+        ...(app.unit === undefined ? {} : { unit: app.unit }),
+        ...(app.user === undefined ? {} : { user: app.user }),
+        ...(app.group === undefined ? {} : { group: app.group }),
+        ...(app.env === undefined ? {} : { env: { ...app.env } }),
+        ...(app.workdir === undefined ? {} : { workdir: app.workdir }),
+        ...(app.dataDisk === undefined ? {} : { dataDisk: app.dataDisk }),
         guestPort: app.guestPort,
         endpointPort: app.endpointPort,
         ...(app.dataDiskBytes === undefined ? {} : { diskBytes: app.dataDiskBytes }),
@@ -101,21 +117,43 @@ export function toPairConfig(config: BatonConfig): PairConfig {
   };
 }
 
+/** dataDisk as a size, or as a mapping whose size is dataDiskBytes and the rest dataDisk. */
+function dataDiskOf(
+  disk: ConfigFile['apps'][number]['dataDisk'],
+): Pick<AppSettings, 'dataDiskBytes' | 'dataDisk'> {
+  if (disk === undefined) return {};
+  if (typeof disk === 'number') return { dataDiskBytes: disk };
+  const { size, ...rest } = disk;
+  return { dataDiskBytes: size, dataDisk: definedOnly(rest) };
+}
+
+/** The object without its undefined fields (optional keys of the file are absent, not undefined). */
+function definedOnly<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
+}
+
 /** The file's fields under baton's names, with the defaults that depend on other fields filled in. */
-function buildConfig(file: ConfigFile): BatonConfig {
+function buildConfig(file: ConfigFile, baseDir: string): BatonConfig {
   const apps = file.apps.map(
     (app, index): AppSettings => ({
       name: app.name,
       slot: `slot${index}`,
-      argv: app.argv,
+      ...(app.argv === undefined ? {} : { argv: app.argv }),
+      ...(app.unit === undefined ? {} : { unit: app.unit }),
+      ...(app.user === undefined ? {} : { user: app.user }),
+      ...(app.group === undefined ? {} : { group: app.group }),
+      ...(app.env === undefined ? {} : { env: app.env }),
+      ...(app.workdir === undefined ? {} : { workdir: app.workdir }),
       memoryBytes: app.memory,
       slotMaxBytes: app.slotMax ?? app.memory,
       hotStandby: app.hotStandby,
       guestPort: app.port,
       endpointPort: app.endpoint,
-      health: app.health,
+      health: definedOnly(app.health),
       restart: app.restart,
-      ...(app.dataDisk === undefined ? {} : { dataDiskBytes: app.dataDisk }),
+      ...dataDiskOf(app.dataDisk),
     }),
   );
   const slotsBytes = apps.reduce((total, app) => total + app.slotMaxBytes, 0);
@@ -131,12 +169,28 @@ function buildConfig(file: ConfigFile): BatonConfig {
       baseMemoryBytes: file.vms.baseMemory,
       maxMemoryBytes: file.vms.maxMemory ?? file.vms.baseMemory + slotsBytes,
       cpus: file.vms.cpus,
+      image: buildImage(file.vms.image, baseDir),
     },
     heartbeatMs: file.heartbeatMs,
     detection: file.detection,
     isFaultInjectionAllowed: file.faultInjection,
     apps,
     metrics: file.metrics.listen === undefined ? {} : { listen: file.metrics.listen },
+  };
+}
+
+function buildImage(image: ConfigFile['vms']['image'], baseDir: string): VmImageSettings {
+  if (image === 'builtin') return { kind: 'builtin' };
+  const at = (path: string | undefined) => (path === undefined ? undefined : resolve(baseDir, path));
+  const kernelPath = at(image.kernel);
+  const initrdPath = at(image.initrd);
+  return {
+    kind: 'disk',
+    diskPath: resolve(baseDir, image.disk),
+    ...(kernelPath === undefined ? {} : { kernelPath }),
+    ...(initrdPath === undefined ? {} : { initrdPath }),
+    ...(image.cmdline === undefined ? {} : { cmdline: image.cmdline }),
+    isFirmwareBoot: image.firmware,
   };
 }
 

@@ -98,10 +98,30 @@ export function problemsFromIssues(
       }
       continue;
     }
+    const branch = issue.code === 'invalid_union' ? matchingBranch(issue.errors) : undefined;
+    if (branch !== undefined) {
+      const nested = branch.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }));
+      problems.push(...problemsFromIssues(nested as z.core.$ZodIssue[], data, sourceTextAt));
+      continue;
+    }
     const found = describeValue(valueAt(data, issue.path), sourceTextAt(issue.path));
     problems.push({ path: formatPath(issue.path), message: `expected ${issue.message}, got ${found}` });
   }
   return problems;
+}
+
+/**
+ * The one alternative of a union that the value has the right shape for (its issues are about
+ * what is inside), so that `vms.image: { disk: 5 }` names `vms.image.disk`; undefined when none
+ * or several are.
+ */
+function matchingBranch(
+  branches: readonly (readonly z.core.$ZodIssue[])[],
+): readonly z.core.$ZodIssue[] | undefined {
+  const isWrongShape = (issue: z.core.$ZodIssue) =>
+    issue.path.length === 0 && (issue.code === 'invalid_type' || issue.code === 'invalid_value');
+  const candidates = branches.filter((issues) => !issues.some(isWrongShape));
+  return candidates.length === 1 ? candidates[0] : undefined;
 }
 
 /** Fallback wording for zod's own issues, should a schema ever leave one without a message. */

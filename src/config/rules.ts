@@ -1,6 +1,8 @@
 // Cross-field rules of the config: sizes that must add up, ports that must differ, timeouts that must agree.
 import { join } from 'node:path';
 import { formatBytes, MiB } from '../units.js';
+import { checkAppCommands } from './app-rules.js';
+import { checkImage } from './image-rules.js';
 import { type ConfigProblem, quote } from './problems.js';
 import type { BatonConfig } from './types.js';
 
@@ -22,6 +24,8 @@ export function checkRules(config: BatonConfig): ConfigProblem[] {
     ...checkNamesAndPorts(config),
     ...checkTimeouts(config),
     ...checkPaths(config),
+    ...checkImage(config),
+    ...checkAppCommands(config),
   ];
 }
 

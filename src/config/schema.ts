@@ -3,15 +3,22 @@ import { z } from 'zod';
 import { MiB } from '../units.js';
 import {
   absolutePath,
+  accountName,
   appName,
   argument,
   durationMs,
+  filePath,
   flag,
+  guestPath,
+  kernelCmdline,
   loopbackAddress,
+  matching,
   oneOf,
+  ownerSpec,
   port,
   program,
   size,
+  unitName,
   vmName,
   wholeNumber,
 } from './fields.js';
@@ -68,6 +75,25 @@ function list<T extends z.ZodType>(item: T, min: number, max: number, what: stri
   return z.array(item, { error: expected }).min(min, { error: expected }).max(max, { error: expected });
 }
 
+/** `vms.image` as a mapping: a disk image and how to boot it (see docs/config.md). */
+const diskImageSchema = mapping(
+  {
+    disk: filePath(),
+    kernel: filePath().optional(),
+    initrd: filePath().optional(),
+    cmdline: kernelCmdline().optional(),
+    firmware: flag().default(false),
+  },
+  'a mapping with disk and optional kernel, initrd, cmdline, firmware',
+);
+
+export const BUILTIN_IMAGE = 'builtin';
+
+/** `builtin` (the default: baton's kernel and initramfs) or a disk image. */
+const imageSchema = z.union([z.literal(BUILTIN_IMAGE, { error: BUILTIN_IMAGE }), diskImageSchema], {
+  error: `${BUILTIN_IMAGE} or a mapping with disk`,
+});
+
 const vmsSchema = mapping(
   {
     names: z.tuple([vmName(), vmName()], { error: 'a list of 2 VM names' }).default([...DEFAULT_VM_NAMES]),
@@ -75,8 +101,9 @@ const vmsSchema = mapping(
     /** Default: base memory plus every app's slotMax (filled in by the loader). */
     maxMemory: size('2GiB', { isPositive: true }).optional(),
     cpus: wholeNumber(1, 64).default(DEFAULT_CPUS),
+    image: imageSchema.default(BUILTIN_IMAGE),
   },
-  'a mapping with names, baseMemory, maxMemory, cpus',
+  'a mapping with names, baseMemory, maxMemory, cpus, image',
 );
 
 const detectionSchema = mapping(
@@ -90,13 +117,27 @@ const detectionSchema = mapping(
   'a mapping of detection timeouts',
 );
 
+/** Health-check kinds the agent runs in the guest; `line` (send, expect) is kvd's PING/PONG. */
+export const HEALTH_KINDS = ['line', 'tcp', 'http', 'exec'] as const;
+const HEALTH_TEXT_EXPECTED = 'printable text of 1 to 64 bytes';
+const healthText = () => matching(/^[\x20-\x7e]{1,64}$/, HEALTH_TEXT_EXPECTED);
+
+const ARGV_EXPECTED = 'a list of 1 to 32 arguments, the first an absolute path in the guest';
+const argvList = () =>
+  z.tuple([program()], argument(), { error: ARGV_EXPECTED }).check(z.maxLength(32, { error: ARGV_EXPECTED }));
+
 const healthSchema = mapping(
   {
+    kind: oneOf(HEALTH_KINDS).optional(),
+    send: healthText().optional(),
+    expect: healthText().optional(),
+    path: matching(/^\/[\x21-\x7e]{0,255}$/, 'an HTTP path like /healthz').optional(),
+    argv: argvList().optional(),
     intervalMs: durationMs(10, 600_000).default(DEFAULT_HEALTH_INTERVAL_MS),
     timeoutMs: durationMs(10, 600_000).default(DEFAULT_HEALTH_CHECK_TIMEOUT_MS),
     failuresToUnhealthy: wholeNumber(1, 100).default(DEFAULT_FAILURES_TO_UNHEALTHY),
   },
-  'a mapping with intervalMs, timeoutMs, failuresToUnhealthy',
+  'a mapping with kind, intervalMs, timeoutMs, failuresToUnhealthy and send/expect, path or argv',
 );
 
 const restartSchema = mapping(
@@ -107,14 +148,45 @@ const restartSchema = mapping(
   'a mapping with max, windowMs',
 );
 
-const ARGV_EXPECTED = 'a list of 1 to 32 arguments, the first an absolute path under /apps/';
+const ENV_EXPECTED = 'a mapping of up to 32 NAME: value entries (NAME of A-Z a-z 0-9 _, value a string)';
+const envSchema = z
+  .record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/),
+    z
+      .string()
+      .max(448)
+      .regex(/^[^\0]*$/),
+    {
+      error: ENV_EXPECTED,
+    },
+  )
+  .check(z.refine((env) => Object.keys(env).length <= 32, { error: ENV_EXPECTED }));
+
+const dataDiskSchema = z.union(
+  [
+    size('64MiB', { isPositive: true }),
+    mapping(
+      {
+        size: size('256MiB', { isPositive: true }),
+        mountPoint: guestPath().optional(),
+        owner: ownerSpec().optional(),
+        prepare: argvList().optional(),
+      },
+      'a mapping with size, mountPoint, owner, prepare',
+    ),
+  ],
+  { error: 'a size like 64MiB, or a mapping with size, mountPoint, owner, prepare' },
+);
 
 export const appSchema = mapping(
   {
     name: appName(),
-    argv: z
-      .tuple([program()], argument(), { error: ARGV_EXPECTED })
-      .check(z.maxLength(32, { error: ARGV_EXPECTED })),
+    argv: argvList().optional(),
+    unit: unitName().optional(),
+    user: accountName().optional(),
+    group: accountName().optional(),
+    env: envSchema.optional(),
+    workdir: guestPath().optional(),
     memory: size('128MiB', { isPositive: true }),
     /** Default: the app's memory (the slot cannot grow). */
     slotMax: size('512MiB', { isPositive: true }).optional(),
@@ -123,9 +195,9 @@ export const appSchema = mapping(
     endpoint: port({ isZeroAllowed: true }).default(DEFAULT_ENDPOINT_PORT),
     health: section(healthSchema),
     restart: section(restartSchema),
-    dataDisk: size('64MiB', { isPositive: true }).optional(),
+    dataDisk: dataDiskSchema.optional(),
   },
-  'a mapping with name, argv, memory, port and optional settings',
+  'a mapping with name, argv or unit, memory, port and optional settings',
 );
 
 const metricsSchema = mapping({ listen: loopbackAddress().optional() }, 'a mapping with listen');

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { isBatonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseSizeBytes } from '../units.js';
+import { registerStatusPage } from './page/routes.js';
 import type { HistoryView, StatusView, TableView } from './views.js';
 
 export const API_BODY_LIMIT_BYTES = 16 * 1024;
@@ -98,6 +99,7 @@ export function buildApi(controller: Controller, log: Logger) {
     const bytes = typeof body.memory === 'number' ? body.memory : parseSizeBytes(body.memory);
     return controller.requestMemory({ app: body.app, bytes });
   });
+  registerStatusPage(app, controller);
   app.get('/metrics', async (_request, reply) => {
     const metrics = await controller.metrics();
     return reply.type(metrics.contentType).send(metrics.text);

@@ -124,14 +124,19 @@ export async function runDaemon(options: {
       })();
       return stopping;
     };
-    const api = buildApi(createController(pair, metrics, stop), log);
+    const controller = createController(pair, metrics, stop);
+    const api = buildApi(controller, log);
     const journal = opened.persistence.journal;
     recordCallers(api, log, (fields) => void journal.append('api', fields).catch(() => undefined));
     await listenOnSocket(api, socketPath);
     const metricsServer =
-      options.metricsListen === undefined ? undefined : await serveMetrics(metrics, options.metricsListen);
-    if (metricsServer !== undefined)
-      print(`metrics: http://${options.metricsListen?.host}:${options.metricsListen?.port}/metrics`);
+      options.metricsListen === undefined
+        ? undefined
+        : await serveMetrics(metrics, options.metricsListen, controller);
+    if (metricsServer !== undefined) {
+      const base = `http://${options.metricsListen?.host}:${options.metricsListen?.port}`;
+      print(`metrics: ${base}/metrics, status page: ${base}/`);
+    }
     const recordTimer = setInterval(() => {
       for (const record of pair?.history ?? []) {
         if (record.result === 'running' || seen.has(record.id)) continue;

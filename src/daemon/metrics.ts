@@ -3,6 +3,7 @@ import Fastify from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FailoverRecord } from '../failover/timeline.js';
 import type { Pair } from '../pair/pair.js';
+import { type PageViews, registerStatusPage } from './page/routes.js';
 
 export interface Metrics {
   registry: Registry;
@@ -84,12 +85,20 @@ export function createMetrics(pair: () => Pair | undefined): Metrics {
   };
 }
 
-/** Serves GET /metrics (and nothing else) on a loopback TCP address; close() stops it. */
-export async function serveMetrics(metrics: Metrics, listen: { host: string; port: number }) {
+/**
+ * Serves GET /metrics on a loopback TCP address, and with `page` the status page (GET / and the
+ * JSON it polls, GET /v1/overview); nothing else. close() stops it.
+ */
+export async function serveMetrics(
+  metrics: Metrics,
+  listen: { host: string; port: number },
+  page?: PageViews,
+) {
   const server = Fastify({ logger: false, bodyLimit: 1024 });
   server.get('/metrics', async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
+  if (page !== undefined) registerStatusPage(server, page);
   await server.listen({ host: listen.host, port: listen.port });
   return server;
 }

@@ -31,12 +31,18 @@ export interface StatusView {
   apps: Array<{
     name: string;
     vm: string | null;
-    /** `running` only on a running VM; `down` when routed to a VM that is not; `waiting` when routed nowhere. */
-    state: AppState;
+    /**
+     * `running` only on a running VM; `down` when routed to a VM that is not; `waiting` when routed
+     * nowhere; `start-failed` when the agent refused its start for a reason in its configuration
+     * (see startError).
+     */
+    state: AppState | 'start-failed';
     /** Why it is not running (null when it is). */
     reason: string | null;
     restarts: number;
     endpointPort: number;
+    /** The last start failure's agent code and the guest's own words; null when none. */
+    startError: { vm: string; code: string; message: string } | null;
   }>;
   /** Faults kept until they can be acted on (a serving VM failed while no standby was ready). */
   queued: string[];
@@ -111,13 +117,15 @@ export function statusView(pair: Pair, restarts: ReadonlyMap<string, number> = n
   const apps = pair.config.apps.map((app) => {
     const target = pair.endpoints.get(app.name)?.currentTarget;
     const shown = derived.apps[app.name] ?? { state: 'waiting' as const, reason: null };
+    const failure = pair.supervision.startFailures.get(app.name);
     return {
       name: app.name,
       vm: target?.vm ?? null,
-      state: shown.state,
-      reason: shown.reason,
+      state: failure !== undefined ? ('start-failed' as const) : shown.state,
+      reason: failure !== undefined ? `did not start on ${failure.vm}: ${failure.code}` : shown.reason,
       restarts: restarts.get(app.name) ?? 0,
       endpointPort: pair.endpointPort(app.name),
+      startError: failure === undefined ? null : { ...failure },
     };
   });
   return {

@@ -1,5 +1,6 @@
 // The pair's configuration: budget, the two VMs, the protected apps; and the built-in default.
 import { join } from 'node:path';
+import type { VmImageSettings } from '../config/types.js';
 import { MiB } from '../units.js';
 
 export interface AppConfig {
@@ -9,16 +10,34 @@ export interface AppConfig {
   sizeBytes: number;
   slotMaxBytes: number;
   hotStandby: boolean;
-  /** argv inside the guest; argv[0] under /apps. */
-  argv: readonly string[];
+  /** argv inside the guest (argv[0] an absolute path); exactly one of argv and unit. */
+  argv?: readonly string[];
+  /** A systemd service in the guest (docs/config.md, apps[].unit). */
+  unit?: string;
+  /** argv apps: who the app runs as, its extra environment, its working directory. */
+  user?: string;
+  group?: string;
+  env?: Readonly<Record<string, string>>;
+  workdir?: string;
+  /** Where the data disk is mounted (default /data/<name>), its owner and its prepare command. */
+  dataDisk?: { mountPoint?: string; owner?: string; prepare?: readonly string[] };
   /** The port the app listens on in the guest. */
   guestPort: number;
   /** The stable endpoint on the host (127.0.0.1); 0 picks a free port. */
   endpointPort: number;
   /** A data disk of this size, mounted at /data/<name> wherever the app runs. */
   diskBytes?: number;
-  /** The agent's health check of the app (PING/PONG on its guest port). */
-  health?: { intervalMs: number; timeoutMs: number; failuresToUnhealthy: number };
+  /** The agent's health check of the app (default: line, PING/PONG on its guest port). */
+  health?: {
+    kind?: 'line' | 'tcp' | 'http' | 'exec';
+    send?: string;
+    expect?: string;
+    path?: string;
+    argv?: readonly string[];
+    intervalMs: number;
+    timeoutMs: number;
+    failuresToUnhealthy: number;
+  };
   /** Restarts in place allowed within a window before the app is moved instead. */
   restart?: { max: number; windowMs: number };
 }
@@ -33,6 +52,8 @@ export interface PairConfig {
   baseBytes: number;
   maxMemoryBytes: number;
   cpus: number;
+  /** What both VMs boot; absent means the built-in kernel and initramfs. */
+  image?: VmImageSettings;
   heartbeatMs: number;
   apps: readonly AppConfig[];
   stateDir: string;
@@ -58,6 +79,7 @@ export function defaultPairConfig(stateDir: string): PairConfig {
     baseBytes: 96 * MiB,
     maxMemoryBytes: 2048 * MiB,
     cpus: 1,
+    image: { kind: 'builtin' },
     heartbeatMs: 500,
     apps: [
       {

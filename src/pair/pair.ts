@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { HangDetector } from '../detect/hang.js';
 import { machineProbes } from '../detect/machine-probes.js';
 import { StableEndpoint } from '../endpoint/proxy.js';
+import type { AgentError } from '../errors.js';
 import type { FailoverRecord } from '../failover/timeline.js';
 import {
   type FaultSignal,
@@ -27,7 +28,9 @@ import {
   startApp,
 } from '../table/index.js';
 import { formatBytes } from '../units.js';
+import { resolveBootImage } from '../vm/image.js';
 import type { Accel } from '../vm/spec.js';
+import { isConfigStartFailure } from './app-ready.js';
 import type { PairConfig } from './config.js';
 import { diskPathOf } from './config.js';
 import { type DataDisk, ensureDataDisk } from './disk.js';
@@ -37,7 +40,7 @@ import { placeApp } from './place-app.js';
 import { memoryDrift, reattachVms, runningApps } from './reattach.js';
 import { attachDiskAgain, finishWholeVmFailover } from './resume.js';
 import { resumeAppMove } from './resume-app-move.js';
-import { createSupervision, noteStarted, superviseVm } from './supervise.js';
+import { createSupervision, noteStarted, noteStartFailure, superviseVm } from './supervise.js';
 import { bootPairVm, type PairVm } from './vm-factory.js';
 import { runWholeVmFailover } from './whole-vm-failover.js';
 
@@ -174,6 +177,9 @@ export class Pair {
     const pair = new Pair(config, options);
     const progress = options.onProgress ?? (() => undefined);
     try {
+      // A fresh boot checks the image before anything is created (a re-attach boots nothing).
+      if (options.attach === undefined || options.attach.vms.length === 0)
+        await resolveBootImage(config.image);
       for (const app of config.apps) {
         if (app.diskBytes !== undefined)
           pair.disks.set(
@@ -206,7 +212,11 @@ export class Pair {
       if (failed !== undefined) throw failed.reason;
       for (const app of config.apps) {
         progress(`starting ${app.name} on ${pair.roles.active} ...`);
-        await pair.startAppOnActive(app.name);
+        await pair.startAppOnActive(app.name).catch((error: unknown) => {
+          // A configuration failure leaves the app waiting (baton status shows why); the pair comes up.
+          if (!noteStartFailure(pair, app.name, pair.roles.active, error)) throw error;
+          progress(`${app.name} did not start: ${(error as AgentError).agentMessage}`);
+        });
       }
       pair.state = 'protected';
       return pair;
@@ -698,6 +708,17 @@ export class Pair {
       healthTimeoutMs: this.config.healthTimeoutMs,
       isMemoryRequestedByGuest: isRequested,
       ...(disk === undefined ? {} : { disk }),
+    }).catch((error: unknown) => {
+      // The agent refused the app after its memory was plugged: the table records the area as QEMU has it.
+      if (next !== undefined && isConfigStartFailure(error)) {
+        this.table = recordObserved(next.table, {
+          area: appAreaName(app.name),
+          pluggedBytes: app.sizeBytes,
+          atMs: performance.now(),
+          by: 'qmp',
+        }).table;
+      }
+      throw error;
     });
     if (next !== undefined) {
       this.table = recordObserved(next.table, {

@@ -1,11 +1,11 @@
 // Places one app on one VM: its data disk, its memory (plugged, confirmed by QEMU and the agent), start, health.
-import type { AppStartRequest } from '../agent/protocol.js';
+import type { AppStartHealth, AppStartRequest } from '../agent/protocol.js';
 import { AgentError, WaitTimeoutError } from '../errors.js';
 import type { MemoryMechanism } from '../memory/mechanism.js';
 import { targetOf } from '../memory/mechanism.js';
+import { startAppAndAwaitReady } from './app-ready.js';
 import type { AppConfig } from './config.js';
 import { attachDataDisk, type DataDisk } from './disk.js';
-import { waitForHealthy } from './health.js';
 import type { PairVm } from './vm-factory.js';
 
 export type PhaseRunner = <T>(name: string, work: () => Promise<T>) => Promise<T>;
@@ -50,34 +50,57 @@ export async function placeApp(
   if (options.isMemoryRequestedByGuest !== true) {
     await phase('confirm', () => waitForGuestNode(vm, node, sizeBytes, 10_000));
   }
-  const started = await phase('start', () =>
-    machine.agent.appStart(appStartRequest(app, node, disk, sizeBytes), 15_000),
-  );
+  const guestPid = await startAppAndAwaitReady(vm, app, appStartRequest(app, node, disk, sizeBytes), {
+    healthTimeoutMs: options.healthTimeoutMs,
+    what: `${app.name} on ${machine.spec.name}`,
+    phase,
+  });
   const hostPort = vm.forwards.get(app.name) ?? 0;
-  await phase('healthy', () =>
-    waitForHealthy(hostPort, {
-      timeoutMs: options.healthTimeoutMs,
-      what: `${app.name} on ${machine.spec.name}`,
-    }),
-  );
-  return { guestPid: started.pid, pluggedBytes: plugged.pluggedBytes, hostPort };
+  return { guestPid, pluggedBytes: plugged.pluggedBytes, hostPort };
 }
 
-/** What the agent is asked to start: argv, data disk, memory cap and node binding, health check. */
+/** Where an app's data disk is mounted in the guest when the config does not say. */
+export function defaultMountPoint(app: string): string {
+  return `/data/${app}`;
+}
+
+/** What the agent is asked to start: argv or unit (with user, group, env, workdir), data disk, memory cap and node binding, health check. */
 export function appStartRequest(
   app: AppConfig,
   node: number,
   disk: DataDisk | undefined,
   sizeBytes = app.sizeBytes,
 ): AppStartRequest {
+  const options = app.dataDisk;
   return {
     name: app.name,
-    argv: app.argv,
+    ...(app.argv === undefined ? {} : { argv: app.argv }),
+    ...(app.unit === undefined ? {} : { unit: app.unit }),
+    ...(app.user === undefined ? {} : { user: app.user }),
+    ...(app.group === undefined ? {} : { group: app.group }),
+    ...(app.env === undefined
+      ? {}
+      : { env: Object.entries(app.env).map(([key, value]) => `${key}=${value}`) }),
+    ...(app.workdir === undefined ? {} : { workdir: app.workdir }),
     memoryBytes: sizeBytes,
     node,
-    ...(disk === undefined ? {} : { disk: { serial: disk.serial, mountPoint: `/data/${app.name}` } }),
-    ...(app.health === undefined ? {} : { health: { port: app.guestPort, ...app.health } }),
+    ...(disk === undefined
+      ? {}
+      : {
+          disk: {
+            serial: disk.serial,
+            mountPoint: options?.mountPoint ?? defaultMountPoint(app.name),
+            ...(options?.owner === undefined ? {} : { owner: options.owner }),
+            ...(options?.prepare === undefined ? {} : { prepare: options.prepare }),
+          },
+        }),
+    ...(app.health === undefined ? {} : { health: healthRequest(app.health, app.guestPort) }),
   };
+}
+
+/** The health check as the agent takes it: exec needs no port. */
+function healthRequest(health: NonNullable<AppConfig['health']>, guestPort: number): AppStartHealth {
+  return health.kind === 'exec' ? { ...health } : { port: guestPort, ...health };
 }
 
 /** Polls the agent until NUMA node `node` holds at least `bytes` (the guest has onlined the memory). */

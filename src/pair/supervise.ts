@@ -3,8 +3,8 @@
 import type { AppExited } from '../agent/protocol.js';
 import { type AppHistory, decide, EMPTY_HISTORY, startedHistory } from '../policy/restart.js';
 import { moveAppToStandby } from './app-move.js';
+import { isConfigStartFailure, startAppAndAwaitReady } from './app-ready.js';
 import type { AppConfig } from './config.js';
-import { waitForHealthy } from './health.js';
 import type { Pair } from './pair.js';
 import { appStartRequest } from './place-app.js';
 import type { PairVm } from './vm-factory.js';
@@ -14,15 +14,44 @@ export interface Supervision {
   histories: Map<string, AppHistory>;
   /** Restarts in place so far, per app (shown by `baton status`). */
   restarts: Map<string, number>;
+  /** Apps whose last start failed because of their configuration, with the guest's reason (shown by `baton status`). */
+  startFailures: Map<string, StartFailure>;
+}
+
+/** A start the agent refused for a reason in the app's configuration: the app waits for the operator. */
+export interface StartFailure {
+  vm: string;
+  /** The agent's error code (`spawn-failed`, `mount-failed`, `unit-not-found`, ...). */
+  code: string;
+  /** The guest's own words. */
+  message: string;
 }
 
 export function createSupervision(): Supervision {
-  return { histories: new Map(), restarts: new Map() };
+  return { histories: new Map(), restarts: new Map(), startFailures: new Map() };
+}
+
+/**
+ * Records a configuration failure of a start: logged with the guest's reason, shown by `baton
+ * status`; no restart, move or failover follows (another VM has the same configuration).
+ */
+export function noteStartFailure(
+  pair: Pick<Pair, 'supervision' | 'log'>,
+  app: string,
+  vm: string,
+  error: unknown,
+): boolean {
+  if (!isConfigStartFailure(error)) return false;
+  const failure = { vm, code: error.agentCode, message: error.agentMessage };
+  pair.supervision.startFailures.set(app, failure);
+  pair.log.error({ app, ...failure }, 'app start failed (configuration); the app waits, the pair stays up');
+  return true;
 }
 
 /** Marks `app` as (re)started now: the crash-loop rule counts quick failures from here. */
 export function noteStarted(supervision: Supervision, app: string, nowMs = performance.now()): void {
   const previous = supervision.histories.get(app) ?? EMPTY_HISTORY;
+  supervision.startFailures.delete(app);
   supervision.histories.set(app, { ...startedHistory(nowMs), restartsAtMs: previous.restartsAtMs });
 }
 
@@ -66,12 +95,17 @@ async function onAppExited(pair: Pair, vm: PairVm, exited: AppExited, atMs: numb
 async function restartInPlace(pair: Pair, vm: PairVm, app: AppConfig): Promise<void> {
   const disk = pair.disks.get(app.name);
   const node = vm.machine.spec.slots.findIndex((slot) => slot.id === app.slot) + 1;
-  await vm.machine.agent.appStart(appStartRequest(app, node, disk), 15_000);
-  const hostPort = vm.forwards.get(app.name) ?? 0;
-  await waitForHealthy(hostPort, {
-    timeoutMs: pair.config.healthTimeoutMs,
-    what: `${app.name} restarted on ${vm.machine.spec.name}`,
-  });
+  try {
+    await startAppAndAwaitReady(vm, app, appStartRequest(app, node, disk), {
+      healthTimeoutMs: pair.config.healthTimeoutMs,
+      what: `${app.name} restarted on ${vm.machine.spec.name}`,
+      phase: (_name, work) => work(),
+    });
+  } catch (error) {
+    // A configuration failure is recorded and stops here: retrying or moving the app would fail the same way.
+    if (noteStartFailure(pair, app.name, vm.machine.spec.name, error)) return;
+    throw error;
+  }
   // The decision already recorded this start in the app's history (a quick failure after it counts).
   pair.supervision.restarts.set(app.name, (pair.supervision.restarts.get(app.name) ?? 0) + 1);
 }

@@ -3,9 +3,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GUEST_LOCKUP_KERNEL_ARGS } from '../detect/guest-lockup.js';
 import type { Logger } from '../log.js';
-import { defaultImagePaths } from '../paths.js';
 import { type BootedGuest, bootGuest } from '../vm/boot.js';
+import { type BootImage, resolveBootImage } from '../vm/image.js';
 import { openForTraversal } from '../vm/qemu-user.js';
+import { ensureRootOverlay } from '../vm/root-overlay.js';
 import type { Accel, MachineSpec, Role } from '../vm/spec.js';
 import type { PairConfig } from './config.js';
 import { findFreePort } from './ports.js';
@@ -15,16 +16,36 @@ export interface PairVm extends BootedGuest {
   forwards: Map<string, number>;
 }
 
+/** How one VM boots: the spec's kernel, initrd, image arguments and root disk. */
+export type VmBoot = Pick<MachineSpec, 'kernelPath' | 'initrdPath' | 'imageCmdline' | 'rootDisk'>;
+
+/** The boot fields of a spec for `image`; a disk image needs the VM's overlay path. */
+export function vmBootOf(image: BootImage, overlayPath?: string): VmBoot {
+  const kernel =
+    image.boot === 'firmware'
+      ? {}
+      : {
+          kernelPath: image.boot.kernelPath,
+          ...(image.boot.initrdPath === undefined ? {} : { initrdPath: image.boot.initrdPath }),
+          ...(image.boot.cmdline === '' ? {} : { imageCmdline: image.boot.cmdline }),
+        };
+  if (image.kind === 'builtin' || overlayPath === undefined) return kernel;
+  return {
+    ...kernel,
+    rootDisk: { overlayPath, basePath: image.base.path, baseFormat: image.base.format },
+  };
+}
+
 /** Builds the spec of `name` in `role`: every app slot mirrored and empty, a forward per app. */
 export async function pairVmSpec(
   config: PairConfig,
   name: string,
   role: Role,
   accel: Accel,
+  boot: VmBoot,
 ): Promise<{ spec: Omit<MachineSpec, 'runDir'>; forwards: Map<string, number> }> {
   const forwards = new Map<string, number>();
   for (const app of config.apps) forwards.set(app.name, await findFreePort());
-  const image = defaultImagePaths();
   const spec: Omit<MachineSpec, 'runDir'> = {
     name,
     role,
@@ -38,8 +59,7 @@ export async function pairVmSpec(
       requestedSizeBytes: 0,
       blockSizeBytes: config.blockBytes,
     })),
-    kernelPath: image.kernelPath,
-    initrdPath: image.initrdPath,
+    ...boot,
     heartbeatMs: config.heartbeatMs,
     tcgTbSizeMiB: 16,
     hostForwards: config.apps.map((app) => ({
@@ -58,6 +78,9 @@ export async function pairVmSpec(
 /**
  * Boots `name` in `role` and waits for its agent's hello. With `isPluggedAtBoot`, every app's slot
  * holds the app's size from QEMU's command line on (a full-size VM, as restart-based HA boots it).
+ * The image is checked again on every boot (a rebuilt base replaces this VM's overlay, which is
+ * kept otherwise, re-protection included: the guest's journaling root filesystem recovers from a
+ * crash, and the app's state lives on its data disk, which follows the app).
  */
 export async function bootPairVm(
   config: PairConfig,
@@ -70,7 +93,13 @@ export async function bootPairVm(
   // QEMU's own user passes through these to its private run directory.
   openForTraversal(config.stateDir);
   openForTraversal(runParent);
-  const { spec, forwards } = await pairVmSpec(config, name, role, options.accel);
+  const image = await resolveBootImage(config.image);
+  const overlay =
+    image.kind === 'disk'
+      ? await ensureRootOverlay(config.stateDir, name, image.base, { log: options.log })
+      : undefined;
+  const boot = vmBootOf(image, overlay?.overlayPath);
+  const { spec, forwards } = await pairVmSpec(config, name, role, options.accel, boot);
   const slots = options.isPluggedAtBoot
     ? spec.slots.map((slot) => ({
         ...slot,

@@ -1,13 +1,18 @@
 // Pure: turns a MachineSpec into QEMU's argv (no shell, no I/O). Golden-tested.
 import { InvalidInputError } from '../errors.js';
 import { MiB, toMiB } from '../units.js';
+import { rootDiskArgv } from './argv-root-disk.js';
 import { AGENT_PORT_NAME, type MachineSpec, runPathsOf, spareRootPortId } from './spec.js';
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
 
-/** The kernel command line: console on the serial port, hot-plugged memory onlined movable. */
+/**
+ * The kernel command line: the image's own arguments (a disk image's `root=...`), then baton's:
+ * console on the serial port, hot-plugged memory onlined movable, the agent's settings.
+ */
 export function buildKernelCmdline(spec: MachineSpec): string {
   return [
+    ...(spec.imageCmdline === undefined || spec.imageCmdline === '' ? [] : [spec.imageCmdline]),
     'console=ttyS0',
     'quiet',
     'panic=-1',
@@ -103,17 +108,26 @@ export function buildQemuArgv(spec: MachineSpec): string[] {
     'chardev:serial0',
     '-pidfile',
     paths.pidFile,
-    '-kernel',
-    spec.kernelPath,
-    '-initrd',
-    spec.initrdPath,
-    '-append',
-    buildKernelCmdline(spec),
   );
+  if (spec.rootDisk !== undefined)
+    argv.push(...rootDiskArgv(spec.rootDisk, { isBootDevice: spec.kernelPath === undefined }));
+  if (spec.kernelPath !== undefined) {
+    argv.push('-kernel', spec.kernelPath);
+    if (spec.initrdPath !== undefined) argv.push('-initrd', spec.initrdPath);
+    argv.push('-append', buildKernelCmdline(spec));
+  }
   return argv;
 }
 
 function validateSpec(spec: MachineSpec): void {
+  if (spec.kernelPath === undefined && spec.rootDisk === undefined) {
+    throw new InvalidInputError(`Nothing to boot for ${spec.name}: no kernel and no root disk`);
+  }
+  if (spec.kernelPath === undefined && (spec.initrdPath !== undefined || spec.imageCmdline !== undefined)) {
+    throw new InvalidInputError(
+      `Invalid boot for ${spec.name}: an initrd or kernel arguments without a kernel`,
+    );
+  }
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(spec.name)) {
     throw new InvalidInputError(
       `Invalid VM name: expected lowercase letters, digits and '-', got '${spec.name}'`,

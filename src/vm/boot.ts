@@ -1,6 +1,6 @@
 // Boots one guest to its agent's hello: run directory, QEMU, QMP, hello; cleans up on failure.
 import type { Hello } from '../agent/protocol.js';
-import { VmLaunchError } from '../errors.js';
+import { GuestUnsupportedError, VmLaunchError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createRunDir, Machine } from './machine.js';
 import type { MachineSpec } from './spec.js';
@@ -45,10 +45,23 @@ export async function bootGuest(
       });
     }
     const { hello } = first;
+    refuseUnsupported(spec.name, hello);
     const bootMs = (machine.agent.helloAtMs ?? performance.now()) - machine.spawnedAtMs;
     return { machine, hello, bootMs };
   } catch (error) {
     await machine.shutdown({ timeoutMs: 1000, keepRunDir: true });
     throw error;
   }
+}
+
+/** A guest whose agent says its kernel has no virtio-mem driver cannot take memory: refused (an older agent does not say, and is taken). */
+export function refuseUnsupported(vm: string, hello: Hello): void {
+  if (hello.virtioMem !== false) return;
+  const kernelRelease =
+    hello.kernelRelease === undefined || hello.kernelRelease === '' ? 'unknown' : hello.kernelRelease;
+  throw new GuestUnsupportedError({
+    vm,
+    kernelRelease,
+    detail: `its kernel ${kernelRelease} has no virtio-mem driver (the virtio_mem module; /sys/bus/virtio/drivers/virtio_mem is missing), and baton moves memory with virtio-mem: use a kernel with CONFIG_VIRTIO_MEM (Debian's linux-image-cloud-amd64 has it) or load the module before the agent starts`,
+  });
 }

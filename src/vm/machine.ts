@@ -110,8 +110,9 @@ export class Machine {
   ): Promise<Machine> {
     const log = options.log.child({ vm: spec.name, role: spec.role });
     const binary = resolveQemuBinary(options.qemuBinary);
-    checkImage(spec.kernelPath, 'kernel');
-    checkImage(spec.initrdPath, 'initramfs');
+    if (spec.kernelPath !== undefined) checkImage(spec.kernelPath, 'kernel');
+    if (spec.initrdPath !== undefined) checkImage(spec.initrdPath, 'initramfs');
+    if (spec.rootDisk !== undefined) checkImage(spec.rootDisk.basePath, 'root disk base');
     checkRunDir(spec.runDir);
     const paths = runPathsOf(spec.runDir);
     const spawnedAtMs = performance.now();
@@ -222,9 +223,15 @@ export class Machine {
     return this.exitStatus === undefined;
   }
 
-  /** Waits for the agent's hello; the timeout error points at the serial console. */
+  /**
+   * Waits for the agent's hello; the timeout error points at the serial console and at the agent
+   * package (a guest without the agent never says hello).
+   */
   waitForHello(timeoutMs: number): Promise<Hello> {
-    return this.agent.waitForHello(timeoutMs, `see the serial console at ${this.paths.serialLog}`);
+    return this.agent.waitForHello(
+      timeoutMs,
+      `see the serial console at ${this.paths.serialLog}; a guest image needs the guest agent: install the baton-agent package in it (README, "Installing the agent in your own guest")`,
+    );
   }
 
   /**

@@ -21,8 +21,13 @@ export interface MachineSpec {
   /** Upper bound of base plus all hot-pluggable memory (QEMU `maxmem`). */
   maxMemoryBytes: number;
   slots: readonly MemorySlotSpec[];
-  kernelPath: string;
-  initrdPath: string;
+  /** Direct kernel boot; absent: the root disk boots through the firmware (SeaBIOS) and its own bootloader. */
+  kernelPath?: string;
+  initrdPath?: string;
+  /** The image's own kernel arguments (`root=LABEL=root ro`), placed before baton's. */
+  imageCmdline?: string;
+  /** A root disk (a qcow2 overlay on a read-only base); absent for the built-in initramfs guest. */
+  rootDisk?: RootDiskSpec;
   heartbeatMs: number;
   /** Private directory (0700) holding the VM's sockets, pid file, log and console. */
   runDir: string;
@@ -34,6 +39,20 @@ export interface MachineSpec {
   /** Empty PCIe root ports for hot-adding data disks (q35 needs one free port per disk). */
   spareRootPorts?: number;
 }
+
+/** The VM's root disk: its own overlay, on a base shared with the other VM and never written. */
+export interface RootDiskSpec {
+  overlayPath: string;
+  basePath: string;
+  baseFormat: 'qcow2' | 'raw';
+  /** The base as a descriptor QEMU inherits (read-only), so its folder and file need not be open to QEMU's user. */
+  baseFd?: number;
+}
+
+/** The root disk's device id (a fixed id on the q35 root bus, not a hot-plug root port). */
+export const ROOT_DISK_DEVICE_ID = 'root-disk';
+/** The root disk's serial inside the guest (`/sys/block/vda/serial`). */
+export const ROOT_DISK_SERIAL = 'baton-root';
 
 /** Host 127.0.0.1:hostPort → guest guestPort (TCP), through QEMU's user networking. */
 export interface HostForward {

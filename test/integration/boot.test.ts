@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect } from 'vitest';
-import { AgentError, WaitTimeoutError } from '../../src/errors.js';
+import { AgentError, GuestUnsupportedError, WaitTimeoutError } from '../../src/errors.js';
 import { queryMemoryDevices, queryMemorySizeSummary, queryStatus } from '../../src/qmp/commands.js';
 import { MiB } from '../../src/units.js';
 import { DEFAULT_QEMU_USER, lookUpUser, readProcessIds } from '../../src/vm/qemu-user.js';
@@ -100,10 +100,27 @@ describe('one real guest', () => {
     expect(error).toBeInstanceOf(WaitTimeoutError);
     const message = (error as Error).message;
     expect(message).toMatch(
-      /^Timed out after 4000 ms waiting for hello from the guest agent on vm-mute; see the serial console at \/.+\/vm-mute-\w+\/serial\.log$/,
+      /^Timed out after 4000 ms waiting for hello from the guest agent on vm-mute; see the serial console at \/.+\/vm-mute-\w+\/serial\.log; a guest image needs the guest agent: install the baton-agent package in it \(README, "Installing the agent in your own guest"\)$/,
     );
-    const serialLog = /at (\/\S+serial\.log)$/.exec(message)?.[1] ?? '';
+    const serialLog = /at (\/\S+serial\.log);/.exec(message)?.[1] ?? '';
     expect(existsSync(serialLog)).toBe(true);
     expect(qemuProcessesMentioning('vm-mute')).toEqual([]);
+  });
+
+  test('refuses a guest whose kernel has no virtio-mem driver, naming the kernel release, and stops its QEMU', async ({
+    vms,
+  }) => {
+    // module_blacklist: the guest's init cannot load virtio_mem, so the agent finds no driver.
+    const spec = await smallGuestSpec('vm-nomem', { extraKernelArgs: ['module_blacklist=virtio_mem'] });
+    const error = await vms.boot(spec).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GuestUnsupportedError);
+    const { kernelRelease } = error as GuestUnsupportedError;
+    expect(kernelRelease).toMatch(/^\d+\.\d+\.\d+-.*cloud-amd64$/);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^Refusing vm-nomem: its kernel ${kernelRelease.replaceAll('.', '\\.')} has no virtio-mem driver \\(the virtio_mem module;`,
+      ),
+    );
+    expect(qemuProcessesMentioning('vm-nomem')).toEqual([]);
   });
 });

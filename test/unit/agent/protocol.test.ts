@@ -14,6 +14,8 @@ describe('parseGuestMessage', () => {
       { type: 'app.exited', name: 'kvd', pid: 311, code: null, signal: 11, severity: 'crashed' },
       { type: 'app.ready', name: 'kvd', pid: 311 },
       { type: 'mem.request', app: 'kvd', bytes: 33554432 },
+      { ...HELLO, kernelRelease: '6.1.0-28-cloud-amd64', virtioMem: true },
+      { ...HELLO, kernelRelease: '', virtioMem: false },
     ]) {
       expect(parseGuestMessage(message)).toEqual({ ok: true, message });
     }
@@ -24,6 +26,9 @@ describe('parseGuestMessage', () => {
     ['a hello naming a VM', { ...HELLO, vm: 'vm-b' }, 'vm'],
     ['a negative size', { ...HELLO, memTotalBytes: -1 }, 'memTotalBytes'],
     ['a boot id shaped like a path', { ...HELLO, bootId: '../../etc/passwd' }, 'bootId'],
+    ['a kernel release with a newline', { ...HELLO, kernelRelease: '6.1\nroot' }, 'kernelRelease'],
+    ['a kernel release of 65 characters', { ...HELLO, kernelRelease: 'x'.repeat(65) }, 'kernelRelease'],
+    ['virtioMem as a string', { ...HELLO, virtioMem: 'yes' }, 'virtioMem'],
     [
       '65 NUMA nodes',
       { ...HELLO, numaNodes: Array.from({ length: 65 }, (_, id) => ({ id, memTotalBytes: 0 })) },

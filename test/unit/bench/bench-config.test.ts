@@ -29,7 +29,7 @@ describe('benchPairConfig', () => {
 
   it('gives each of several apps its own name, slot, port and data directory', () => {
     const config = benchPairConfig('/state', { appCount: 3, appSizeBytes: 64 * MiB, baseBytes: 128 * MiB });
-    expect(config.apps.map((a) => [a.name, a.slot, a.guestPort, a.argv.join(' ')])).toEqual([
+    expect(config.apps.map((a) => [a.name, a.slot, a.guestPort, a.argv?.join(' ')])).toEqual([
       ['kvd-0', 'slot0', 7000, '/apps/kvd --port 7000 --data /data/kvd-0'],
       ['kvd-1', 'slot1', 7001, '/apps/kvd --port 7001 --data /data/kvd-1'],
       ['kvd-2', 'slot2', 7002, '/apps/kvd --port 7002 --data /data/kvd-2'],

@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCheckConfig } from '../../../src/cli/check-config.js';
-import { fileWith } from './fixtures.js';
+import { describeImage, runCheckConfig } from '../../../src/cli/check-config.js';
+import { configWith, fileWith } from './fixtures.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -33,6 +33,7 @@ describe('baton check-config', () => {
         'budget     736 MiB: 2 × 96 MiB VM base + 32 MiB monitor + 160 MiB apps + 352 MiB free pool',
         'memory     virtio-mem, 2 MiB blocks',
         'VMs        vm-a (starts active), vm-b: 96 MiB base, maxmem 2 GiB, 1 CPU each',
+        "image      builtin (baton's kernel and busybox initramfs)",
         'accel      auto',
         'state dir  /var/lib/baton',
         'detection  heartbeat 500 ms, hang suspected after 3000 ms of silence, sync 1000 ms',
@@ -98,5 +99,26 @@ describe('baton check-config', () => {
       `${path}: budget: expected a size like 736MiB, got '12XB'`,
       `${path}: apps: expected a list of 1 to 8 apps, got nothing`,
     ]);
+  });
+});
+
+describe('describeImage', () => {
+  it.each([
+    [{}, "builtin (baton's kernel and busybox initramfs)"],
+    [
+      { 'vms.image': { disk: '/img/base.qcow2' } },
+      '/img/base.qcow2, kernel, initrd and cmdline from boot.json beside it',
+    ],
+    [
+      { 'vms.image': { disk: '/img/base.qcow2', kernel: '/k', initrd: '/i', cmdline: 'ro' } },
+      "/img/base.qcow2, kernel /k, initrd /i, cmdline 'ro'",
+    ],
+    [{ 'vms.image': { disk: '/img/base.qcow2', kernel: '/k' } }, '/img/base.qcow2, kernel /k, no initrd'],
+    [
+      { 'vms.image': { disk: '/img/cloud.raw', firmware: true } },
+      "/img/cloud.raw, firmware boot (the image's own bootloader)",
+    ],
+  ])('describes %o', (edits, text) => {
+    expect(describeImage(configWith(edits))).toBe(text);
   });
 });

@@ -131,6 +131,7 @@ describe('toPairConfig', () => {
       baseBytes: 128 * MiB,
       maxMemoryBytes: 4096 * MiB,
       cpus: 2,
+      image: { kind: 'builtin' },
       heartbeatMs: 250,
       apps: [
         {

@@ -52,7 +52,13 @@ describe('config schema: defaults', () => {
       mechanism: 'virtio-mem',
       stateDir: '/var/lib/baton',
       accel: 'auto',
-      vms: { names: ['vm-a', 'vm-b'], baseMemoryBytes: 96 * MiB, maxMemoryBytes: 224 * MiB, cpus: 1 },
+      vms: {
+        names: ['vm-a', 'vm-b'],
+        baseMemoryBytes: 96 * MiB,
+        maxMemoryBytes: 224 * MiB,
+        cpus: 1,
+        image: { kind: 'builtin' },
+      },
       heartbeatMs: 500,
       detection: {
         heartbeatSilenceMs: 3000,
@@ -112,7 +118,11 @@ describe('config schema: unknown keys', () => {
     ['detection.heartbeatSilence', 'detection.heartbeatSilence', "did you mean 'heartbeatSilenceMs'?"],
     ['apps.0.hotstandby', 'apps[0].hotstandby', "did you mean 'hotStandby'?"],
     ['apps.0.health.interval', 'apps[0].health.interval', "did you mean 'intervalMs'?"],
-    ['apps.0.health.port', 'apps[0].health.port', 'known keys: intervalMs, timeoutMs, failuresToUnhealthy'],
+    [
+      'apps.0.health.port',
+      'apps[0].health.port',
+      'known keys: kind, send, expect, path, argv, intervalMs, timeoutMs, failuresToUnhealthy',
+    ],
     ['apps.0.restart.maximum', 'apps[0].restart.maximum', 'known keys: max, windowMs'],
     ['metrics.port', 'metrics.port', 'known keys: listen'],
   ])('names %s', (edit, path, hint) => {
@@ -168,7 +178,7 @@ describe('config schema: other fields', () => {
       { 'vms.names': ['vm-a', 'VM_B'] },
       "vms.names[1]: expected a VM name: 1-32 lowercase letters, digits and '-', starting with a letter, got 'VM_B'",
     ],
-    [{ vms: 3 }, 'vms: expected a mapping with names, baseMemory, maxMemory, cpus, got 3'],
+    [{ vms: 3 }, 'vms: expected a mapping with names, baseMemory, maxMemory, cpus, image, got 3'],
     [
       { 'apps.0.name': 'Kvd' },
       "apps[0].name: expected an app name: 1-32 lowercase letters, digits and '-', got 'Kvd'",
@@ -205,28 +215,38 @@ describe('config schema: other fields', () => {
   });
 
   it.each([
-    [['kvd'], "apps[0].argv[0]: expected an absolute path under /apps/ without '..', got 'kvd'"],
     [
-      ['/usr/bin/kvd'],
-      "apps[0].argv[0]: expected an absolute path under /apps/ without '..', got '/usr/bin/kvd'",
+      ['kvd'],
+      "apps[0].argv[0]: expected an absolute path in the guest without '..' (at most 256 bytes), got 'kvd'",
+    ],
+    [
+      ['/'],
+      "apps[0].argv[0]: expected an absolute path in the guest without '..' (at most 256 bytes), got '/'",
+    ],
+    [
+      ['/usr/bin/a\tb'],
+      "apps[0].argv[0]: expected an absolute path in the guest without '..' (at most 256 bytes), got '/usr/bin/a\\tb'",
     ],
     [
       ['/apps/../bin/sh'],
-      "apps[0].argv[0]: expected an absolute path under /apps/ without '..', got '/apps/../bin/sh'",
+      "apps[0].argv[0]: expected an absolute path in the guest without '..' (at most 256 bytes), got '/apps/../bin/sh'",
     ],
     [['/apps/kvd', '--port', 7000], "apps[0].argv[2]: expected a string (quote it: '7000'), got 7000"],
     [
       ['/apps/kvd', 'x'.repeat(257)],
       `apps[0].argv[1]: expected a string of at most 256 bytes, got '${'x'.repeat(60)}...'`,
     ],
-    [[], "apps[0].argv[0]: expected an absolute path under /apps/ without '..', got nothing"],
+    [
+      [],
+      "apps[0].argv[0]: expected an absolute path in the guest without '..' (at most 256 bytes), got nothing",
+    ],
     [
       Array.from({ length: 33 }, () => '/apps/kvd'),
-      'apps[0].argv: expected a list of 1 to 32 arguments, the first an absolute path under /apps/, got a list of 33',
+      'apps[0].argv: expected a list of 1 to 32 arguments, the first an absolute path in the guest, got a list of 33',
     ],
     [
       '/apps/kvd',
-      "apps[0].argv: expected a list of 1 to 32 arguments, the first an absolute path under /apps/, got '/apps/kvd'",
+      "apps[0].argv: expected a list of 1 to 32 arguments, the first an absolute path in the guest, got '/apps/kvd'",
     ],
   ])('refuses argv %o', (argv, message) => {
     expect(problemsWith({ 'apps.0.argv': argv })).toEqual([`baton.yaml: ${message}`]);
