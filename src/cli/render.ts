@@ -54,7 +54,7 @@ export function renderStatus(status: StatusView): string {
   const apps = status.apps.map((app) => [
     app.name,
     app.vm ?? '-',
-    app.state,
+    app.reason === null ? app.state : `${app.state}: ${app.reason}`,
     app.restarts,
     `127.0.0.1:${app.endpointPort}`,
   ]);
@@ -70,5 +70,8 @@ export function renderStatus(status: StatusView): string {
         (app) =>
           `${app.name} did not start on ${app.startError?.vm}: ${app.startError?.code}: ${app.startError?.message}`,
       ),
+    ...(status.queued.length === 0
+      ? []
+      : ['', 'queued faults:', ...status.queued.map((line) => `  ${line}`)]),
   ].join('\n');
 }

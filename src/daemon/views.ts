@@ -1,17 +1,25 @@
 // The JSON shapes of `status`, `table` and `history` (field names are a documented contract).
 import type { FailoverRecord } from '../failover/timeline.js';
+import type { LifecycleState } from '../lifecycle/machine.js';
+import { describeQueue } from '../lifecycle/queue.js';
 import type { Pair } from '../pair/pair.js';
+import { processStartTime } from '../recovery/identity.js';
 import { readProcessIds } from '../vm/qemu-user.js';
+import { type AppState, deriveStatus, type VmState } from './status-facts.js';
 
 export interface StatusView {
   epoch: number;
-  state: string;
+  /** Derived from facts (status-facts.ts): never `protected` unless both QEMUs run. */
+  state: LifecycleState;
   blocked: boolean;
   blockedReason: string | null;
+  /** The state directory's saves: one under way (or due), and how many have started since the daemon did. */
+  saves: { isSaving: boolean; started: number };
   vms: Array<{
     name: string;
     role: 'active' | 'standby';
-    state: 'running' | 'exited' | 'booting';
+    /** `running` only while its QEMU runs (exit not seen, the process in /proc). */
+    state: VmState;
     accel: string;
     pid: number | null;
     /** The uid QEMU runs as (from /proc): QEMU's own unprivileged user when the daemon is root. */
@@ -23,13 +31,21 @@ export interface StatusView {
   apps: Array<{
     name: string;
     vm: string | null;
-    /** start-failed: the agent refused the app's start for a reason in its configuration (see startError). */
-    state: 'running' | 'waiting' | 'start-failed';
+    /**
+     * `running` only on a running VM; `down` when routed to a VM that is not; `waiting` when routed
+     * nowhere; `start-failed` when the agent refused its start for a reason in its configuration
+     * (see startError).
+     */
+    state: AppState | 'start-failed';
+    /** Why it is not running (null when it is). */
+    reason: string | null;
     restarts: number;
     endpointPort: number;
     /** The last start failure's agent code and the guest's own words; null when none. */
     startError: { vm: string; code: string; message: string } | null;
   }>;
+  /** Faults kept until they can be acted on (a serving VM failed while no standby was ready). */
+  queued: string[];
 }
 
 export interface TableView {
@@ -61,6 +77,24 @@ export type HistoryView = Array<{
 }>;
 
 export function statusView(pair: Pair, restarts: ReadonlyMap<string, number> = new Map()): StatusView {
+  const names = [pair.roles.active, pair.roles.standby];
+  const derived = deriveStatus({
+    lifecycle: pair.lifecycleState(),
+    roles: pair.roles,
+    vms: names.map((name) => {
+      const machine = pair.vms.get(name)?.machine;
+      return {
+        name,
+        isAdopted: machine !== undefined,
+        isQemuAlive: machine?.isRunning === true && processStartTime(machine.pid) === machine.startTime,
+      };
+    }),
+    apps: pair.config.apps.map((app) => ({
+      name: app.name,
+      routedTo: pair.endpoints.get(app.name)?.currentTarget?.vm,
+      waitingReason: pair.waitingReasons.get(app.name),
+    })),
+  });
   const vms = (['active', 'standby'] as const).map((role) => {
     const name = pair.roles[role];
     const vm = pair.vms.get(name);
@@ -71,12 +105,7 @@ export function statusView(pair: Pair, restarts: ReadonlyMap<string, number> = n
     return {
       name,
       role,
-      state:
-        vm === undefined
-          ? ('booting' as const)
-          : vm.machine.isRunning
-            ? ('running' as const)
-            : ('exited' as const),
+      state: derived.vms[name] ?? ('absent' as const),
       accel: pair.accel,
       pid: vm?.machine.pid ?? null,
       uid: vm === undefined ? null : (readProcessIds(vm.machine.pid)?.uid ?? null),
@@ -87,16 +116,13 @@ export function statusView(pair: Pair, restarts: ReadonlyMap<string, number> = n
   });
   const apps = pair.config.apps.map((app) => {
     const target = pair.endpoints.get(app.name)?.currentTarget;
+    const shown = derived.apps[app.name] ?? { state: 'waiting' as const, reason: null };
     const failure = pair.supervision.startFailures.get(app.name);
     return {
       name: app.name,
       vm: target?.vm ?? null,
-      state:
-        failure !== undefined
-          ? ('start-failed' as const)
-          : target === undefined
-            ? ('waiting' as const)
-            : ('running' as const),
+      state: failure !== undefined ? ('start-failed' as const) : shown.state,
+      reason: failure !== undefined ? `did not start on ${failure.vm}: ${failure.code}` : shown.reason,
       restarts: restarts.get(app.name) ?? 0,
       endpointPort: pair.endpointPort(app.name),
       startError: failure === undefined ? null : { ...failure },
@@ -104,11 +130,13 @@ export function statusView(pair: Pair, restarts: ReadonlyMap<string, number> = n
   });
   return {
     epoch: pair.table.epoch,
-    state: pair.state,
-    blocked: pair.state === 'blocked',
+    state: derived.state,
+    blocked: derived.state === 'blocked',
     blockedReason: pair.blockedReason ?? null,
+    saves: pair.persistence?.saves ?? { isSaving: false, started: 0 },
     vms,
     apps,
+    queued: describeQueue(pair.queuedFaults, derived.state === 'blocked'),
   };
 }
 

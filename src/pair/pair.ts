@@ -5,8 +5,18 @@ import { machineProbes } from '../detect/machine-probes.js';
 import { StableEndpoint } from '../endpoint/proxy.js';
 import type { AgentError } from '../errors.js';
 import type { FailoverContext, FailoverTrigger } from '../failover/context.js';
+import { isCrashPoint } from '../failover/crash-point.js';
 import { executePlan } from '../failover/executor.js';
 import { planResume } from '../failover/plan.js';
+import {
+  type FaultSignal,
+  type LifecycleState,
+  lifecycleStateOf,
+  type Subject,
+  transitionFor,
+} from '../lifecycle/machine.js';
+import { planOrdinaryRestarts } from '../lifecycle/ordinary-apps.js';
+import { enqueueFault, nextQueuedFault, type QueuedFault } from '../lifecycle/queue.js';
 import type { Logger } from '../log.js';
 import type { MemoryMechanism } from '../memory/mechanism.js';
 import type { AttachDoc } from '../recovery/identity.js';
@@ -16,10 +26,12 @@ import {
   appAreaName,
   appAreasOf,
   createTable,
+  poolBytes,
   type ResourceTable,
   recordObserved,
   startApp,
 } from '../table/index.js';
+import { formatBytes } from '../units.js';
 import { resolveBootImage } from '../vm/image.js';
 import type { Accel } from '../vm/spec.js';
 import { type AppMoveTrigger, moveApp, planMove } from './app-move.js';
@@ -42,6 +54,15 @@ import { failOverWholeVm, planAppsOf } from './whole-vm-failover.js';
 export type { FailoverTrigger } from '../failover/context.js';
 export type { PairState } from './pair-state.js';
 
+/** The lifecycle machine's name for each detector's signal. */
+const FAULT_SIGNAL_OF: Record<FailoverTrigger['signal'], FaultSignal> = {
+  GUEST_PANICKED: 'panic',
+  'qemu-exit': 'qemu-exit',
+  'qmp-disconnect': 'qmp-loss',
+  hang: 'hang',
+  request: 'request',
+};
+
 /** Runs and protects the pair. Create with `Pair.start`; stop with `stop()`. */
 export class Pair {
   readonly config: PairConfig;
@@ -59,7 +80,7 @@ export class Pair {
   /** Every table the pair has committed, oldest first (bounded): the states a test or `history` can show. */
   readonly tableHistory: ResourceTable[] = [];
   private currentTable!: ResourceTable;
-  private currentState: PairState = 'starting';
+  private stateNow: PairState = 'starting';
   blockedReason: string | undefined;
   /** The failover under way, if any: a second signal joins it instead of starting another. */
   inFlight: Promise<FailoverRecord> | undefined;
@@ -73,6 +94,14 @@ export class Pair {
   private reprotecting: Promise<void> | undefined;
   /** Set by leaveRunning: a later stop() leaves the VMs alone. */
   private isLeftRunning = false;
+  /** Why an app runs nowhere, by app, when the pair knows (`status` shows it). */
+  readonly waitingReasons = new Map<string, string>();
+  /** Faults kept until they can be acted on (lifecycle/queue.ts); `status` shows them. */
+  private faultQueue: readonly QueuedFault[] = [];
+  private isPlacingOrdinaryApps = false;
+  private isOrdinaryPlanStale = false;
+  /** A fresh standby boots outside a failover (replaceStandby, or after a re-attach). */
+  private isStandbyBooting = false;
 
   private constructor(
     config: PairConfig,
@@ -126,6 +155,19 @@ export class Pair {
     this.tableHistory.push(table);
     if (this.tableHistory.length > 200) this.tableHistory.shift();
     this.persistence?.changed();
+    if (this.waitingReasons.size > 0) this.scheduleOrdinaryApps(); // The pool may have grown.
+  }
+
+  private get currentState(): PairState {
+    return this.stateNow;
+  }
+
+  /** Every state change passes here: a failover that committed (its hot-standby apps healthy) lets the ordinary apps start again. */
+  private set currentState(next: PairState) {
+    const previous = this.stateNow;
+    this.stateNow = next;
+    if (previous === 'failing-over' && (next === 'unprotected' || next === 'protected'))
+      this.scheduleOrdinaryApps();
   }
 
   /** Starts saving the pair through `persistence` (and saves now). */
@@ -223,29 +265,39 @@ export class Pair {
     const result = await reattachVms(attach.vms, this.log, join(this.config.stateDir, 'run'));
     const byName = new Map(result.vms.map((vm) => [vm.machine.spec.name, vm]));
     const op = saved?.operations.find((o) => o.kind === 'whole-vm');
+    const goneOf = (vm: string) => `${vm}: ${result.gone.get(vm) ?? 'not recorded'}`;
+    const roles = saved?.table.roles;
     const problem =
-      saved === undefined
+      saved === undefined || roles === undefined
         ? 'no saved state'
-        : saved.table.budgetBytes !== this.config.budgetBytes
-          ? 'the saved table has another budget than the config'
-          : op !== undefined
-            ? byName.has(op.toVm)
-              ? undefined
-              : `the target of the interrupted failover ${op.id}, ${op.toVm}, is gone (${result.gone.get(op.toVm) ?? 'not recorded'})`
-            : byName.has(saved.table.roles.active)
-              ? undefined
-              : `the active ${saved.table.roles.active} is gone (${result.gone.get(saved.table.roles.active) ?? 'not recorded'})`;
+        : op !== undefined
+          ? byName.has(op.toVm)
+            ? undefined
+            : `the target of the interrupted failover ${op.id}, ${op.toVm}, is gone (${result.gone.get(op.toVm) ?? 'not recorded'})`
+          : byName.has(roles.active) || byName.has(roles.standby)
+            ? undefined
+            : `no VM can be taken back (${goneOf(roles.active)}; ${goneOf(roles.standby)})`;
     if (problem !== undefined || saved === undefined) {
       progress(`cannot re-attach: ${problem}; booting a fresh pair`);
       this.log.warn({ problem }, 'cannot re-attach; booting a fresh pair');
       await Promise.all(result.vms.map((vm) => vm.machine.shutdown({ timeoutMs: 2000 })));
       return false;
     }
+    if (saved.table.budgetBytes !== this.config.budgetBytes) {
+      // The running pair's table is the truth: its budget stays until the pair is booted afresh.
+      const line = `the config's budget (${formatBytes(this.config.budgetBytes)}) differs from the running pair's (${formatBytes(saved.table.budgetBytes)}): keeping the running pair's until it is booted afresh (baton down, then baton up)`;
+      progress(line);
+      this.log.warn({ configBytes: this.config.budgetBytes, savedBytes: saved.table.budgetBytes }, line);
+    }
+    // The active did not come back (exited, panicked, hung) while the standby did: that is the
+    // fault it is, and the standby takes over as in any whole-VM failover (below, once adopted).
+    const lostActive =
+      op === undefined && !byName.has(saved.table.roles.active) ? saved.table.roles.active : undefined;
     this.currentRoles = { ...saved.table.roles };
     this.setTable(saved.table);
     this.history.push(...saved.history);
     const moves = saved.operations.filter((other) => other.kind === 'app');
-    for (const other of op === undefined ? [] : moves) {
+    for (const other of op === undefined && lostActive === undefined ? [] : moves) {
       // A move beside a whole-VM failover: the failover decides where every app runs.
       this.log.warn(
         { operation: other.id, app: other.app },
@@ -267,7 +319,8 @@ export class Pair {
       if (!(await this.resume(op, ctx, progress))) return true;
     } else {
       for (const vm of result.vms) this.adopt(vm);
-      for (const move of moves) if (!(await this.resume(move, failoverContext(this), progress))) return true;
+      for (const move of lostActive === undefined ? moves : [])
+        if (!(await this.resume(move, failoverContext(this), progress))) return true;
     }
     for (const vm of this.vms.values()) {
       const drift = await memoryDrift(this.table, vm, this.config.apps).catch((error: Error) => [
@@ -277,7 +330,10 @@ export class Pair {
         this.log.warn({ vm: vm.machine.spec.name }, `table drift after re-attach: ${line}`);
     }
     for (const app of this.config.apps) {
-      const owner = this.table.areas.find((a) => a.name === appAreaName(app.name))?.user ?? this.roles.active;
+      const area = this.table.areas.find((a) => a.name === appAreaName(app.name));
+      // An ordinary app whose VM failed has no area: it starts when the pool allows (placeOrdinaryApps).
+      if (area === undefined && !app.hotStandby) continue;
+      const owner = area?.user ?? this.roles.active;
       const vm = this.vms.get(owner);
       if (vm === undefined) continue; // Its VM failed: only hot-standby apps move.
       const running = await runningApps(vm).catch(() => new Map<string, number>());
@@ -296,10 +352,15 @@ export class Pair {
     }
     const standbyGone = !this.vms.has(this.roles.standby);
     this.currentState = standbyGone ? 'unprotected' : 'protected';
-    if (standbyGone && appAreasOf(this.table, this.roles.standby).length > 0) {
+    if (lostActive !== undefined) {
+      const signal = result.faults.get(lostActive) ?? 'qemu-exit';
+      progress(`the active ${goneOf(lostActive)}; failing over to ${this.roles.standby} (${signal})`);
+      void this.onFault({ vm: lostActive, signal, detectedAtMs: performance.now() });
+    } else if (standbyGone && appAreasOf(this.table, this.roles.standby).length > 0) {
       // The standby ran apps moved to it alone and died with the daemon: they fail over to the active.
       void this.onFault({ vm: this.roles.standby, signal: 'qemu-exit', detectedAtMs: performance.now() });
-    } else if (standbyGone) this.reprotecting = this.reprotect(this.roles.standby);
+    } else if (standbyGone) this.bootStandby(this.reprotect(this.roles.standby));
+    this.scheduleOrdinaryApps();
     progress(
       `re-attached to ${[...this.vms.values()].map((vm) => `${vm.machine.spec.name} (pid ${vm.machine.pid})`).join(' and ')} in ${Math.round(result.durationMs)} ms`,
     );
@@ -464,33 +525,223 @@ export class Pair {
     detector.start();
     superviseVm(this, vm);
     serveMemRequests(this, vm);
+    this.scheduleFaultDrain(); // A standby ready: a queued fault of the serving VM can fail over now.
   }
 
   /**
-   * A detector fired. A fault of the active VM, or of a standby that runs apps moved to it alone,
-   * fails that VM over to the other; a fault of an empty standby only costs us the standby, which
-   * is fenced and booted afresh.
+   * A detector fired: the lifecycle machine (lifecycle/machine.ts) says what that signal means in
+   * the pair's state, for a VM that serves protected apps or a spare. A serving VM's fault fails
+   * it over, or waits in the queue (shown by `status`) until a standby is ready; a spare's fault
+   * costs the standby, which is fenced and booted afresh; a fault of a VM an operation works on
+   * joins that operation and is looked at again when it ends.
    */
   onFault(trigger: FailoverTrigger): Promise<FailoverRecord | undefined> {
-    if (this.inFlight !== undefined) return this.inFlight;
-    if (trigger.vm !== this.roles.active && appAreasOf(this.table, trigger.vm).length === 0) {
-      if (this.state === 'protected') {
-        this.persistence?.noteFault({ vm: trigger.vm, signal: trigger.signal, action: 'replace-standby' });
-        this.log.warn({ vm: trigger.vm, signal: trigger.signal }, 'standby lost; booting a fresh one');
-        this.currentState = 'unprotected';
-        this.reprotecting = this.replaceStandby(trigger.vm);
-      }
-      return Promise.resolve(undefined);
+    if (isCrashPoint('detect', this.config.isFaultInjectionAllowed)) {
+      // A test's crash point: the daemon dies between a fault's detection and any action on it.
+      this.log.error(
+        { vm: trigger.vm, signal: trigger.signal },
+        'fault point detect:crash: the daemon dies now',
+      );
+      process.kill(process.pid, 'SIGKILL');
     }
-    // Unprotected (no standby yet) still fences the active; the failover then blocks with the reason.
-    if (this.state !== 'protected' && this.state !== 'unprotected') return Promise.resolve(undefined);
-    this.persistence?.noteFault({ vm: trigger.vm, signal: trigger.signal, action: 'failover' });
-    this.currentState = 'failing-over';
-    this.inFlight = this.failOverVm(trigger).finally(() => {
-      this.inFlight = undefined;
-      this.inFlightId = undefined;
+    const subject = this.subjectOf(trigger.vm);
+    const { reaction } = transitionFor(this.lifecycleState(), subject, FAULT_SIGNAL_OF[trigger.signal]);
+    this.log.warn({ vm: trigger.vm, signal: trigger.signal, subject, reaction }, 'fault signal');
+    switch (reaction) {
+      case 'fail-over':
+        this.persistence?.noteFault({ vm: trigger.vm, signal: trigger.signal, action: 'failover' });
+        this.currentState = 'failing-over';
+        this.inFlight = this.failOverVm(trigger).finally(async () => {
+          this.inFlight = undefined;
+          this.inFlightId = undefined;
+          if (this.state === 'blocked') await this.forgetExitedVms();
+          this.scheduleFaultDrain();
+        });
+        return this.inFlight;
+      case 'replace-standby':
+        this.persistence?.noteFault({ vm: trigger.vm, signal: trigger.signal, action: 'replace-standby' });
+        this.currentState = 'unprotected';
+        this.bootStandby(this.replaceStandby(trigger.vm));
+        return Promise.resolve(undefined);
+      case 'queue':
+      case 'queue-and-boot':
+      case 'hold':
+        this.persistence?.noteFault({ vm: trigger.vm, signal: trigger.signal, action: 'queued' });
+        this.queueFault(trigger);
+        if (reaction === 'queue-and-boot') this.bootStandby(this.replaceStandby(this.roles.standby));
+        return Promise.resolve(undefined);
+      case 'join':
+      case 'abort':
+      case 'escalate':
+        // The operation's own steps see this fault; it is kept to be looked at again when it ends.
+        this.queueFault(trigger);
+        return this.inFlight ?? Promise.resolve(undefined);
+      default:
+        // 'expected', 'log', 'fail-start', 'app-policy': the stop, the start or the supervisor acts.
+        return Promise.resolve(undefined);
+    }
+  }
+
+  /** The faults waiting to be acted on, oldest first. */
+  get queuedFaults(): readonly QueuedFault[] {
+    return this.faultQueue;
+  }
+
+  /** The lifecycle state, derived from facts: the VMs that run, the operation under way, the boots. */
+  lifecycleState(): LifecycleState {
+    const standby = this.standbyVm;
+    const kind = this.persistence?.operations.get(this.inFlightId ?? '')?.kind;
+    return lifecycleStateOf({
+      phase:
+        this.state === 'starting'
+          ? 'starting'
+          : this.state === 'blocked'
+            ? 'blocked'
+            : this.state === 'stopped'
+              ? 'stopping'
+              : 'running',
+      operation: this.state !== 'failing-over' ? undefined : kind === 'app' ? 'app-move' : 'whole-vm',
+      // After a failover's commit its promise goes on with the re-protection boot.
+      isStandbyBooting:
+        this.isStandbyBooting || (this.state === 'unprotected' && this.inFlight !== undefined),
+      isStandbyReady: standby?.machine.isRunning === true && !this.isServing(standby.machine.spec.name),
     });
-    return this.inFlight;
+  }
+
+  private isServing(vm: string): boolean {
+    return vm === this.roles.active || appAreasOf(this.table, vm).length > 0;
+  }
+
+  private subjectOf(vm: string): Subject {
+    return this.isServing(vm) ? 'serving' : 'spare';
+  }
+
+  /** Keeps `trigger` (one entry per VM incarnation) and holds the endpoints the failed VM served. */
+  private queueFault(trigger: FailoverTrigger): void {
+    const vm = this.vms.get(trigger.vm);
+    const fault: QueuedFault = {
+      vm: trigger.vm,
+      pid: vm?.machine.pid ?? -1,
+      signal: FAULT_SIGNAL_OF[trigger.signal],
+      detectedAtMs: trigger.detectedAtMs,
+    };
+    const before = this.faultQueue;
+    this.faultQueue = enqueueFault(before, fault);
+    if (this.faultQueue !== before) this.log.warn({ ...fault }, 'fault queued until it can be acted on');
+    for (const endpoint of this.endpoints.values())
+      if (endpoint.currentTarget?.vm === trigger.vm) endpoint.hold(); // Clients wait instead of failing.
+  }
+
+  /** Looks at the queue once the current step is done (an operation ended, a standby was adopted). */
+  private scheduleFaultDrain(): void {
+    if (this.faultQueue.length > 0) setImmediate(() => this.drainFaults());
+  }
+
+  /**
+   * Acts on the oldest queued fault whose VM incarnation still serves, once nothing else runs and
+   * a standby is ready (lifecycle/queue.ts); faults of VMs failed over or replaced since are done.
+   */
+  private drainFaults(): void {
+    if (this.inFlight !== undefined || this.state === 'stopped' || this.state === 'blocked') return;
+    const serving = [...this.vms.values()]
+      .filter((vm) => this.isServing(vm.machine.spec.name))
+      .map((vm) => ({ vm: vm.machine.spec.name, pid: vm.machine.pid }));
+    const next = nextQueuedFault(this.faultQueue, {
+      isStandbyReady: this.lifecycleState() === 'protected',
+      serving,
+    });
+    for (const done of next.done) this.log.info({ ...done }, 'queued fault done: that VM was replaced');
+    this.faultQueue = next.rest;
+    if (next.fault === undefined) return;
+    const { vm, signal, detectedAtMs } = next.fault;
+    const trigger = (Object.keys(FAULT_SIGNAL_OF) as FailoverTrigger['signal'][]).find(
+      (key) => FAULT_SIGNAL_OF[key] === signal,
+    );
+    this.log.warn({ vm, signal }, 'acting on a queued fault now that a standby is ready');
+    void this.onFault({ vm, signal: trigger ?? 'request', detectedAtMs });
+  }
+
+  /**
+   * Blocked with QEMUs that exited (both VMs died in a failover): they run nothing and never will,
+   * so they leave the pair and vms.json, and their run directories go; the table keeps their
+   * areas (one owner each) until an operator acts, as `blocked` says.
+   */
+  private async forgetExitedVms(): Promise<void> {
+    for (const [name, vm] of [...this.vms]) {
+      if (vm.machine.isRunning) continue;
+      this.detectors.get(name)?.stop();
+      this.vms.delete(name);
+      await vm.machine.shutdown({ timeoutMs: 500 }).catch(() => undefined);
+      this.log.warn({ vm: name, pid: vm.machine.pid }, 'blocked: the exited VM leaves the pair');
+    }
+    this.persistence?.changed();
+  }
+
+  /** Plans the ordinary apps again once the current step is done (one run at a time). */
+  private scheduleOrdinaryApps(): void {
+    if (this.isPlacingOrdinaryApps) {
+      this.isOrdinaryPlanStale = true;
+      return;
+    }
+    this.isPlacingOrdinaryApps = true;
+    setImmediate(() => {
+      void this.placeOrdinaryApps()
+        .catch((error: Error) => this.log.error({ err: error.message }, 'placing ordinary apps failed'))
+        .finally(() => {
+          this.isPlacingOrdinaryApps = false;
+          if (this.isOrdinaryPlanStale) {
+            this.isOrdinaryPlanStale = false;
+            this.scheduleOrdinaryApps();
+          }
+        });
+    });
+  }
+
+  /**
+   * Starts on the active each ordinary app that runs nowhere while the pool can grant its size;
+   * the others wait with the numbers in `status` (lifecycle/ordinary-apps.ts). Only while the pair
+   * is protected or unprotected with its active running (never during a failover or when blocked).
+   */
+  private async placeOrdinaryApps(): Promise<void> {
+    if (this.state !== 'protected' && this.state !== 'unprotected') return;
+    if (this.activeVm?.machine.isRunning !== true) return;
+    const steps = planOrdinaryRestarts(
+      this.config.apps.map((app) => ({
+        name: app.name,
+        hotStandby: app.hotStandby,
+        sizeBytes: app.sizeBytes,
+        isPlaced:
+          this.endpoints.get(app.name)?.currentTarget !== undefined ||
+          this.table.areas.some((a) => a.name === appAreaName(app.name)),
+      })),
+      { poolBytes: poolBytes(this.table), blockBytes: this.table.blockBytes },
+    );
+    for (const step of steps) {
+      if (step.action === 'wait') {
+        this.waitingReasons.set(step.app, step.reason);
+        this.log.warn({ app: step.app, reason: step.reason }, 'ordinary app waits for the pool');
+        continue;
+      }
+      this.waitingReasons.delete(step.app);
+      this.log.warn({ app: step.app, vm: this.roles.active }, 'starting an ordinary app on the active');
+      try {
+        await this.startAppOnActive(step.app);
+      } catch (error) {
+        this.waitingReasons.set(
+          step.app,
+          `starting it on ${this.roles.active} failed: ${(error as Error).message}`,
+        );
+      }
+    }
+  }
+
+  /** Runs a standby boot in the background; stop() waits for it. */
+  private bootStandby(boot: Promise<void>): void {
+    this.isStandbyBooting = true;
+    this.reprotecting = boot.finally(() => {
+      this.isStandbyBooting = false;
+      this.scheduleFaultDrain();
+    });
   }
 
   /** Whole-VM failover, then re-protection in the background of the result (timed as `reprotect`). */

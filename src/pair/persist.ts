@@ -46,6 +46,7 @@ export class PairPersistence {
   private isDirty = false;
   private running: Promise<void> | undefined;
   private isClosed = false;
+  private savesStarted = 0;
 
   private constructor(fields: { stateDir: string; log: Logger; store: StateStore; journal: EventJournal }) {
     this.stateDir = fields.stateDir;
@@ -97,6 +98,15 @@ export class PairPersistence {
     this.running ??= this.drain().finally(() => {
       this.running = undefined;
     });
+  }
+
+  /**
+   * What a reader of the state directory needs to tell a save under way from a leaked temp file:
+   * whether a save runs or is due, and how many have started (a count that did not move between two
+   * looks means no save ran in between).
+   */
+  get saves(): { isSaving: boolean; started: number } {
+    return { isSaving: this.running !== undefined || this.isDirty, started: this.savesStarted };
   }
 
   /** Resolves once every change asked for so far is on disk. */
@@ -186,6 +196,7 @@ export class PairPersistence {
       // Let the change that called us finish (a commit sets the table, then the roles and VMs).
       await new Promise((resolve) => setImmediate(resolve));
       this.isDirty = false;
+      this.savesStarted += 1;
       const view = this.view;
       const epoch = Math.max(view.table.epoch, this.savedEpoch + 1);
       const doc: StateDoc = {

@@ -5,8 +5,9 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import { deviceIdOf } from '../memory/mechanism.js';
-import { queryMemoryDevices, type VirtioMemInfo } from '../qmp/commands.js';
+import { queryMemoryDevices, queryStatus, type VirtioMemInfo } from '../qmp/commands.js';
 import { checkIdentity, type VmIdentity } from '../recovery/identity.js';
+import { killAndWait } from '../recovery/launches.js';
 import { appAreaName, type ResourceTable } from '../table/index.js';
 import { Machine } from '../vm/machine.js';
 import type { PairVm } from './vm-factory.js';
@@ -18,6 +19,8 @@ export interface ReattachResult {
   vms: PairVm[];
   /** VM name → why it counts as gone (never signalled when its pid names another process). */
   gone: Map<string, string>;
+  /** VM name → the fault it showed: its QEMU exited, its guest panicked, or it did not answer. */
+  faults: Map<string, 'qemu-exit' | 'GUEST_PANICKED' | 'hang'>;
   durationMs: number;
 }
 
@@ -34,11 +37,13 @@ export async function reattachVms(
 ): Promise<ReattachResult> {
   const startedAtMs = performance.now();
   const gone = new Map<string, string>();
+  const faults: ReattachResult['faults'] = new Map();
   const results = await Promise.all(
     identities.map(async (identity): Promise<PairVm | undefined> => {
       const check = checkIdentity(identity);
       if (!check.ok) {
         gone.set(identity.name, check.detail);
+        faults.set(identity.name, 'qemu-exit');
         log.warn({ vm: identity.name, pid: identity.pid, reason: check.reason }, `VM gone: ${check.detail}`);
         await removeStaleRunDir(identity.runDir, runParent, log);
         return undefined;
@@ -49,14 +54,23 @@ export async function reattachVms(
           { ...identity.spec, runDir: identity.runDir },
           { pid: identity.pid, startTime: identity.startTime, log },
         );
+        // A panicked guest is paused by QEMU (-action panic=pause): no hello will come, say so now.
+        if ((await runStateOf(machine.qmp, SYNC_TIMEOUT_MS)) === 'guest-panicked')
+          throw new Error('QEMU reports the guest panicked');
         const hello = await machine.waitForHello(HELLO_TIMEOUT_MS);
         await machine.agent.sync(randomUUID().slice(0, 32), SYNC_TIMEOUT_MS);
         return { machine, hello, bootMs: 0, forwards: new Map(Object.entries(identity.forwards)) };
       } catch (error) {
-        const detail = `its QEMU (pid ${identity.pid}) does not answer: ${(error as Error).message}`;
+        // A guest that panicked (QEMU pauses it: -action panic=pause) says so; else it is hung.
+        const runState = await runStateOf(machine?.qmp, SYNC_TIMEOUT_MS);
+        const isPanicked = runState === 'guest-panicked';
+        const detail = `its QEMU (pid ${identity.pid}) does not answer${isPanicked ? ' (its guest panicked)' : ''}: ${(error as Error).message}`;
         gone.set(identity.name, detail);
+        faults.set(identity.name, isPanicked ? 'GUEST_PANICKED' : 'hang');
         log.warn({ vm: identity.name }, `VM cannot be re-attached; stopping it: ${detail}`);
-        await machine?.shutdown({ timeoutMs: 1000, keepRunDir: true }).catch(() => undefined);
+        // Stopped for good (its exit seen): nothing of it is left behind, run directory included.
+        if (machine !== undefined) await machine.shutdown({ timeoutMs: 1000 }).catch(() => undefined);
+        else await killAndWait(identity.pid, identity.startTime).catch(() => undefined);
         return undefined;
       }
     }),
@@ -64,8 +78,29 @@ export async function reattachVms(
   return {
     vms: results.filter((vm): vm is PairVm => vm !== undefined),
     gone,
+    faults,
     durationMs: performance.now() - startedAtMs,
   };
+}
+
+/** QEMU's run state through `qmp`, or undefined when it does not answer within `timeoutMs`. */
+async function runStateOf(qmp: Machine['qmp'] | undefined, timeoutMs: number): Promise<string | undefined> {
+  if (qmp === undefined) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  try {
+    return await Promise.race([
+      queryStatus(qmp).then(
+        (status) => status.runState,
+        () => undefined,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const appListSchema = z.object({

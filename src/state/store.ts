@@ -139,20 +139,47 @@ export class StateStore {
     if (doc.epoch <= storedEpoch) throw new StaleEpochError({ epoch: doc.epoch, storedEpoch, dir: this.dir });
 
     await this.writeTemp(encodeEnvelope(doc));
-    await this.onSaveStep?.('temp-written');
-    if (current.status === 'usable') {
-      await rm(this.path(PREVIOUS_TEMP_FILE), { force: true });
-      await link(this.path(CURRENT_FILE), this.path(PREVIOUS_TEMP_FILE));
-      await this.onSaveStep?.('previous-linked');
-      await rename(this.path(PREVIOUS_TEMP_FILE), this.path(PREVIOUS_FILE));
-      await this.onSaveStep?.('previous-replaced');
-    } else if (current.status === 'unusable') {
-      this.warn(`${CURRENT_FILE} ${current.reason} at save; ${await this.setAside(CURRENT_FILE)}`);
+    // A step that fails leaves no temp file behind; a save stopped by `onSaveStep` (a test's
+    // crash) leaves the files as a crash would, for the next load to clean up.
+    let isStoppedByHook = false;
+    const reached = async (step: SaveStep) => {
+      try {
+        await this.onSaveStep?.(step);
+      } catch (error) {
+        isStoppedByHook = true;
+        throw error;
+      }
+    };
+    try {
+      await reached('temp-written');
+      if (current.status === 'usable') {
+        await rm(this.path(PREVIOUS_TEMP_FILE), { force: true });
+        await link(this.path(CURRENT_FILE), this.path(PREVIOUS_TEMP_FILE));
+        await reached('previous-linked');
+        await rename(this.path(PREVIOUS_TEMP_FILE), this.path(PREVIOUS_FILE));
+        await reached('previous-replaced');
+      } else if (current.status === 'unusable') {
+        this.warn(`${CURRENT_FILE} ${current.reason} at save; ${await this.setAside(CURRENT_FILE)}`);
+      }
+      await rename(this.path(TEMP_FILE), this.path(CURRENT_FILE));
+      await reached('current-replaced');
+      await syncDir(this.dir);
+      await reached('dir-synced');
+    } catch (error) {
+      if (!isStoppedByHook) await this.removeTempFiles();
+      throw error;
     }
-    await rename(this.path(TEMP_FILE), this.path(CURRENT_FILE));
-    await this.onSaveStep?.('current-replaced');
-    await syncDir(this.dir);
-    await this.onSaveStep?.('dir-synced');
+  }
+
+  /** After a failed step: the temp file and the previous copy's link go (state.json is untouched). */
+  private async removeTempFiles(): Promise<void> {
+    for (const file of [TEMP_FILE, PREVIOUS_TEMP_FILE]) {
+      // The save's own error is what the caller needs; a temp file that cannot be removed now is
+      // removed by the next load, so this failure is logged, not thrown.
+      await rm(this.path(file), { force: true }).catch((error: Error) =>
+        this.warn(`cannot remove ${file} after a failed save: ${error.message}`),
+      );
+    }
   }
 
   /** Step 1: the new file, fsynced and read back; on any failure no temp file is left behind. */

@@ -1,6 +1,6 @@
 // Boots one guest to its agent's hello: run directory, QEMU, QMP, hello; cleans up on failure.
 import type { Hello } from '../agent/protocol.js';
-import { GuestUnsupportedError } from '../errors.js';
+import { GuestUnsupportedError, VmLaunchError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createRunDir, Machine } from './machine.js';
 import type { MachineSpec } from './spec.js';
@@ -15,9 +15,11 @@ export interface BootedGuest {
 export const DEFAULT_HELLO_TIMEOUT_MS = 60_000;
 
 /**
- * Launches `spec` (its runDir is created fresh under `runParent`) and waits for the agent's hello.
- * On any failure QEMU is killed and the error rethrown; the run directory is kept so its serial
- * console and QEMU log can be read (the error names them).
+ * Launches `spec` (its runDir is created fresh under `runParent`, before QEMU starts: the record a
+ * later daemon finds it by, see recovery/launches.ts) and waits for the agent's hello, or for
+ * QEMU's exit (VmLaunchError at once, not at the hello's deadline). On any failure QEMU is killed
+ * and the error rethrown; the run directory is kept so its serial console and QEMU log can be read
+ * (the error names them).
  */
 export async function bootGuest(
   spec: Omit<MachineSpec, 'runDir'>,
@@ -26,7 +28,23 @@ export async function bootGuest(
   const runDir = await createRunDir(options.runParent, spec.name);
   const machine = await Machine.launch({ ...spec, runDir }, { log: options.log });
   try {
-    const hello = await machine.waitForHello(options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS);
+    const helloWait = machine.waitForHello(options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS);
+    helloWait.catch(() => undefined); // Raced below; a timeout after QEMU's exit won is no news.
+    const first = await Promise.race([
+      helloWait.then((hello) => ({ hello })),
+      machine.exited.then((status) => ({ status })),
+    ]);
+    if ('status' in first) {
+      throw new VmLaunchError({
+        vm: spec.name,
+        detail: `QEMU exited before the agent's hello (see the serial console at ${machine.paths.serialLog})`,
+        exitCode: first.status.code,
+        signal: first.status.signal,
+        argv: machine.argv,
+        logTail: '',
+      });
+    }
+    const { hello } = first;
     refuseUnsupported(spec.name, hello);
     const bootMs = (machine.agent.helloAtMs ?? performance.now()) - machine.spawnedAtMs;
     return { machine, hello, bootMs };

@@ -58,7 +58,17 @@ export interface DaemonAudit {
   savedEpoch: number;
 }
 
-const SETTLED_STATES = new Set(['protected', 'blocked']);
+/** Why an ordinary app may run nowhere once things settle: the pool cannot grant it (README, "How failover works"). */
+const POOL_WAIT = /^pool has \d+ MiB, needs \d+ MiB$/;
+
+/** Protected (every app running, or an ordinary app waiting for the pool) or visibly blocked. */
+function isSettled(status: StatusView): boolean {
+  if (status.state === 'blocked') return true;
+  return (
+    status.state === 'protected' &&
+    status.apps.every((app) => app.state === 'running' || POOL_WAIT.test(app.reason ?? ''))
+  );
+}
 
 /** GET of the daemon's control API (what `baton --json status|table|history` prints). */
 async function getView<T>(stateDir: string, view: 'status' | 'table' | 'history'): Promise<T> {
@@ -79,16 +89,16 @@ export async function auditDaemon(
   const settleTimeoutMs = options.settleTimeoutMs ?? 120_000;
   const startedAtMs = performance.now();
   let status = await getView<StatusView>(stateDir, 'status');
-  while (!SETTLED_STATES.has(status.state) && performance.now() - startedAtMs < settleTimeoutMs) {
+  while (!isSettled(status) && performance.now() - startedAtMs < settleTimeoutMs) {
     await new Promise((r) => setTimeout(r, 250));
     status = await getView<StatusView>(stateDir, 'status');
   }
   const table = await getView<TableView>(stateDir, 'table');
   const history = await getView<HistoryView>(stateDir, 'history');
-  expect(SETTLED_STATES.has(status.state), `settled, not ${status.state}`).toBe(true);
+  expect(isSettled(status), `settled, not ${status.state}: ${JSON.stringify(status.apps)}`).toBe(true);
   const liveVms = status.vms.filter((vm) => vm.state === 'running');
   const livePids = liveVms.map((vm) => vm.pid ?? -1).sort();
-  const { saved, attach } = await readSavedFiles(stateDir, livePids);
+  const { saved, attach, files } = await readSavedFiles(stateDir, livePids);
   // I1: each app is served by one running VM (or the pair says why it is blocked), and the host's
   // evidence agrees: the only QEMUs under the state directory are the VMs the daemon runs.
   if (status.state === 'blocked') expect(status.blockedReason ?? '').not.toBe('');
@@ -96,11 +106,14 @@ export async function auditDaemon(
     expect(status.vms.map((vm) => vm.state)).toEqual(['running', 'running']);
     for (const app of status.apps) {
       const area = table.areas.find((a) => a.name === appAreaName(app.name));
-      // An ordinary app whose VM failed has no area (it went back to the pool): it runs nowhere.
+      // An ordinary app whose VM failed gave its area back to the pool; it runs again on the
+      // active unless the pool cannot grant it, and then status says so with the numbers.
       if (area === undefined) {
         expect(app.vm, `${app.name} has no area, so no VM serves it`).toBeNull();
+        expect(app.reason, `${app.name} waits for the pool, and says so`).toMatch(POOL_WAIT);
         continue;
       }
+      expect(app.state, `${app.name} running`).toBe('running');
       expect(
         liveVms.map((vm) => vm.name),
         `${app.name} served by a running VM`,
@@ -126,9 +139,13 @@ export async function auditDaemon(
   // I3: nothing left in flight, and the saved epoch never goes back.
   expect(saved.body.operations, 'operations in flight in state.json').toEqual([]);
   expect(saved.epoch).toBeGreaterThanOrEqual(Math.max(status.epoch, options.previousEpoch ?? 0));
-  // I4: no temp files, and run directories only for the VMs that run (each with its sockets).
-  expect(readdirSync(stateDir).filter((file) => file.endsWith('.tmp'))).toEqual([]);
-  expect(readdirSync(stateDir).filter((file) => file.endsWith('.sock'))).toEqual(['baton.sock']);
+  // I4: no temp files (seen while no save ran), and run directories only for the VMs that run
+  // (each with its sockets).
+  expect(
+    files.filter((file) => file.endsWith('.tmp')),
+    'temp files with no save under way',
+  ).toEqual([]);
+  expect(files.filter((file) => file.endsWith('.sock'))).toEqual(['baton.sock']);
   expect(attach.vms.map((vm) => vm.pid).sort()).toEqual(livePids);
   expect(readdirSync(join(stateDir, 'run')).sort()).toEqual(
     attach.vms.map((vm) => basename(vm.runDir)).sort(),
@@ -142,27 +159,38 @@ export async function auditDaemon(
 interface SavedFiles {
   saved: { epoch: number; body: { operations: unknown[] } };
   attach: { vms: Array<{ pid: number; runDir: string }> };
+  /** The state directory's entries, listed while no save ran. */
+  files: string[];
 }
 
 /**
- * state.json and vms.json. The daemon saves after a change without making callers wait, so this
- * re-reads for up to 5 s until they show the settled pair (the VMs `livePids`, nothing in flight,
- * no save under way: a temp file still there after that is a leak).
+ * state.json, vms.json and the directory's entries, read while the daemon saved nothing: its
+ * status says no save is under way before and after the read, with the same count of saves
+ * started. The daemon saves after a change without making callers wait, so this tries again for
+ * up to 10 s until that holds and the files show the settled pair (the VMs `livePids`, nothing in
+ * flight). A temp file in such a quiet read is a leak, never a save under way.
  */
 async function readSavedFiles(stateDir: string, livePids: readonly number[]): Promise<SavedFiles> {
   const startedAtMs = performance.now();
   for (;;) {
+    const before = (await getView<StatusView>(stateDir, 'status')).saves;
     const files: SavedFiles = {
       saved: JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')),
       attach: JSON.parse(readFileSync(join(stateDir, 'vms.json'), 'utf8')),
+      files: readdirSync(stateDir),
     };
+    const after = (await getView<StatusView>(stateDir, 'status')).saves;
+    const isQuiet = !before.isSaving && !after.isSaving && before.started === after.started;
     const pids = files.attach.vms.map((vm) => vm.pid).sort();
-    const isSaving = readdirSync(stateDir).some((file) => file.endsWith('.tmp'));
     const isSettled =
-      !isSaving &&
+      isQuiet &&
       files.saved.body.operations.length === 0 &&
       JSON.stringify(pids) === JSON.stringify(livePids);
-    if (isSettled || performance.now() - startedAtMs > 5_000) return files;
+    if (isSettled) return files;
+    if (performance.now() - startedAtMs > 10_000) {
+      expect(isQuiet, 'the daemon stopped saving within 10 s').toBe(true);
+      return files;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -42,6 +42,19 @@ export class BatonDaemon {
 
   /** Starts `baton up` and waits for `baton is up` (a re-attach, or a boot of the pair). */
   async start(env: Record<string, string> = {}, args: string[] = []): Promise<RunningDaemon> {
+    const daemon = this.launch(env, args);
+    const startedAtMs = performance.now();
+    while (!daemon.output().includes('baton is up')) {
+      if (performance.now() - startedAtMs > UP_TIMEOUT_MS || daemon.process.exitCode !== null)
+        throw new Error(`daemon did not come up within ${UP_TIMEOUT_MS} ms:\n${daemon.output()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    daemon.upMs = Math.round(performance.now() - startedAtMs);
+    return daemon;
+  }
+
+  /** Starts `baton up` without waiting for anything (a test that signals it while it starts). */
+  launch(env: Record<string, string> = {}, args: string[] = []): RunningDaemon {
     const child = spawn('node', [BATON, 'up', ...args], {
       env: { ...process.env, BATON_STATE_DIR: this.stateDir, BATON_LOG_LEVEL: 'warn', ...env },
     });
@@ -52,17 +65,7 @@ export class BatonDaemon {
     child.stderr?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
-    const startedAtMs = performance.now();
-    while (!output.includes('baton is up')) {
-      if (performance.now() - startedAtMs > UP_TIMEOUT_MS || child.exitCode !== null)
-        throw new Error(`daemon did not come up within ${UP_TIMEOUT_MS} ms:\n${output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    this.current = {
-      process: child,
-      output: () => output,
-      upMs: Math.round(performance.now() - startedAtMs),
-    };
+    this.current = { process: child, output: () => output, upMs: 0 };
     return this.current;
   }
 

@@ -174,14 +174,19 @@ describe('the baton CLI against a running daemon', () => {
     await auditDaemon(stateDir);
   });
 
-  it("grows an app from the pool on request, once the failover returned cache's area to the pool", async () => {
+  it('grows an app from the pool on request, with cache started again on the new active after the failover', async () => {
     const result = await baton('--json', 'request', '--app', 'kvd', '--memory', '192MiB');
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ grantedBytes: 64 * 2 ** 20 });
     const table = JSON.parse((await baton('--json', 'table')).stdout);
     const kvd = table.areas.find((a: { name: string }) => a.name === 'app:kvd');
     expect(kvd).toMatchObject({ sizeBytes: 192 * 2 ** 20, pluggedBytes: 192 * 2 ** 20, user: 'vm-b' });
-    expect(table.areas.find((a: { name: string }) => a.name === 'pool').sizeBytes).toBe(320 * 2 ** 20);
+    // cache went back to the pool with vm-a and took 32 MiB again on vm-b: 512 - 128 - 64 - 32.
+    expect(table.areas.find((a: { name: string }) => a.name === 'app:cache')).toMatchObject({
+      sizeBytes: 32 * 2 ** 20,
+      user: 'vm-b',
+    });
+    expect(table.areas.find((a: { name: string }) => a.name === 'pool').sizeBytes).toBe(288 * 2 ** 20);
   });
 
   it('injects an app crash that the daemon restarts in place', async () => {

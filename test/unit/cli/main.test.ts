@@ -33,7 +33,16 @@ const waits: number[] = [];
 const stateDir = mkdtempSync(join(tmpdir(), 'baton-main-'));
 const bus = new EventBus();
 const controller: Controller = {
-  status: () => ({ epoch: 1, state: 'protected', blocked: false, blockedReason: null, vms: [], apps: [] }),
+  status: () => ({
+    epoch: 1,
+    state: 'protected',
+    blocked: false,
+    blockedReason: null,
+    vms: [],
+    apps: [],
+    saves: { isSaving: false, started: 0 },
+    queued: [],
+  }),
   table: () => ({ epoch: 1, budgetBytes: 0, areas: [] }),
   history: () => [],
   failover: () => next.failover(),

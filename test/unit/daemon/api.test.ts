@@ -13,7 +13,16 @@ const refuse = () => Promise.reject(new Error('not in this test'));
 
 function fakeController(bus: EventBus): Controller {
   return {
-    status: () => ({ epoch: 1, state: 'protected', blocked: false, blockedReason: null, vms: [], apps: [] }),
+    status: () => ({
+      epoch: 1,
+      state: 'protected',
+      blocked: false,
+      blockedReason: null,
+      vms: [],
+      apps: [],
+      saves: { isSaving: false, started: 0 },
+      queued: [],
+    }),
     table: () => ({ epoch: 1, budgetBytes: 0, areas: [] }),
     history: () => [],
     failover: async () => ({ id: 'f1', joined: false }),

@@ -110,4 +110,23 @@ describe('PairPersistence', () => {
       rmSync(faultDir, { recursive: true, force: true });
     }
   });
+
+  it('says whether a save is under way and counts the saves started, for a reader of the directory', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'baton-persist-saves-'));
+    const { persistence } = await PairPersistence.open(own, { log });
+    persistence.bind({
+      table: table(),
+      history: [],
+      vms: new Map(),
+      roles: { active: 'vm-a', standby: 'vm-b' },
+      endpointPorts: () => ({}),
+    });
+    expect(persistence.saves).toEqual({ isSaving: false, started: 0 });
+    persistence.changed();
+    expect(persistence.saves.isSaving).toBe(true);
+    await persistence.flush();
+    expect(persistence.saves).toEqual({ isSaving: false, started: 1 });
+    await persistence.close();
+    rmSync(own, { recursive: true, force: true });
+  });
 });

@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, StaleEpochError } from '../../../src/errors.js';
@@ -117,5 +117,30 @@ describe('StateStore epochs', () => {
     const store = new StateStore(dir);
     const results = await Promise.allSettled([store.save(sampleDoc(2)), store.save(sampleDoc(1))]);
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected']);
+  });
+});
+
+describe('StateStore after a step of a save fails', () => {
+  it('leaves no temp file when a step after writing it fails, and keeps the stored state', async () => {
+    const dir = await tempStateDir();
+    const store = new StateStore(dir);
+    await store.save(sampleDoc(1));
+    // A directory where the previous copy's link goes: the save fails after state.json.tmp is written.
+    await mkdir(join(dir, 'state.prev.json.tmp'));
+    await expect(store.save(sampleDoc(2))).rejects.toThrow(/directory/);
+    expect((await readdir(dir)).filter((file) => file === 'state.json.tmp')).toEqual([]);
+    await rmdir(join(dir, 'state.prev.json.tmp'));
+    expect(await new StateStore(dir).load()).toMatchObject({ doc: { epoch: 1 }, warnings: [] });
+  });
+
+  it('saves again once the step that failed can succeed', async () => {
+    const dir = await tempStateDir();
+    const store = new StateStore(dir);
+    await store.save(sampleDoc(1));
+    await mkdir(join(dir, 'state.prev.json.tmp'));
+    await expect(store.save(sampleDoc(2))).rejects.toThrow();
+    await rmdir(join(dir, 'state.prev.json.tmp'));
+    await store.save(sampleDoc(2));
+    expect((await readdir(dir)).sort()).toEqual(['state.json', 'state.prev.json']);
   });
 });

@@ -40,6 +40,7 @@ export function demoOverview(): Overview {
       state: 'protected',
       blocked: false,
       blockedReason: null,
+      saves: { isSaving: false, started: 12 },
       vms: [
         {
           name: 'vm-b',
@@ -65,9 +66,26 @@ export function demoOverview(): Overview {
         },
       ],
       apps: [
-        { name: 'kvd', vm: 'vm-b', state: 'running', restarts: 0, endpointPort: 41000, startError: null },
-        { name: 'cache', vm: null, state: 'waiting', restarts: 2, endpointPort: 41001, startError: null },
+        {
+          name: 'kvd',
+          vm: 'vm-b',
+          state: 'running',
+          reason: null,
+          restarts: 0,
+          endpointPort: 41000,
+          startError: null,
+        },
+        {
+          name: 'cache',
+          vm: null,
+          state: 'waiting',
+          reason: 'pool has 16 MiB, needs 32 MiB',
+          restarts: 2,
+          endpointPort: 41001,
+          startError: null,
+        },
       ],
+      queued: [],
     },
     table: {
       epoch: 9,
