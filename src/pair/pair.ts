@@ -604,7 +604,8 @@ export class Pair {
       // After a failover's commit its promise goes on with the re-protection boot.
       isStandbyBooting:
         this.isStandbyBooting || (this.state === 'unprotected' && this.inFlight !== undefined),
-      isStandbyReady: standby?.machine.isRunning === true && !this.isServing(standby.machine.spec.name),
+      // A standby that runs apps moved to it alone is still ready: a failover of the active lands there.
+      isStandbyReady: standby?.machine.isRunning === true,
     });
   }
 
