@@ -1,5 +1,6 @@
 // Renders a benchmark report as Markdown: the tables the README quotes, each figure with its accelerator.
 import { formatBytes, GiB } from '../units.js';
+import { renderRealGuest } from './markdown-real-guest.js';
 import { renderScaling } from './markdown-scaling.js';
 import { formatRssBytes, formatSpreadMs, renderMarkdownTable } from './markdown-table.js';
 import { BENCH_PHASES, type BenchReport, type MemoryFootprint } from './report.js';
@@ -51,6 +52,7 @@ export function renderMarkdownReport(report: BenchReport): string {
     ),
     '',
     ...renderRatios(report),
+    ...renderRealGuest(report),
     ...renderMemory(report),
     ...renderScaling(report),
     ...renderOverhead(report),
@@ -67,6 +69,10 @@ function renderRatios(report: BenchReport): string[] {
   if (r.recoveryVsColdRestart !== undefined)
     lines.push(
       `- recovery (guest panic) / cold restart: **${r.recoveryVsColdRestart}** (${report.accel.accel.toUpperCase()})`,
+    );
+  if (r.realGuestRecoveryVsColdRestart !== undefined)
+    lines.push(
+      `- real guest (Redis in Debian): recovery (guest panic) / cold restart: **${r.realGuestRecoveryVsColdRestart}** (${report.accel.accel.toUpperCase()})`,
     );
   if (r.pairGivenVsStaticStandby !== undefined)
     lines.push(`- pair memory given to guests / static full-size standby: **${r.pairGivenVsStaticStandby}**`);
