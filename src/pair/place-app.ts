@@ -108,13 +108,19 @@ async function waitForGuestNode(vm: PairVm, node: number, bytes: number, timeout
   const startedAtMs = performance.now();
   let lastSeen = 'no answer';
   while (performance.now() - startedAtMs < timeoutMs) {
+    let why = 'the agent could not read its NUMA nodes';
     const status = await vm.machine.agent.memStatus(2000).catch((error: unknown) => {
       // The guest's sysfs is in flux while it onlines the memory: a failed read is asked again.
       if (error instanceof AgentError && error.agentCode === 'internal') return undefined;
+      // A guest busy onlining the memory on a starved CPU can answer late: ask again until the deadline.
+      if (error instanceof WaitTimeoutError) {
+        why = 'the agent did not answer mem.status within 2 s';
+        return undefined;
+      }
       throw error;
     });
     if (status === undefined) {
-      lastSeen = 'the agent could not read its NUMA nodes';
+      lastSeen = why;
       await new Promise((resolve) => setTimeout(resolve, 50));
       continue;
     }
