@@ -73,4 +73,12 @@ describe('renderRealGuest', () => {
       '- real guest (Redis in Debian): recovery (guest panic) / cold restart: **0.05** (TCG)',
     );
   });
+
+  it('leaves out the built-in recovery table in a run of the real guest alone', () => {
+    const report = { ...reportWithRealGuest(), recovery: [] };
+    const { coldRestart: _cold, ...rest } = report;
+    const markdown = renderMarkdownReport(rest);
+    expect(markdown).not.toContain('## Recovery, ms');
+    expect(markdown).toContain('## Real guest: redis in Debian (TCG)');
+  });
 });
