@@ -1,5 +1,6 @@
 // Renders a benchmark report as Markdown: the tables the README quotes, each figure with its accelerator.
 import { formatBytes, GiB } from '../units.js';
+import { renderRealGuest } from './markdown-real-guest.js';
 import { renderScaling } from './markdown-scaling.js';
 import { formatRssBytes, formatSpreadMs, renderMarkdownTable } from './markdown-table.js';
 import { BENCH_PHASES, type BenchReport, type MemoryFootprint } from './report.js';
@@ -20,37 +21,42 @@ export function renderMarkdownReport(report: BenchReport): string {
     `Command: \`${report.command}\`. Machine: ${report.machine.cpus} cores (${report.machine.cpuModel}), ${(report.machine.memTotalBytes / GiB).toFixed(1)} GiB RAM, Linux ${report.machine.kernel}, Node ${report.machine.node}, ${report.machine.qemu}.`,
     `Accelerator: **${accel}** (${report.accel.reason}). Times under TCG are not comparable with KVM; ratios are.`,
     '',
-    `## Recovery, ms (${accel})`,
-    '',
-    `From the fault's injection to the first successful request through the stable endpoint; median (min–max) of ${report.runsPerScenario} runs.`,
-    '',
-    METHOD,
-    '',
-    renderMarkdownTable(
-      ['scenario', 'total', ...BENCH_PHASES, 'accel'],
-      [
-        ...report.recovery.map((r) => [
-          `${r.scenario} (${r.kind}, ${formatBytes(r.appSizeBytes)})`,
-          `**${formatSpreadMs(r.totalMs)}**`,
-          ...BENCH_PHASES.map((p) => formatSpreadMs(r.phasesMs[p])),
-          accel,
-        ]),
-        ...(report.coldRestart === undefined
-          ? []
-          : [
-              [
-                `baseline: cold restart (${formatBytes(report.coldRestart.appSizeBytes)})`,
-                `**${formatSpreadMs(report.coldRestart.totalMs)}**`,
-                `boot to agent ${formatSpreadMs(report.coldRestart.bootMs)}`,
-                `app placed and answering ${formatSpreadMs(report.coldRestart.appMs)}`,
-                ...BENCH_PHASES.slice(2).map(() => ''),
+    ...(report.recovery.length === 0 && report.coldRestart === undefined
+      ? []
+      : [
+          `## Recovery, ms (${accel})`,
+          '',
+          `From the fault's injection to the first successful request through the stable endpoint; median (min–max) of ${report.runsPerScenario} runs.`,
+          '',
+          METHOD,
+          '',
+          renderMarkdownTable(
+            ['scenario', 'total', ...BENCH_PHASES, 'accel'],
+            [
+              ...report.recovery.map((r) => [
+                `${r.scenario} (${r.kind}, ${formatBytes(r.appSizeBytes)})`,
+                `**${formatSpreadMs(r.totalMs)}**`,
+                ...BENCH_PHASES.map((p) => formatSpreadMs(r.phasesMs[p])),
                 accel,
-              ],
-            ]),
-      ],
-    ),
-    '',
+              ]),
+              ...(report.coldRestart === undefined
+                ? []
+                : [
+                    [
+                      `baseline: cold restart (${formatBytes(report.coldRestart.appSizeBytes)})`,
+                      `**${formatSpreadMs(report.coldRestart.totalMs)}**`,
+                      `boot to agent ${formatSpreadMs(report.coldRestart.bootMs)}`,
+                      `app placed and answering ${formatSpreadMs(report.coldRestart.appMs)}`,
+                      ...BENCH_PHASES.slice(2).map(() => ''),
+                      accel,
+                    ],
+                  ]),
+            ],
+          ),
+          '',
+        ]),
     ...renderRatios(report),
+    ...renderRealGuest(report),
     ...renderMemory(report),
     ...renderScaling(report),
     ...renderOverhead(report),
@@ -67,6 +73,10 @@ function renderRatios(report: BenchReport): string[] {
   if (r.recoveryVsColdRestart !== undefined)
     lines.push(
       `- recovery (guest panic) / cold restart: **${r.recoveryVsColdRestart}** (${report.accel.accel.toUpperCase()})`,
+    );
+  if (r.realGuestRecoveryVsColdRestart !== undefined)
+    lines.push(
+      `- real guest (Redis in Debian): recovery (guest panic) / cold restart: **${r.realGuestRecoveryVsColdRestart}** (${report.accel.accel.toUpperCase()})`,
     );
   if (r.pairGivenVsStaticStandby !== undefined)
     lines.push(`- pair memory given to guests / static full-size standby: **${r.pairGivenVsStaticStandby}**`);

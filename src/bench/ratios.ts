@@ -1,4 +1,4 @@
-// The report's headline ratios: recovery against a cold restart, the pair's memory against a static
+// The report's headline ratios: recovery against a cold restart (built-in and real guest), the pair's memory against a static
 // full-size standby, and how whole-VM recovery grows with the app's memory.
 import type { BenchReport } from './report.js';
 import { ratioOf } from './stats.js';
@@ -11,6 +11,11 @@ export function computeRatios(report: Omit<BenchReport, 'ratios'>): BenchReport[
   if (panic !== undefined && cold !== undefined && panic.totalMs.runs > 0) {
     const ratio = ratioOf(panic.totalMs.median, cold.totalMs.median);
     if (ratio !== undefined) ratios.recoveryVsColdRestart = ratio;
+  }
+  const real = report.realGuest;
+  if (real?.recovery !== undefined && real.coldRestart !== undefined && real.recovery.totalMs.runs > 0) {
+    const ratio = ratioOf(real.recovery.totalMs.median, real.coldRestart.totalMs.median);
+    if (ratio !== undefined) ratios.realGuestRecoveryVsColdRestart = ratio;
   }
   const memory = report.memory;
   if (memory !== undefined) {

@@ -72,6 +72,19 @@ const appCountPoint = z.object({
   error: z.string().optional(),
 });
 
+/** Redis in the Debian pair (contrib/examples/redis.yaml): a guest panic against a cold restart of the same VM. */
+const realGuest = z.object({
+  config: z.string(),
+  app: z.string(),
+  kernelRelease: z.string().optional(),
+  appSizeBytes: bytes,
+  /** The distro standby's base memory (vms.baseMemory) and its host RSS while idle. */
+  standbyBaseBytes: bytes,
+  standbyRssBytes: bytes.optional(),
+  recovery: recoveryFigures.optional(),
+  coldRestart: coldRestart.optional(),
+});
+
 const processLoad = z.object({ rssBytes: bytes, cpuPercent: z.number() });
 
 export const benchReportSchema = z.object({
@@ -102,6 +115,7 @@ export const benchReportSchema = z.object({
       .array(z.object({ standbyBaseBytes: bytes, standbyRssBytes: bytes, largestAppBytes: bytes }))
       .optional(),
   }),
+  realGuest: realGuest.optional(),
   overhead: z
     .object({
       windowMs: z.number(),
@@ -112,6 +126,8 @@ export const benchReportSchema = z.object({
     .optional(),
   ratios: z.object({
     recoveryVsColdRestart: z.number().optional(),
+    /** The real guest's guest-panic recovery / its cold restart (target ≤ 0.05). */
+    realGuestRecoveryVsColdRestart: z.number().optional(),
     pairRssVsStaticStandby: z.number().optional(),
     pairGivenVsStaticStandby: z.number().optional(),
     recoveryGrowth: z
@@ -125,6 +141,7 @@ export type BenchReport = z.infer<typeof benchReportSchema>;
 export type RecoveryFigures = z.infer<typeof recoveryFigures>;
 export type RecoveryRun = RecoveryFigures['runs'][number];
 export type ColdRestartFigures = z.infer<typeof coldRestart>;
+export type RealGuestFigures = z.infer<typeof realGuest>;
 export type MemoryFootprint = z.infer<typeof footprint>;
 export type SizeScalingPoint = z.infer<typeof sizePoint>;
 export type AppCountPoint = z.infer<typeof appCountPoint>;

@@ -11,6 +11,7 @@ import { readMachineInfo } from './machine-info.js';
 import { benchMemory } from './memory.js';
 import { measurePairLoad, measureProcessLoad, measureQmpRoundTrip } from './overhead.js';
 import { computeRatios, computeStandbyFootprints } from './ratios.js';
+import { benchRealGuest } from './real-guest.js';
 import { benchRecovery, describeFigures } from './recovery.js';
 import { type BenchReport, SCENARIOS } from './report.js';
 import {
@@ -23,7 +24,13 @@ import {
 } from './scaling.js';
 import { fileStampOf, type ReportPaths, writeReport } from './write-report.js';
 
-export const BENCH_SECTIONS = ['recovery', 'baselines', 'scaling-size', 'scaling-apps'] as const;
+export const BENCH_SECTIONS = [
+  'recovery',
+  'baselines',
+  'real-guest',
+  'scaling-size',
+  'scaling-apps',
+] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 export interface BenchOptions {
@@ -106,6 +113,12 @@ export async function runBench(options: BenchOptions): Promise<{ report: BenchRe
         });
       });
     }
+    if (isOn('real-guest'))
+      await section('real guest', async () => {
+        await benchRealGuest(ctx, options.runs, (figures) => {
+          report.realGuest = figures;
+        });
+      });
     if (isOn('scaling-size'))
       await section('scaling by app memory', async () => {
         const sizes = options.isQuick ? QUICK_SCALING_SIZES_BYTES : SCALING_SIZES_BYTES;

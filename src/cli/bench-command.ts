@@ -28,7 +28,7 @@ export function buildBenchCommand(deps: {
 }): Command {
   return new Command('bench')
     .description(
-      'measure on real guests: recovery by phase for four faults against a cold restart, memory against a static full-size standby, scaling and overhead; writes <out>/<date>.json, .md and .svg',
+      'measure on real guests: recovery by phase for four faults against a cold restart, Redis in the Debian pair against a cold restart of its VM (real-guest), memory against a static full-size standby, scaling and overhead; writes <out>/<date>.json, .md and .svg',
     )
     .addOption(deps.accelOption())
     .option('--runs <n>', 'runs per scenario', (text: string) => deps.parseCount(text, '--runs'), 5)

@@ -16,6 +16,7 @@ import { buildBenchCommand } from './bench-command.js';
 import { runCheckConfig } from './check-config.js';
 import { callApi } from './client.js';
 import { runDemo } from './demo.js';
+import { DEMO_GUESTS, type DemoGuest } from './demo-guests.js';
 import { buildEventsCommand } from './events-command.js';
 import { describeFailure, EXIT, EXIT_HELP, isJsonRequested } from './exit.js';
 import { buildFailoverCommand } from './failover-command.js';
@@ -211,18 +212,27 @@ export function buildProgram(options: { isJsonErrors?: boolean } = {}): Command 
   program
     .command('demo')
     .description(
-      'the main job: boot the pair, run kvd and cache under client traffic, then an app crash, a crash loop and a guest panic, with the table and timelines',
+      'the main job: boot the pair (Redis in Debian guests, or kvd in the built-in ones) under client traffic, then an app crash, a crash loop and a guest panic, with the table and timelines',
     )
     .addOption(accelOption())
+    .addOption(
+      new Option(
+        '--guest <kind>',
+        'debian: Redis in the Debian 12 guests from contrib/examples/redis.yaml (needs `make images`); builtin: kvd in the busybox guests (fast)',
+      )
+        .choices(DEMO_GUESTS)
+        .default('debian'),
+    )
     .option(
       '--keys <n>',
       'writes acknowledged before the first fault',
       (text: string) => parsePositiveInt(text, '--keys'),
       100,
     )
-    .action(async (options: { accel: AccelRequest; keys: number }) => {
+    .action(async (options: { accel: AccelRequest; guest: DemoGuest; keys: number }) => {
       const result = await runDemo({
         accel: options.accel,
+        guest: options.guest,
         keys: options.keys,
         json: globals().json,
         log: logger(),

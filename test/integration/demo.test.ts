@@ -13,11 +13,11 @@ afterAll(() => {
   rmSync(runDir, { recursive: true, force: true });
 });
 
-describe('baton demo', () => {
+describe('baton demo --guest builtin', () => {
   it('survives an app crash, a crash loop and a guest panic with every acknowledged write readable', async () => {
     const result = await execa(
       'node',
-      [join(PACKAGE_ROOT, 'bin', 'baton.js'), '--json', 'demo', '--keys', '30'],
+      [join(PACKAGE_ROOT, 'bin', 'baton.js'), '--json', 'demo', '--guest', 'builtin', '--keys', '30'],
       {
         reject: false,
         env: { BATON_RUN_DIR: runDir, BATON_LOG_LEVEL: 'error' },

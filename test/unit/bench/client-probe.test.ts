@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitForFirstAnswer } from '../../../src/bench/client-probe.js';
 import { findFreePort } from '../../../src/pair/ports.js';
+import type { TrafficConnector } from '../../../src/traffic/store.js';
 
 /** A kvd stand-in on loopback: answers every line with `answer`. */
 async function serveAnswer(answer: string): Promise<{ server: Server; port: number }> {
@@ -66,5 +67,42 @@ describe('waitForFirstAnswer', () => {
         timeoutMs: 200,
       }),
     ).rejects.toMatchObject({ code: 'WAIT_TIMEOUT', message: expect.stringMatching(/\d+ attempts; last: /) });
+  });
+
+  it('asks through a real client when given one: a read of the key counts once it holds its value', async () => {
+    let reads = 0;
+    let closed = 0;
+    const connect: TrafficConnector = async () => ({
+      write: async () => true,
+      read: async (n) => {
+        reads += 1;
+        if (reads === 1) throw new Error('connection reset');
+        return n === 7 && reads >= 3;
+      },
+      close: () => {
+        closed += 1;
+      },
+    });
+    await waitForFirstAnswer({
+      connect,
+      key: 7,
+      port: 1,
+      isRecovered: () => true,
+      timeoutMs: 5000,
+      maxInFlight: 1,
+    });
+    expect(reads).toBeGreaterThanOrEqual(3);
+    expect(closed).toBe(reads);
+  });
+
+  it('times out naming the key it read', async () => {
+    const connect: TrafficConnector = async () => ({
+      write: async () => true,
+      read: async () => false,
+      close: () => undefined,
+    });
+    await expect(
+      waitForFirstAnswer({ connect, key: 3, port: 1, isRecovered: () => true, timeoutMs: 200 }),
+    ).rejects.toThrow(/a right answer to a read of key 3 on 127.0.0.1:1.*a wrong or missing value/);
   });
 });

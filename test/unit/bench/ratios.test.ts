@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeRatios, computeStandbyFootprints, givenMemoryOf } from '../../../src/bench/ratios.js';
-import { sampleReport } from '../../fixtures/bench/sample-report.js';
+import { sampleRealGuest, sampleReport } from '../../fixtures/bench/sample-report.js';
 
 describe('computeRatios', () => {
   it('compares recovery with a cold restart, memory with a static standby, and the largest size with the smallest', () => {
@@ -16,6 +16,16 @@ describe('computeRatios', () => {
         factor: 2,
       },
     });
+  });
+
+  it("compares the real guest's recovery with the cold restart of the same Debian VM", () => {
+    expect(
+      computeRatios({ ...sampleReport(), realGuest: sampleRealGuest() }).realGuestRecoveryVsColdRestart,
+    ).toBe(0.05);
+    const { coldRestart: _cold, ...noBaseline } = sampleRealGuest();
+    expect(computeRatios({ ...sampleReport(), realGuest: noBaseline })).not.toHaveProperty(
+      'realGuestRecoveryVsColdRestart',
+    );
   });
 
   it('leaves out what the report has no figures for', () => {

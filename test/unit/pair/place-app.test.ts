@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentError } from '../../../src/errors.js';
+import { AgentError, WaitTimeoutError } from '../../../src/errors.js';
 import type { AppConfig } from '../../../src/pair/config.js';
 import { placeApp } from '../../../src/pair/place-app.js';
 import { MiB } from '../../../src/units.js';
@@ -21,8 +21,8 @@ afterEach(() => {
   for (const undo of restore.splice(0)) undo();
 });
 
-/** A VM whose agent fails its first `failures` mem.status requests with `agentCode`. */
-async function vmFailingMemStatus(failures: number, agentCode: string) {
+/** A VM whose agent fails its first `failures` mem.status requests with `agentCode` (or no reply in time). */
+async function vmFailingMemStatus(failures: number, agentCode: string | 'timeout') {
   const fake = fakeVm('vm-a', { hostPort: await startPongServer() });
   const agent = fake.vm.machine.agent as unknown as { memStatus: () => Promise<unknown> };
   const real = agent.memStatus;
@@ -30,6 +30,8 @@ async function vmFailingMemStatus(failures: number, agentCode: string) {
   agent.memStatus = async () => {
     if (left > 0) {
       left -= 1;
+      if (agentCode === 'timeout')
+        throw new WaitTimeoutError({ waitedFor: "the agent's reply to mem.status on vm-a", timeoutMs: 2000 });
       throw new AgentError({ vm: 'vm-a', agentCode, message: 'reading /sys/devices/system/node failed' });
     }
     return real();
@@ -43,6 +45,17 @@ async function vmFailingMemStatus(failures: number, agentCode: string) {
 describe('placeApp', () => {
   it('asks the agent again when it could not read its NUMA nodes while the memory comes online', async () => {
     const fake = await vmFailingMemStatus(2, 'internal');
+    const placed = await placeApp(fake.vm, cache, {
+      mechanism: fakeMechanism([fake]),
+      diskPortIndex: 0,
+      healthTimeoutMs: 2000,
+    });
+    expect(placed.pluggedBytes).toBe(32 * MiB);
+    expect(fake.calls).toContain('agent app.start kvd');
+  });
+
+  it('asks again when a busy guest did not answer in time', async () => {
+    const fake = await vmFailingMemStatus(2, 'timeout');
     const placed = await placeApp(fake.vm, cache, {
       mechanism: fakeMechanism([fake]),
       diskPortIndex: 0,
