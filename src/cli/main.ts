@@ -14,6 +14,7 @@ import { runCheckConfig } from './check-config.js';
 import { callApi } from './client.js';
 import { runDemo } from './demo.js';
 import { renderResourceTable, renderStatus, renderTimeline } from './render.js';
+import { buildMaintenanceCommand, buildSwitchoverCommand } from './switchover-command.js';
 
 /** Exit codes (documented in --help and the README). */
 export const EXIT = {
@@ -161,6 +162,15 @@ export function buildProgram(): Command {
           `failover ${r.id} ${r.joined ? 'already under way' : 'started'}: follow it with \`baton history\``,
       );
     });
+
+  const switchoverDeps = {
+    stateDir: () => globals().stateDir,
+    show,
+    exitWith: (code: number) => new CommanderExit(code),
+    parseCount: parsePositiveInt,
+  };
+  program.addCommand(buildSwitchoverCommand(switchoverDeps));
+  program.addCommand(buildMaintenanceCommand(switchoverDeps));
 
   program
     .command('request')

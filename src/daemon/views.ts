@@ -27,6 +27,14 @@ export interface StatusView {
     restarts: number;
     endpointPort: number;
   }>;
+  /** `baton maintenance on|off`: while on, automatic failovers are held and the faults listed here. */
+  maintenance: MaintenanceView;
+}
+
+export interface MaintenanceView {
+  on: boolean;
+  since: string | null;
+  heldFaults: Array<{ vm: string; app: string | null; signal: string; reason: string; heldAt: string }>;
 }
 
 export interface TableView {
@@ -99,6 +107,21 @@ export function statusView(pair: Pair, restarts: ReadonlyMap<string, number> = n
     blockedReason: pair.blockedReason ?? null,
     vms,
     apps,
+    maintenance: maintenanceView(pair),
+  };
+}
+
+export function maintenanceView(pair: Pair): MaintenanceView {
+  return {
+    on: pair.maintenance.isOn,
+    since: pair.maintenance.since ?? null,
+    heldFaults: pair.maintenance.held.map((fault) => ({
+      vm: fault.vm,
+      app: fault.app ?? null,
+      signal: fault.signal,
+      reason: fault.reason,
+      heldAt: fault.heldAt,
+    })),
   };
 }
 

@@ -26,12 +26,15 @@ import { diskPathOf } from './config.js';
 import { type DataDisk, ensureDataDisk } from './disk.js';
 import { failoverContext } from './failover-context.js';
 import { type Granted, grantMemory } from './grant.js';
+import { releaseHeldFaults } from './held-faults.js';
+import { MaintenanceHold } from './maintenance.js';
 import { serveMemRequests } from './mem-requests.js';
 import type { PairState } from './pair-state.js';
 import type { PairPersistence } from './persist.js';
 import { placeApp } from './place-app.js';
 import { memoryDrift, reattachVms, runningApps } from './reattach.js';
 import { createSupervision, noteStarted, superviseVm } from './supervise.js';
+import { checkSwitchover, runSwitchover } from './switchover.js';
 import { attachDiskAgain } from './vm-actions.js';
 import { bootPairVm, type PairVm } from './vm-factory.js';
 import { failOverWholeVm, planAppsOf } from './whole-vm-failover.js';
@@ -70,6 +73,10 @@ export class Pair {
   private reprotecting: Promise<void> | undefined;
   /** Set by leaveRunning: a later stop() leaves the VMs alone. */
   private isLeftRunning = false;
+  /** `baton maintenance on|off`: automatic failovers held, faults kept (maintenance.ts). */
+  readonly maintenance: MaintenanceHold;
+  /** A planned switchover runs: a fault meanwhile is held and acted on when it ends. */
+  private isSwitchingOver = false;
 
   private constructor(
     config: PairConfig,
@@ -79,6 +86,7 @@ export class Pair {
     this.log = options.log;
     this.accel = options.accel;
     this.mechanism = options.mechanism;
+    this.maintenance = new MaintenanceHold({ stateDir: config.stateDir, log: options.log });
     const [active, standby] = config.vmNames;
     this.currentRoles = { active, standby };
     this.setTable(
@@ -157,6 +165,7 @@ export class Pair {
     const pair = new Pair(config, options);
     const progress = options.onProgress ?? (() => undefined);
     try {
+      await pair.maintenance.load();
       for (const app of config.apps) {
         if (app.diskBytes !== undefined)
           pair.disks.set(
@@ -257,6 +266,21 @@ export class Pair {
       if (!(await this.resume(op, ctx, progress))) return true;
     } else {
       for (const vm of result.vms) this.adopt(vm);
+      const switchover = saved.operations.find((other) => other.kind === 'switchover');
+      if (switchover !== undefined) {
+        // Its apps may be half-moved (a disk on either VM): starting any of them could run it twice.
+        this.persistence?.operations.set(switchover.id, switchover);
+        this.persistence?.closeOperation(switchover.id, 'blocked');
+        const at =
+          switchover.phase === undefined
+            ? 'before its first step'
+            : `at ${switchover.phase}${switchover.phaseApp === undefined ? '' : ` of ${switchover.phaseApp}`}`;
+        this.block(
+          `the switchover ${switchover.id} was interrupted by a daemon restart ${at}: check where its apps run, then baton down and up`,
+        );
+        progress(`blocked: ${this.blockedReason}`);
+        return true;
+      }
       for (const move of moves) if (!(await this.resume(move, failoverContext(this), progress))) return true;
     }
     for (const vm of this.vms.values()) {
@@ -331,6 +355,8 @@ export class Pair {
       this.currentRoles = { ...next.roles };
       this.vms.delete(from);
     }
+    // A switchover swaps the roles and keeps both VMs: the old active runs on as the standby.
+    if (kind === 'switchover') this.currentRoles = { ...next.roles };
     this.setTable(next);
   }
 
@@ -461,7 +487,20 @@ export class Pair {
    * fails that VM over to the other; a fault of an empty standby only costs us the standby, which
    * is fenced and booted afresh.
    */
-  onFault(trigger: FailoverTrigger): Promise<FailoverRecord | undefined> {
+  onFault(
+    trigger: FailoverTrigger,
+    options: { isOperatorRequest?: boolean } = {},
+  ): Promise<FailoverRecord | undefined> {
+    if ((this.maintenance.isOn && options.isOperatorRequest !== true) || this.isSwitchingOver) {
+      this.maintenance.hold({
+        vm: trigger.vm,
+        signal: trigger.signal,
+        reason: `${trigger.signal} on ${trigger.vm}`,
+        detectedAtMs: trigger.detectedAtMs,
+        heldAt: new Date().toISOString(),
+      });
+      return Promise.resolve(undefined);
+    }
     if (this.inFlight !== undefined) return this.inFlight;
     if (trigger.vm !== this.roles.active && appAreasOf(this.table, trigger.vm).length === 0) {
       if (this.state === 'protected') {
@@ -543,6 +582,47 @@ export class Pair {
         this.inFlightId = undefined;
       });
     return record;
+  }
+
+  /**
+   * Planned switchover (switchover.ts): refusals thrown before anything changes; otherwise
+   * resolves with the record, kept in `history`. Faults seen meanwhile are held and handed over
+   * when it ends (unless maintenance is on).
+   */
+  switchOver(): Promise<FailoverRecord> {
+    let plan: ReturnType<typeof checkSwitchover>;
+    try {
+      plan = checkSwitchover(this);
+    } catch (refusal) {
+      return Promise.reject(refusal);
+    }
+    this.currentState = 'failing-over';
+    this.isSwitchingOver = true;
+    const run = runSwitchover(this, plan, (id) => {
+      this.inFlightId = id;
+    }).then(
+      ({ record, outcome }) => {
+        if (outcome === 'succeeded' || outcome === 'rolled-back') this.currentState = 'protected';
+        return record;
+      },
+      (error: unknown) => {
+        this.block(`the switchover failed: ${(error as Error).message}`);
+        throw error;
+      },
+    );
+    this.inFlight = run.finally(() => {
+      this.inFlight = undefined;
+      this.inFlightId = undefined;
+      this.isSwitchingOver = false;
+      if (!this.maintenance.isOn) void releaseHeldFaults(this, this.maintenance.take());
+    });
+    return this.inFlight;
+  }
+
+  /** `baton maintenance on|off`, saved before it returns; switching off acts on the faults still standing. */
+  async setMaintenance(isOn: boolean): Promise<void> {
+    await this.maintenance.set(isOn);
+    if (!isOn && !this.isSwitchingOver) void releaseHeldFaults(this, this.maintenance.take());
   }
 
   private async startAppOnActive(name: string): Promise<void> {
