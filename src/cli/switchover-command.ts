@@ -1,6 +1,6 @@
 // `baton switchover` (planned, no fence; waits for the record) and `baton maintenance on|off`.
 import { Command, Option } from 'commander';
-import type { HistoryView, MaintenanceView } from '../daemon/views.js';
+import type { HistoryView, MaintenanceView, StatusView } from '../daemon/views.js';
 import { callApi } from './client.js';
 import { renderMaintenance, renderTimeline } from './render.js';
 
@@ -36,11 +36,20 @@ export function buildSwitchoverCommand(deps: Deps): Command {
       for (;;) {
         const history = (await callApi(deps.stateDir(), 'GET', '/v1/history')) as HistoryView;
         const record = history.find((r) => r.id === id);
-        if (record !== undefined && record.result !== 'running') {
-          deps.show(record, (r) =>
+        // Settled: the record is closed and the ordinary apps are off the old active.
+        const status =
+          record === undefined || record.result === 'running'
+            ? undefined
+            : ((await callApi(deps.stateDir(), 'GET', '/v1/status')) as StatusView);
+        if (record !== undefined && status !== undefined && status.state !== 'failing-over') {
+          const final = ((await callApi(deps.stateDir(), 'GET', '/v1/history')) as HistoryView).find(
+            (r) => r.id === id,
+          );
+          if (final === undefined) throw deps.exitWith(1);
+          deps.show(final, (r) =>
             [renderTimeline(r), ...(r.error === null ? [] : [`error: ${r.error}`])].join('\n'),
           );
-          if (record.result !== 'succeeded') throw deps.exitWith(1);
+          if (final.result !== 'succeeded') throw deps.exitWith(1);
           return;
         }
         if (performance.now() - startedAtMs > options.timeoutMs) {

@@ -34,7 +34,7 @@ import type { PairPersistence } from './persist.js';
 import { placeApp } from './place-app.js';
 import { memoryDrift, reattachVms, runningApps } from './reattach.js';
 import { createSupervision, noteStarted, superviseVm } from './supervise.js';
-import { checkSwitchover, runSwitchover } from './switchover.js';
+import { checkSwitchover, moveOrdinaryApps, runSwitchover } from './switchover.js';
 import { attachDiskAgain } from './vm-actions.js';
 import { bootPairVm, type PairVm } from './vm-factory.js';
 import { failOverWholeVm, planAppsOf } from './whole-vm-failover.js';
@@ -491,16 +491,8 @@ export class Pair {
     trigger: FailoverTrigger,
     options: { isOperatorRequest?: boolean } = {},
   ): Promise<FailoverRecord | undefined> {
-    if ((this.maintenance.isOn && options.isOperatorRequest !== true) || this.isSwitchingOver) {
-      this.maintenance.hold({
-        vm: trigger.vm,
-        signal: trigger.signal,
-        reason: `${trigger.signal} on ${trigger.vm}`,
-        detectedAtMs: trigger.detectedAtMs,
-        heldAt: new Date().toISOString(),
-      });
-      return Promise.resolve(undefined);
-    }
+    // During a switchover every fault waits for its end (its apps are on either VM until the commit).
+    if (this.isSwitchingOver) return this.holdFault(trigger);
     if (this.inFlight !== undefined) return this.inFlight;
     if (trigger.vm !== this.roles.active && appAreasOf(this.table, trigger.vm).length === 0) {
       if (this.state === 'protected') {
@@ -510,6 +502,8 @@ export class Pair {
       }
       return Promise.resolve(undefined);
     }
+    // Maintenance holds failovers; an empty standby is still replaced above (no failover, and rebooting it is the point).
+    if (this.maintenance.isOn && options.isOperatorRequest !== true) return this.holdFault(trigger);
     // Unprotected (no standby yet) still fences the active; the failover then blocks with the reason.
     if (this.state !== 'protected' && this.state !== 'unprotected') return Promise.resolve(undefined);
     this.currentState = 'failing-over';
@@ -518,6 +512,17 @@ export class Pair {
       this.inFlightId = undefined;
     });
     return this.inFlight;
+  }
+
+  private holdFault(trigger: FailoverTrigger): Promise<undefined> {
+    this.maintenance.hold({
+      vm: trigger.vm,
+      signal: trigger.signal,
+      reason: `${trigger.signal} on ${trigger.vm}`,
+      detectedAtMs: trigger.detectedAtMs,
+      heldAt: new Date().toISOString(),
+    });
+    return Promise.resolve(undefined);
   }
 
   /** Whole-VM failover, then re-protection in the background of the result (timed as `reprotect`). */
@@ -601,7 +606,12 @@ export class Pair {
     const run = runSwitchover(this, plan, (id) => {
       this.inFlightId = id;
     }).then(
-      ({ record, outcome }) => {
+      async ({ record, outcome }) => {
+        if (outcome === 'succeeded') {
+          const phases = await moveOrdinaryApps(this, plan.from, (app) => this.startAppOnActive(app));
+          record.phases.push(...phases);
+          this.persistence?.changed();
+        }
         if (outcome === 'succeeded' || outcome === 'rolled-back') this.currentState = 'protected';
         return record;
       },

@@ -3,9 +3,12 @@ import { ConflictError } from '../errors.js';
 import { type Execution, executePlan } from '../failover/executor.js';
 import type { Plan } from '../failover/plan.js';
 import { planSwitchover } from '../failover/switchover-plan.js';
+import { targetOf } from '../memory/mechanism.js';
+import type { PhaseRecord } from '../state/history.js';
+import { appAreaName, findArea, type ResourceTable, returnToPool } from '../table/index.js';
 import type { MoveHost } from './app-move.js';
 import { failoverContext } from './failover-context.js';
-import { freeRootPort } from './vm-actions.js';
+import { freeRootPort, stopApp } from './vm-actions.js';
 import { planAppsOf } from './whole-vm-failover.js';
 
 export interface SwitchoverHost extends MoveHost {
@@ -66,4 +69,50 @@ export async function runSwitchover(
     'switchover ended',
   );
   return execution;
+}
+
+/** What moving the ordinary apps off the new standby needs of the pair. */
+export interface OrdinaryHost {
+  readonly config: MoveHost['config'];
+  readonly log: MoveHost['log'];
+  readonly vms: MoveHost['vms'];
+  readonly endpoints: MoveHost['endpoints'];
+  readonly mechanism: MoveHost['mechanism'];
+  readonly table: ResourceTable;
+  commitTable(change: (table: ResourceTable) => ResourceTable): ResourceTable;
+}
+
+/**
+ * After the roles swapped, so the old active runs small: each ordinary app still on it is stopped
+ * (its endpoint held), its slot unplugged and its area returned to the pool; then `startOnActive`
+ * starts it on the new active, whose agent asks the pool for its memory as at boot. Ordinary apps
+ * are not protected: they are down for their restart. One that fails is logged and left stopped
+ * (`waiting` in status). Returns one phase per app (`ordinary:<app>`) for the record.
+ */
+export async function moveOrdinaryApps(
+  host: OrdinaryHost,
+  from: string,
+  startOnActive: (app: string) => Promise<void>,
+): Promise<PhaseRecord[]> {
+  const phases: PhaseRecord[] = [];
+  const vm = host.vms.get(from);
+  for (const app of host.config.apps) {
+    if (app.hotStandby || vm === undefined) continue;
+    if (findArea(host.table, appAreaName(app.name))?.user !== from) continue;
+    const startedAtMs = performance.now();
+    try {
+      host.endpoints.get(app.name)?.hold();
+      await stopApp(vm, app.name);
+      await host.mechanism.unplug(targetOf(vm.machine), app.slot);
+      host.commitTable((table) => returnToPool(table, { app: app.name }).table);
+      await startOnActive(app.name);
+    } catch (error) {
+      host.log.error(
+        { app: app.name, err: (error as Error).message },
+        `ordinary app ${app.name} could not be moved off ${from}: it stays stopped`,
+      );
+    }
+    phases.push({ name: `ordinary:${app.name}`, ms: Math.round(performance.now() - startedAtMs) });
+  }
+  return phases;
 }
