@@ -32,10 +32,17 @@ export class MaintenanceHold {
   readonly held: HeldFault[] = [];
   private readonly path: string | undefined;
   private readonly log: Logger;
+  /** Journals each switch and each held fault (the event journal of the state directory). */
+  private readonly onEvent: (type: string, fields: Readonly<Record<string, unknown>>) => void;
 
-  constructor(options: { stateDir?: string; log: Logger }) {
+  constructor(options: {
+    stateDir?: string;
+    log: Logger;
+    onEvent?: (type: string, fields: Readonly<Record<string, unknown>>) => void;
+  }) {
     this.path = options.stateDir === undefined ? undefined : join(options.stateDir, MAINTENANCE_FILE);
     this.log = options.log;
+    this.onEvent = options.onEvent ?? (() => undefined);
   }
 
   /** Reads the saved switch; a missing file is `off`, an unreadable one is logged and counts as `off`. */
@@ -69,12 +76,14 @@ export class MaintenanceHold {
       await syncDir(dirname(this.path));
     }
     this.log.warn({ maintenance: isOn, held: this.held.length }, `maintenance ${isOn ? 'on' : 'off'}`);
+    this.onEvent('maintenance', { on: isOn, held: this.held.length });
   }
 
   hold(fault: HeldFault): void {
     // One entry per VM (a panicked VM also loses QMP) and per app: the first is the fault.
     if (this.held.some((h) => h.vm === fault.vm && h.app === fault.app)) return;
     this.held.push(fault);
+    this.onEvent('fault-held', { ...fault });
     this.log.warn({ ...fault }, 'fault held: maintenance is on, no automatic failover');
   }
 

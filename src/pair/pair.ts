@@ -86,7 +86,11 @@ export class Pair {
     this.log = options.log;
     this.accel = options.accel;
     this.mechanism = options.mechanism;
-    this.maintenance = new MaintenanceHold({ stateDir: config.stateDir, log: options.log });
+    this.maintenance = new MaintenanceHold({
+      stateDir: config.stateDir,
+      log: options.log,
+      onEvent: (type, fields) => void this.persistence?.journal.append(type, fields).catch(() => undefined),
+    });
     const [active, standby] = config.vmNames;
     this.currentRoles = { active, standby };
     this.setTable(

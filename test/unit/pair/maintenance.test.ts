@@ -40,6 +40,17 @@ describe('MaintenanceHold', () => {
     expect([again.isOn, again.since]).toEqual([false, undefined]);
   });
 
+  it('journals each switch and each held fault', async () => {
+    const events: Array<[string, unknown]> = [];
+    const hold = new MaintenanceHold({ log, onEvent: (type, fields) => events.push([type, fields]) });
+    await hold.set(true);
+    hold.hold(fault());
+    expect(events).toEqual([
+      ['maintenance', { on: true, held: 0 }],
+      ['fault-held', fault()],
+    ]);
+  });
+
   it('keeps the first time it was switched on when switched on again', async () => {
     const hold = new MaintenanceHold({ stateDir: scratch(), log });
     await hold.set(true, '2026-01-01T10:00:00.000Z');
