@@ -115,7 +115,7 @@ describe('baton switchover', () => {
     await auditDaemon(stateDir, { daemonOutput: daemon.output() });
   }, 300_000);
 
-  it('shows maintenance in status (JSON and table) and refuses a switchover while the pair is unprotected', async () => {
+  it('shows maintenance in status, refuses a switchover while unprotected, holds a panic until maintenance is off', async () => {
     const on = await daemon.cli('--json', 'maintenance', 'on');
     expect(on.exitCode, on.stderr).toBe(0);
     expect(JSON.parse(on.stdout)).toMatchObject({ on: true, heldFaults: [] });
@@ -132,8 +132,30 @@ describe('baton switchover', () => {
     expect(refused.stderr).toMatch(/Cannot switch over: the pair is unprotected/);
     await waitForState('protected', 180_000);
 
+    // A panic of the active is held: shown in status, no failover, until maintenance goes off.
+    const active = (await daemon.status()).vms.find((vm) => vm.role === 'active');
+    expect((await daemon.cli('inject', '--fault', 'panic')).exitCode).toBe(0);
+    const startedAtMs = performance.now();
+    let held = (await daemon.status()).maintenance.heldFaults;
+    while (held.length === 0 && performance.now() - startedAtMs < 30_000) {
+      await new Promise((r) => setTimeout(r, 200));
+      held = (await daemon.status()).maintenance.heldFaults;
+    }
+    expect(held).toEqual([expect.objectContaining({ vm: active?.name, signal: 'GUEST_PANICKED' })]);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await daemon.history()).toHaveLength(1);
+    expect((await daemon.cli('status')).stdout).toMatch(/held since .*: GUEST_PANICKED on /);
+
     const off = await daemon.cli('--json', 'maintenance', 'off');
     expect(JSON.parse(off.stdout)).toMatchObject({ on: false });
+    // The fault still stands (no heartbeat since): acted on now.
+    await expect
+      .poll(async () => (await daemon.history()).length, { timeout: 120_000, interval: 250 })
+      .toBe(2);
+    const failover = (await daemon.history())[1];
+    expect(failover).toMatchObject({ kind: 'whole-vm', result: 'succeeded', fromVm: active?.name });
+    expect(failover?.trigger).toBe(`GUEST_PANICKED on ${active?.name}`);
+    await waitForState('protected', 180_000);
     expect((await daemon.cli('status')).stdout).not.toMatch(/maintenance/);
     await auditDaemon(stateDir, { daemonOutput: daemon.output() });
   }, 300_000);
