@@ -489,7 +489,8 @@ export class Pair {
   /**
    * A detector fired. A fault of the active VM, or of a standby that runs apps moved to it alone,
    * fails that VM over to the other; a fault of an empty standby only costs us the standby, which
-   * is fenced and booted afresh.
+   * is fenced and booted afresh. During a switchover every fault is held until it ends; during
+   * maintenance a failover (not an operator's request) is held until maintenance is off.
    */
   onFault(
     trigger: FailoverTrigger,
