@@ -21,6 +21,7 @@ import { buildEventsCommand } from './events-command.js';
 import { describeFailure, EXIT, EXIT_HELP, isJsonRequested } from './exit.js';
 import { buildFailoverCommand } from './failover-command.js';
 import { renderResourceTable, renderStatus, renderTimeline } from './render.js';
+import { buildMaintenanceCommand, buildSwitchoverCommand } from './switchover-command.js';
 
 export { EXIT } from './exit.js';
 
@@ -166,6 +167,15 @@ export function buildProgram(options: { isJsonErrors?: boolean } = {}): Command 
   program.addCommand(
     buildEventsCommand({ stateDir: () => globals().stateDir, print }).copyInheritedSettings(program),
   );
+
+  const switchoverDeps = {
+    stateDir: () => globals().stateDir,
+    show,
+    exitWith: (code: number) => new CommanderExit(code),
+    parseCount: parsePositiveInt,
+  };
+  program.addCommand(buildSwitchoverCommand(switchoverDeps));
+  program.addCommand(buildMaintenanceCommand(switchoverDeps));
 
   program
     .command('request')

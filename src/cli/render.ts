@@ -60,6 +60,7 @@ export function renderStatus(status: StatusView): string {
   ]);
   return [
     `pair: ${status.state}${status.blocked ? ` (${status.blockedReason ?? 'blocked'})` : ''}, table epoch ${status.epoch}`,
+    ...renderMaintenance(status.maintenance),
     '',
     renderTable(['vm', 'role', 'state', 'accel', 'pid', 'uid', 'base', 'plugged', 'heartbeat age'], vms),
     '',
@@ -74,4 +75,16 @@ export function renderStatus(status: StatusView): string {
       ? []
       : ['', 'queued faults:', ...status.queued.map((line) => `  ${line}`)]),
   ].join('\n');
+}
+
+/** The maintenance line of `baton status` (nothing when it is off and holds nothing). */
+export function renderMaintenance(maintenance: StatusView['maintenance'] | undefined): string[] {
+  if (maintenance === undefined || (!maintenance.on && maintenance.heldFaults.length === 0)) return [];
+  const held = maintenance.heldFaults.map(
+    (fault) => `  held since ${fault.heldAt}: ${fault.reason}${fault.app === null ? '' : ` (${fault.app})`}`,
+  );
+  const head = maintenance.on
+    ? `maintenance: on since ${maintenance.since ?? '?'} (automatic failovers held)`
+    : 'maintenance: off';
+  return [head, ...held];
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { parseSizeBytes } from '../units.js';
 import { type EventSource, registerEventRoutes } from './api-events.js';
 import { registerStatusPage } from './page/routes.js';
-import type { HistoryView, StatusView, TableView } from './views.js';
+import type { HistoryView, MaintenanceView, StatusView, TableView } from './views.js';
 
 export const API_BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -29,12 +29,17 @@ export const requestBodySchema = z.strictObject({
   memory: z.union([z.string().max(32), z.number().int().nonnegative()]),
 });
 
+export const maintenanceBodySchema = z.strictObject({ on: z.boolean() });
+
 /** What the API needs from the daemon; the API itself holds no state. */
 export interface Controller extends EventSource {
   status(): StatusView;
   table(): TableView;
   history(): HistoryView;
   failover(request: z.infer<typeof failoverBodySchema>): Promise<{ id: string; joined: boolean }>;
+  /** Starts a planned switchover; refusals throw ConflictError (409) before anything changes. */
+  switchover(): Promise<{ id: string }>;
+  maintenance(request: z.infer<typeof maintenanceBodySchema>): Promise<MaintenanceView>;
   inject(request: z.infer<typeof injectBodySchema>): Promise<void>;
   requestMemory(request: { app: string; bytes: number }): Promise<{ grantedBytes: number; epoch: number }>;
   metrics(): Promise<{ contentType: string; text: string }>;
@@ -93,6 +98,10 @@ export function buildApi(controller: Controller, log: Logger) {
     const result = await controller.failover(failoverBodySchema.parse(request.body ?? {}));
     return reply.code(result.joined ? 200 : 202).send(result);
   });
+  app.post('/v1/switchover', async (_request, reply) => reply.code(202).send(await controller.switchover()));
+  app.post('/v1/maintenance', async (request) =>
+    controller.maintenance(maintenanceBodySchema.parse(request.body ?? {})),
+  );
   app.post('/v1/inject', async (request) => {
     await controller.inject(injectBodySchema.parse(request.body ?? {}));
     return { ok: true };

@@ -6,7 +6,7 @@ import type { Controller } from './api.js';
 import type { EventBus } from './events.js';
 import { waitForFailover } from './failover-wait.js';
 import type { Metrics } from './metrics.js';
-import { historyView, statusView, tableView } from './views.js';
+import { historyView, maintenanceView, statusView, tableView } from './views.js';
 
 export function createController(
   pair: Pair,
@@ -43,10 +43,28 @@ export function createController(
         void move.catch(() => undefined); // Its outcome goes to history; a defect also blocks the pair.
         return { id, joined: false };
       }
-      void pair.onFault({ vm: pair.roles.active, signal: 'request', detectedAtMs: performance.now() });
+      void pair.onFault(
+        { vm: pair.roles.active, signal: 'request', detectedAtMs: performance.now() },
+        { isOperatorRequest: true },
+      );
       if (pair.inFlightId === undefined)
         throw new ConflictError(`Cannot fail over: the pair is ${pair.state}`);
       return { id: pair.inFlightId, joined: false };
+    },
+    async switchover() {
+      const run = pair.switchOver();
+      // The switchover sets its id before its first await; without one it was refused: await rethrows why.
+      const id = pair.inFlightId as string | undefined;
+      if (id === undefined) {
+        await run;
+        throw new ConflictError('The switchover ended before it started');
+      }
+      void run.catch(() => undefined); // Its outcome goes to history; a defect also blocks the pair.
+      return { id };
+    },
+    async maintenance(request) {
+      await pair.setMaintenance(request.on);
+      return maintenanceView(pair);
     },
     async inject(request) {
       if (!pair.config.isFaultInjectionAllowed)

@@ -53,6 +53,22 @@ export function createMetrics(pair: () => Pair | undefined): Metrics {
       this.set(pair()?.state === 'blocked' ? 1 : 0);
     },
   });
+  new Gauge({
+    name: 'baton_maintenance',
+    help: '1 while maintenance is on (automatic failovers held)',
+    registers: [registry],
+    collect() {
+      this.set(pair()?.maintenance.isOn === true ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'baton_held_faults',
+    help: 'Faults seen and held (maintenance on, or a switchover under way), not acted on yet',
+    registers: [registry],
+    collect() {
+      this.set(pair()?.maintenance.held.length ?? 0);
+    },
+  });
   const failovers = new Counter({
     name: 'baton_failovers_total',
     help: 'Failovers by kind and result',

@@ -46,6 +46,14 @@ export interface StatusView {
   }>;
   /** Faults kept until they can be acted on (a serving VM failed while no standby was ready). */
   queued: string[];
+  /** `baton maintenance on|off`: while on, automatic failovers are held and the faults listed here. */
+  maintenance: MaintenanceView;
+}
+
+export interface MaintenanceView {
+  on: boolean;
+  since: string | null;
+  heldFaults: Array<{ vm: string; app: string | null; signal: string; reason: string; heldAt: string }>;
 }
 
 export interface TableView {
@@ -137,6 +145,21 @@ export function statusView(pair: Pair, restarts: ReadonlyMap<string, number> = n
     vms,
     apps,
     queued: describeQueue(pair.queuedFaults, derived.state === 'blocked'),
+    maintenance: maintenanceView(pair),
+  };
+}
+
+export function maintenanceView(pair: Pair): MaintenanceView {
+  return {
+    on: pair.maintenance.isOn,
+    since: pair.maintenance.since ?? null,
+    heldFaults: pair.maintenance.held.map((fault) => ({
+      vm: fault.vm,
+      app: fault.app ?? null,
+      signal: fault.signal,
+      reason: fault.reason,
+      heldAt: fault.heldAt,
+    })),
   };
 }
 

@@ -122,8 +122,8 @@ export async function executePlan(
         ctx.block(`${reason}; undoing ${undoError.name} failed: ${undoError.error.message}`);
         return close('blocked', failure);
       }
-      // An app move whose stop succeeded and was undone serves from where it was; anything else has nowhere to run.
-      if (plan.kind === 'app' && armed.length > 0 && plan.resume === undefined)
+      // A move (or a switchover) whose stop succeeded and was undone serves from where it was; anything else has nowhere to run.
+      if (plan.kind !== 'whole-vm' && armed.length > 0 && plan.resume === undefined)
         return close('rolled-back', failure);
       ctx.block(reason);
       return close('blocked', failure);

@@ -11,6 +11,7 @@ import {
   moveApp,
   type ResourceTable,
   recordObserved,
+  switchOver,
 } from '../table/index.js';
 
 /** What the planner needs to know of a configured app. */
@@ -25,7 +26,7 @@ export interface PlanStep {
   readonly app?: string;
 }
 
-export type PlanKind = 'whole-vm' | 'app';
+export type PlanKind = 'whole-vm' | 'app' | 'switchover';
 
 export interface Plan {
   readonly kind: PlanKind;
@@ -146,6 +147,8 @@ export function commitTable(
   if (plan.kind === 'whole-vm') {
     if (current.roles.active === plan.from || !isDone)
       table = failOver(current, { failedVm: plan.from }).table;
+  } else if (plan.kind === 'switchover') {
+    if (current.roles.active === plan.from) table = switchOver(current).table;
   } else if (!isDone) {
     table = moveApp(current, { app: plan.apps[0] ?? '', toVm: plan.to }).table;
   }

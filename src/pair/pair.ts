@@ -41,12 +41,15 @@ import { diskPathOf } from './config.js';
 import { type DataDisk, ensureDataDisk } from './disk.js';
 import { failoverContext } from './failover-context.js';
 import { type Granted, grantMemory } from './grant.js';
+import { releaseHeldFaults } from './held-faults.js';
+import { MaintenanceHold } from './maintenance.js';
 import { serveMemRequests } from './mem-requests.js';
 import type { PairState } from './pair-state.js';
 import type { PairPersistence } from './persist.js';
 import { placeApp } from './place-app.js';
 import { memoryDrift, reattachVms, runningApps } from './reattach.js';
 import { createSupervision, noteStarted, noteStartFailure, superviseVm } from './supervise.js';
+import { checkSwitchover, moveOrdinaryApps, runSwitchover } from './switchover.js';
 import { attachDiskAgain } from './vm-actions.js';
 import { bootPairVm, type PairVm } from './vm-factory.js';
 import { failOverWholeVm, planAppsOf } from './whole-vm-failover.js';
@@ -102,6 +105,10 @@ export class Pair {
   private isOrdinaryPlanStale = false;
   /** A fresh standby boots outside a failover (replaceStandby, or after a re-attach). */
   private isStandbyBooting = false;
+  /** `baton maintenance on|off`: automatic failovers held, faults kept (maintenance.ts). */
+  readonly maintenance: MaintenanceHold;
+  /** A planned switchover runs: a fault meanwhile is held and acted on when it ends. */
+  private isSwitchingOver = false;
 
   private constructor(
     config: PairConfig,
@@ -111,6 +118,11 @@ export class Pair {
     this.log = options.log;
     this.accel = options.accel;
     this.mechanism = options.mechanism;
+    this.maintenance = new MaintenanceHold({
+      stateDir: config.stateDir,
+      log: options.log,
+      onEvent: (type, fields) => void this.persistence?.journal.append(type, fields).catch(() => undefined),
+    });
     const [active, standby] = config.vmNames;
     this.currentRoles = { active, standby };
     this.setTable(
@@ -205,6 +217,7 @@ export class Pair {
       // A fresh boot checks the image before anything is created (a re-attach boots nothing).
       if (options.attach === undefined || options.attach.vms.length === 0)
         await resolveBootImage(config.image);
+      await pair.maintenance.load();
       for (const app of config.apps) {
         if (app.diskBytes !== undefined)
           pair.disks.set(
@@ -319,6 +332,21 @@ export class Pair {
       if (!(await this.resume(op, ctx, progress))) return true;
     } else {
       for (const vm of result.vms) this.adopt(vm);
+      const switchover = saved.operations.find((other) => other.kind === 'switchover');
+      if (switchover !== undefined) {
+        // Its apps may be half-moved (a disk on either VM): starting any of them could run it twice.
+        this.persistence?.operations.set(switchover.id, switchover);
+        this.persistence?.closeOperation(switchover.id, 'blocked');
+        const at =
+          switchover.phase === undefined
+            ? 'before its first step'
+            : `at ${switchover.phase}${switchover.phaseApp === undefined ? '' : ` of ${switchover.phaseApp}`}`;
+        this.block(
+          `the switchover ${switchover.id} was interrupted by a daemon restart ${at}: check where its apps run, then baton down and up`,
+        );
+        progress(`blocked: ${this.blockedReason}`);
+        return true;
+      }
       for (const move of lostActive === undefined ? moves : [])
         if (!(await this.resume(move, failoverContext(this), progress))) return true;
     }
@@ -402,6 +430,8 @@ export class Pair {
       this.currentRoles = { ...next.roles };
       this.vms.delete(from);
     }
+    // A switchover swaps the roles and keeps both VMs: the old active runs on as the standby.
+    if (kind === 'switchover') this.currentRoles = { ...next.roles };
     this.setTable(next);
   }
 
@@ -533,9 +563,14 @@ export class Pair {
    * the pair's state, for a VM that serves protected apps or a spare. A serving VM's fault fails
    * it over, or waits in the queue (shown by `status`) until a standby is ready; a spare's fault
    * costs the standby, which is fenced and booted afresh; a fault of a VM an operation works on
-   * joins that operation and is looked at again when it ends.
+   * joins that operation and is looked at again when it ends. During a switchover every fault is
+   * held until it ends; during maintenance a failover (not an operator's request) is held until
+   * maintenance is off.
    */
-  onFault(trigger: FailoverTrigger): Promise<FailoverRecord | undefined> {
+  onFault(
+    trigger: FailoverTrigger,
+    options: { isOperatorRequest?: boolean } = {},
+  ): Promise<FailoverRecord | undefined> {
     if (isCrashPoint('detect', this.config.isFaultInjectionAllowed)) {
       // A test's crash point: the daemon dies between a fault's detection and any action on it.
       this.log.error(
@@ -544,11 +579,15 @@ export class Pair {
       );
       process.kill(process.pid, 'SIGKILL');
     }
+    // During a switchover every fault waits for its end (its apps are on either VM until the commit).
+    if (this.isSwitchingOver) return this.holdFault(trigger);
     const subject = this.subjectOf(trigger.vm);
     const { reaction } = transitionFor(this.lifecycleState(), subject, FAULT_SIGNAL_OF[trigger.signal]);
     this.log.warn({ vm: trigger.vm, signal: trigger.signal, subject, reaction }, 'fault signal');
     switch (reaction) {
       case 'fail-over':
+        // Maintenance holds failovers; an empty standby is still replaced (rebooting it is the point).
+        if (this.maintenance.isOn && options.isOperatorRequest !== true) return this.holdFault(trigger);
         this.persistence?.noteFault({ vm: trigger.vm, signal: trigger.signal, action: 'failover' });
         this.currentState = 'failing-over';
         this.inFlight = this.failOverVm(trigger).finally(async () => {
@@ -745,6 +784,17 @@ export class Pair {
     });
   }
 
+  private holdFault(trigger: FailoverTrigger): Promise<undefined> {
+    this.maintenance.hold({
+      vm: trigger.vm,
+      signal: trigger.signal,
+      reason: `${trigger.signal} on ${trigger.vm}`,
+      detectedAtMs: trigger.detectedAtMs,
+      heldAt: new Date().toISOString(),
+    });
+    return Promise.resolve(undefined);
+  }
+
   /** Whole-VM failover, then re-protection in the background of the result (timed as `reprotect`). */
   private async failOverVm(trigger: FailoverTrigger): Promise<FailoverRecord> {
     const failed = this.vms.get(trigger.vm);
@@ -807,6 +857,52 @@ export class Pair {
         this.inFlightId = undefined;
       });
     return record;
+  }
+
+  /**
+   * Planned switchover (switchover.ts): refusals thrown before anything changes; otherwise
+   * resolves with the record, kept in `history`. Faults seen meanwhile are held and handed over
+   * when it ends (unless maintenance is on).
+   */
+  switchOver(): Promise<FailoverRecord> {
+    let plan: ReturnType<typeof checkSwitchover>;
+    try {
+      plan = checkSwitchover(this);
+    } catch (refusal) {
+      return Promise.reject(refusal);
+    }
+    this.currentState = 'failing-over';
+    this.isSwitchingOver = true;
+    const run = runSwitchover(this, plan, (id) => {
+      this.inFlightId = id;
+    }).then(
+      async ({ record, outcome }) => {
+        if (outcome === 'succeeded') {
+          const phases = await moveOrdinaryApps(this, plan.from, (app) => this.startAppOnActive(app));
+          record.phases.push(...phases);
+          this.persistence?.changed();
+        }
+        if (outcome === 'succeeded' || outcome === 'rolled-back') this.currentState = 'protected';
+        return record;
+      },
+      (error: unknown) => {
+        this.block(`the switchover failed: ${(error as Error).message}`);
+        throw error;
+      },
+    );
+    this.inFlight = run.finally(() => {
+      this.inFlight = undefined;
+      this.inFlightId = undefined;
+      this.isSwitchingOver = false;
+      if (!this.maintenance.isOn) void releaseHeldFaults(this, this.maintenance.take());
+    });
+    return this.inFlight;
+  }
+
+  /** `baton maintenance on|off`, saved before it returns; switching off acts on the faults still standing. */
+  async setMaintenance(isOn: boolean): Promise<void> {
+    await this.maintenance.set(isOn);
+    if (!isOn && !this.isSwitchingOver) void releaseHeldFaults(this, this.maintenance.take());
   }
 
   private async startAppOnActive(name: string): Promise<void> {

@@ -9,6 +9,7 @@ import type { FailoverRecord } from '../state/history.js';
 import { isConfigStartFailure, startAppAndAwaitReady } from './app-ready.js';
 import type { AppConfig, PairConfig } from './config.js';
 import type { DataDisk } from './disk.js';
+import type { HeldFault } from './maintenance.js';
 import type { PairState } from './pair-state.js';
 import type { PairPersistence } from './persist.js';
 import { appStartRequest } from './place-app.js';
@@ -26,6 +27,8 @@ export interface SupervisedPair {
   readonly persistence: Pick<PairPersistence, 'noteFault'> | undefined;
   moveApp(app: string, trigger: AppMoveTrigger): Promise<FailoverRecord>;
   onFault(trigger: FailoverTrigger): Promise<FailoverRecord | undefined>;
+  /** Maintenance on: a move or whole-VM failover the policy asks for is held instead (restarts in place go on). */
+  readonly maintenance?: { readonly isOn: boolean; hold(fault: HeldFault): void };
 }
 
 /** Per-app supervision state kept by the pair. */
@@ -110,7 +113,17 @@ async function onAppExited(pair: SupervisedPair, vm: PairVm, exited: AppExited, 
   });
   pair.log.warn({ app: app.name, vm: vm.machine.spec.name, exited, decision }, 'app exited');
   if (decision.action === 'restart-in-place') await restartInPlace(pair, vm, app);
-  else if (decision.action === 'move-app') {
+  else if ((decision.action === 'move-app' || decision.action === 'whole-vm') && pair.maintenance?.isOn) {
+    pair.maintenance.hold({
+      vm: vm.machine.spec.name,
+      signal: 'app-exit',
+      app: app.name,
+      action: decision.action,
+      reason: decision.reason,
+      detectedAtMs: atMs,
+      heldAt: new Date().toISOString(),
+    });
+  } else if (decision.action === 'move-app') {
     await pair.moveApp(app.name, { reason: decision.reason, detectedAtMs: atMs });
     noteStarted(supervision, app.name);
   } else if (decision.action === 'whole-vm')

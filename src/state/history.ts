@@ -1,6 +1,6 @@
 // The persisted record of one finished (or running) failover: id, trigger, each phase's duration, the result.
 
-export type FailoverKind = 'whole-vm' | 'app';
+export type FailoverKind = 'whole-vm' | 'app' | 'switchover';
 export type FailoverResult = 'running' | 'succeeded' | 'failed' | 'blocked';
 
 export interface PhaseRecord {

@@ -33,13 +33,21 @@ export function createOperation(fields: {
   return { ...rest, apps: [...(apps ?? [])], history: [] };
 }
 
-/** Every step of `op` in order. Whole-VM: fence, the place phases per app, commit. App: release, place, commit. */
+/**
+ * Every step of `op` in order. Whole-VM: fence, the place phases per app, commit. App: release,
+ * place, commit. Switchover: release and place per app, commit.
+ */
 export function stepsOf(op: InFlightOperation): StepRef[] {
   const perApp = (phases: readonly OperationPhase[], app: string) => phases.map((phase) => ({ phase, app }));
   if (op.kind === 'app') {
     const app = op.app ?? '';
     return [...perApp(RELEASE_PHASES, app), ...perApp(PLACE_PHASES, app), { phase: 'commit' }];
   }
+  if (op.kind === 'switchover')
+    return [
+      ...op.apps.flatMap((app) => [...perApp(RELEASE_PHASES, app), ...perApp(PLACE_PHASES, app)]),
+      { phase: 'commit' },
+    ];
   return [{ phase: 'fence' }, ...op.apps.flatMap((app) => perApp(PLACE_PHASES, app)), { phase: 'commit' }];
 }
 

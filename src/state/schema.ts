@@ -48,7 +48,7 @@ export const phaseStepSchema = z.strictObject({
 export const operationSchema = z
   .strictObject({
     id: name,
-    kind: z.enum(['whole-vm', 'app']),
+    kind: z.enum(['whole-vm', 'app', 'switchover']),
     app: name.exactOptional(),
     apps: z.array(name).readonly(),
     fromVm: name,
@@ -61,7 +61,7 @@ export const operationSchema = z
     phaseOutcome: phaseOutcome.exactOptional(),
     history: z.array(phaseStepSchema).readonly(),
   })
-  .refine((op) => op.kind === 'whole-vm' || (op.app !== undefined && op.apps.join() === op.app), {
+  .refine((op) => op.kind !== 'app' || (op.app !== undefined && op.apps.join() === op.app), {
     message: 'an app move names its app, and only it in apps',
   })
   .refine((op) => (op.phase === undefined) === (op.phaseState === undefined), {
@@ -71,7 +71,7 @@ export const operationSchema = z
 /** Only the fields baton reads are checked; a record may carry more (it is history, for people). */
 export const failoverRecordSchema = z.looseObject({
   id: name,
-  kind: z.enum(['whole-vm', 'app']),
+  kind: z.enum(['whole-vm', 'app', 'switchover']),
   trigger: z.string(),
   app: z.string().exactOptional(),
   fromVm: z.string(),

@@ -27,6 +27,7 @@ export {
   type QemuDevice,
   recordObserved,
 } from './observe.js';
+export { type SwitchOverResult, switchOver } from './switchover.js';
 export {
   type Area,
   type AreaKind,

@@ -42,6 +42,7 @@ const controller: Controller = {
     apps: [],
     saves: { isSaving: false, started: 0 },
     queued: [],
+    maintenance: { on: false, since: null, heldFaults: [] },
   }),
   table: () => ({ epoch: 1, budgetBytes: 0, areas: [] }),
   history: () => [],
@@ -56,6 +57,8 @@ const controller: Controller = {
     waits.push(waitMs);
     return next.wait;
   },
+  switchover: async () => ({ id: 's1' }),
+  maintenance: async () => ({ on: false, since: null, heldFaults: [] }),
 };
 const api = buildApi(controller, createSilentLogger());
 

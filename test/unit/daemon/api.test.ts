@@ -22,6 +22,7 @@ function fakeController(bus: EventBus): Controller {
       apps: [],
       saves: { isSaving: false, started: 0 },
       queued: [],
+      maintenance: { on: false, since: null, heldFaults: [] },
     }),
     table: () => ({ epoch: 1, budgetBytes: 0, areas: [] }),
     history: () => [],
@@ -38,6 +39,8 @@ function fakeController(bus: EventBus): Controller {
       phase: `waited ${waitMs}`,
       record: null,
     }),
+    switchover: async () => ({ id: 's1' }),
+    maintenance: async () => ({ on: false, since: null, heldFaults: [] }),
   };
 }
 
@@ -67,6 +70,8 @@ describe('the control API', () => {
       recentEvents: () => [],
       subscribeEvents: () => () => undefined,
       failoverResult: refuse,
+      switchover: refuse,
+      maintenance: refuse,
     };
     const api = buildApi(controller, createSilentLogger());
     try {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics, serveMetrics } from '../../../src/daemon/metrics.js';
+import { createSilentLogger } from '../../../src/log.js';
+import { MaintenanceHold } from '../../../src/pair/maintenance.js';
+import type { Pair } from '../../../src/pair/pair.js';
 
 describe('metrics', () => {
   it('serves the Prometheus text on a loopback TCP port, counting finished failovers', async () => {
@@ -33,5 +36,23 @@ describe('metrics', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('shows maintenance and the held faults as gauges', async () => {
+    const maintenance = new MaintenanceHold({ log: createSilentLogger() });
+    const pair = { maintenance, vms: new Map(), table: { areas: [], epoch: 3 }, state: 'protected' };
+    const metrics = createMetrics(() => pair as unknown as Pair);
+    expect(await metrics.registry.metrics()).toContain('baton_maintenance 0');
+    await maintenance.set(true);
+    maintenance.hold({
+      vm: 'vm-a',
+      signal: 'hang',
+      reason: 'hang on vm-a',
+      detectedAtMs: 1,
+      heldAt: new Date(0).toISOString(),
+    });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('baton_maintenance 1');
+    expect(text).toContain('baton_held_faults 1');
   });
 });

@@ -41,6 +41,7 @@ export function demoOverview(): Overview {
       blocked: false,
       blockedReason: null,
       saves: { isSaving: false, started: 12 },
+      maintenance: { on: false, since: null, heldFaults: [] },
       vms: [
         {
           name: 'vm-b',
