@@ -97,15 +97,12 @@ int cgroup_prepare(const char *root, const struct app_spec *spec, struct cgroup_
     if (rc < 0) {
         return fail(err, cap, rc, "writing", dir, CGROUP_MEMORY_MAX_FILE);
     }
-    if (spec->has_node && has_cpuset) {
-        snprintf(value, sizeof(value), "%u", spec->node);
-        if ((rc = write_control(root, dir, CGROUP_CPUSET_MEMS_FILE, value)) < 0) {
-            return fail(err, cap, rc, "writing", dir, CGROUP_CPUSET_MEMS_FILE);
-        }
-    } else if (spec->has_node) {
-        log_msg("app %s: no cpuset controller; binding node %u with set_mempolicy only",
-                spec->name, spec->node);
-    }
+    /* The node is bound by set_mempolicy(MPOL_BIND) in the child, not by cpuset.mems: the
+     * slot's node holds only hot-plugged ZONE_MOVABLE memory, and a cpuset's hardwall would
+     * refuse the app every non-movable user allocation there (pipe buffers: a shell's command
+     * substitution, postgres's and redis's own pipes), where MPOL_BIND applies to movable
+     * allocations only. */
+    (void)has_cpuset;
     out->oom_kills = 0;
     rc = cgroup_read_oom_kills(root, spec->name, &out->oom_kills);
     if (rc < 0 && rc != -ENOENT) {
