@@ -41,7 +41,11 @@ export class BatonDaemon {
   }
 
   /** Starts `baton up` and waits for `baton is up` (a re-attach, or a boot of the pair). */
-  async start(env: Record<string, string> = {}, args: string[] = []): Promise<RunningDaemon> {
+  async start(
+    env: Record<string, string> = {},
+    args: string[] = [],
+    upTimeoutMs = UP_TIMEOUT_MS,
+  ): Promise<RunningDaemon> {
     const child = spawn('node', [BATON, 'up', ...args], {
       env: { ...process.env, BATON_STATE_DIR: this.stateDir, BATON_LOG_LEVEL: 'warn', ...env },
     });
@@ -54,8 +58,8 @@ export class BatonDaemon {
     });
     const startedAtMs = performance.now();
     while (!output.includes('baton is up')) {
-      if (performance.now() - startedAtMs > UP_TIMEOUT_MS || child.exitCode !== null)
-        throw new Error(`daemon did not come up within ${UP_TIMEOUT_MS} ms:\n${output}`);
+      if (performance.now() - startedAtMs > upTimeoutMs || child.exitCode !== null)
+        throw new Error(`daemon did not come up within ${upTimeoutMs} ms:\n${output}`);
       await new Promise((r) => setTimeout(r, 50));
     }
     this.current = {
