@@ -87,7 +87,9 @@ cp "$AGENT_DEB" "$WORK_DIR/baton-agent.deb"
 include=$(IFS=,; echo "${PACKAGES[*]}")
 info "mmdebstrap $SUITE minbase + $include (from the host's apt sources)"
 # Hooks (run outside the tree, $1 = the tree):
-# - setup: the initrd must mount a virtio-blk root whatever initramfs-tools' MODULES policy;
+# - setup: the initrd must mount a virtio-blk root whatever initramfs-tools' MODULES policy, and
+#   load virtio_mem before the agent's hello (udev's coldplug of it can come later on a busy host,
+#   and the host refuses a guest whose hello says no virtio-mem);
 # - customize: the agent package, the files under rootfs/, units enabled, disabled and masked.
 mmdebstrap --mode=root --variant=minbase --include="$include" \
     --aptopt='Acquire::Languages "none"' \
@@ -95,7 +97,7 @@ mmdebstrap --mode=root --variant=minbase --include="$include" \
     --dpkgopt='path-include=/usr/share/doc/baton-agent/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
     --setup-hook='mkdir -p "$1/etc/initramfs-tools"' \
-    --setup-hook='printf "virtio_pci\nvirtio_blk\nvirtio_console\next4\n" > "$1/etc/initramfs-tools/modules"' \
+    --setup-hook='printf "virtio_pci\nvirtio_blk\nvirtio_console\nvirtio_mem\next4\n" > "$1/etc/initramfs-tools/modules"' \
     --customize-hook="copy-in $WORK_DIR/baton-agent.deb /tmp" \
     --customize-hook='chroot "$1" dpkg -i /tmp/baton-agent.deb && rm "$1/tmp/baton-agent.deb"' \
     --customize-hook="sync-in $DEBIAN_DIR/rootfs /" \
@@ -115,10 +117,10 @@ shopt -u nullglob
 [[ ${#kernels[@]} -eq 1 && ${#initrds[@]} -eq 1 ]] || die "expected one kernel and one initrd in /boot, found ${#kernels[@]} and ${#initrds[@]}"
 release=${kernels[0]##*/vmlinuz-}
 initrd_modules=$(lsinitramfs "${initrds[0]}" 2>/dev/null || chroot "$TREE" lsinitramfs "/boot/initrd.img-$release")
-for module in virtio_blk virtio_pci; do
+for module in virtio_blk virtio_pci virtio_mem; do
     grep -q "/$module\.ko" <<< "$initrd_modules" ||
         grep -qw "$module" "$TREE/lib/modules/$release/modules.builtin" ||
-        die "the initrd has no $module: a virtio-blk root would not mount"
+        die "the initrd has no $module: a virtio-blk root would not mount, or virtio-mem would come after the hello"
 done
 [[ -x $TREE/usr/sbin/baton-agent ]] || die "the tree has no /usr/sbin/baton-agent"
 
