@@ -1,5 +1,5 @@
 // Real services in the Debian pair through the daemon: a test copy of an example config, and three faults under client traffic.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { expect } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -44,6 +44,19 @@ export function writeTestConfig(example: string, stateDir: string): string {
   const path = join(stateDir, '..', `${example}`);
   writeFileSync(path, stringify(config));
   return path;
+}
+
+/** The last lines of each VM's serial console (the guest agent logs there), for a failure message. */
+export function serialTails(stateDir: string, lineCount = 25): string {
+  const runDir = join(stateDir, 'run');
+  if (!existsSync(runDir)) return '(no run directory)';
+  return readdirSync(runDir)
+    .map((vm) => {
+      const path = join(runDir, vm, 'serial.log');
+      const lines = existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-lineCount) : [];
+      return `--- ${vm} serial.log\n${lines.join('\n')}`;
+    })
+    .join('\n');
 }
 
 function describeRecord(record: HistoryRecord): string {

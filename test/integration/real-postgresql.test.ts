@@ -9,6 +9,7 @@ import {
   debianImageDir,
   isDebianImageThere,
   runThreeFaults,
+  serialTails,
   writeTestConfig,
 } from '../helpers/real-guests.js';
 
@@ -38,7 +39,9 @@ beforeAll(async () => {
   if (!isDebianImageThere) return;
   mkdirSync(stateDir);
   const config = writeTestConfig('postgresql.yaml', stateDir);
-  const up = await daemon.start({}, ['--config', config], BOOT_TIMEOUT_MS);
+  const up = await daemon.start({}, ['--config', config], BOOT_TIMEOUT_MS).catch((error: Error) => {
+    throw new Error(`${error.message}\n${serialTails(stateDir)}`);
+  });
   console.log(`[integration] real PostgreSQL: the Debian pair up with PostgreSQL in ${up.upMs} ms`);
 }, BOOT_TIMEOUT_MS);
 

@@ -10,6 +10,7 @@ import {
   debianImageDir,
   isDebianImageThere,
   runThreeFaults,
+  serialTails,
   writeTestConfig,
 } from '../helpers/real-guests.js';
 
@@ -25,7 +26,9 @@ beforeAll(async () => {
   if (!isDebianImageThere) return;
   mkdirSync(stateDir);
   const config = writeTestConfig('redis.yaml', stateDir);
-  const up = await daemon.start({}, ['--config', config], BOOT_TIMEOUT_MS);
+  const up = await daemon.start({}, ['--config', config], BOOT_TIMEOUT_MS).catch((error: Error) => {
+    throw new Error(`${error.message}\n${serialTails(stateDir)}`);
+  });
   console.log(`[integration] real Redis: the Debian pair up with Redis in ${up.upMs} ms`);
 }, BOOT_TIMEOUT_MS);
 
