@@ -100,6 +100,8 @@ mmdebstrap --mode=root --variant=minbase --include="$include" \
     --customize-hook="copy-in $WORK_DIR/baton-agent.deb /tmp" \
     --customize-hook='chroot "$1" dpkg -i /tmp/baton-agent.deb && rm "$1/tmp/baton-agent.deb"' \
     --customize-hook="sync-in $DEBIAN_DIR/rootfs /" \
+    --customize-hook='chroot "$1" chown -R postgres:postgres /etc/postgresql/15/main' \
+    --customize-hook='chmod 0640 "$1"/etc/postgresql/15/main/pg_hba.conf' \
     --customize-hook='chroot "$1" systemctl enable systemd-networkd.service baton-agent.service' \
     --customize-hook="chroot \"\$1\" systemctl disable ${SUPERVISED_UNITS[*]}" \
     --customize-hook="chroot \"\$1\" systemctl mask ${MASKED_UNITS[*]}" \

@@ -84,7 +84,13 @@ async function getView<T>(stateDir: string, view: 'status' | 'table' | 'history'
  */
 export async function auditDaemon(
   stateDir: string,
-  options: { daemonOutput?: string; previousEpoch?: number; settleTimeoutMs?: number } = {},
+  options: {
+    daemonOutput?: string;
+    previousEpoch?: number;
+    settleTimeoutMs?: number;
+    /** Whether the app answers on its endpoint; default kvd's PING/PONG line. */
+    answers?: (port: number) => Promise<boolean>;
+  } = {},
 ): Promise<DaemonAudit> {
   const settleTimeoutMs = options.settleTimeoutMs ?? 120_000;
   const startedAtMs = performance.now();
@@ -119,7 +125,8 @@ export async function auditDaemon(
         `${app.name} served by a running VM`,
       ).toContain(app.vm);
       expect(area.user, `${app.name}'s area belongs to the VM that serves it`).toBe(app.vm);
-      expect(await pingOnce(app.endpointPort, 5_000), `${app.name} answers on its endpoint`).toBe(true);
+      const answers = options.answers ?? ((port: number) => pingOnce(port, 5_000));
+      expect(await answers(app.endpointPort), `${app.name} answers on its endpoint`).toBe(true);
     }
   }
   expect(qemuPidsUnder(stateDir).sort(), 'QEMU processes under the state dir').toEqual(livePids);

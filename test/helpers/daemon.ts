@@ -41,12 +41,16 @@ export class BatonDaemon {
   }
 
   /** Starts `baton up` and waits for `baton is up` (a re-attach, or a boot of the pair). */
-  async start(env: Record<string, string> = {}, args: string[] = []): Promise<RunningDaemon> {
+  async start(
+    env: Record<string, string> = {},
+    args: string[] = [],
+    upTimeoutMs = UP_TIMEOUT_MS,
+  ): Promise<RunningDaemon> {
     const daemon = this.launch(env, args);
     const startedAtMs = performance.now();
     while (!daemon.output().includes('baton is up')) {
-      if (performance.now() - startedAtMs > UP_TIMEOUT_MS || daemon.process.exitCode !== null)
-        throw new Error(`daemon did not come up within ${UP_TIMEOUT_MS} ms:\n${daemon.output()}`);
+      if (performance.now() - startedAtMs > upTimeoutMs || daemon.process.exitCode !== null)
+        throw new Error(`daemon did not come up within ${upTimeoutMs} ms:\n${daemon.output()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
     daemon.upMs = Math.round(performance.now() - startedAtMs);
