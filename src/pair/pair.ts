@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { HangDetector } from '../detect/hang.js';
 import { machineProbes } from '../detect/machine-probes.js';
 import { StableEndpoint } from '../endpoint/proxy.js';
-import type { AgentError } from '../errors.js';
+import { AgentError } from '../errors.js';
 import type { FailoverContext, FailoverTrigger } from '../failover/context.js';
 import { isCrashPoint } from '../failover/crash-point.js';
 import { executePlan } from '../failover/executor.js';
@@ -765,7 +765,14 @@ export class Pair {
       this.waitingReasons.delete(step.app);
       this.log.warn({ app: step.app, vm: this.roles.active }, 'starting an ordinary app on the active');
       try {
-        await this.startAppOnActive(step.app);
+        await this.startAppOnActive(step.app).catch(async (error: unknown) => {
+          // Started by a daemon that died before it recorded the start: the agent still runs it,
+          // unknown to this daemon's table and endpoint. Stop that copy and start it again, known.
+          if (!(error instanceof AgentError) || error.agentCode !== 'already-running') throw error;
+          this.log.warn({ app: step.app }, 'an ordinary app runs unrecorded on the active: restarting it');
+          await this.activeVm?.machine.agent.appStop(step.app, 10_000);
+          await this.startAppOnActive(step.app);
+        });
       } catch (error) {
         this.waitingReasons.set(
           step.app,
