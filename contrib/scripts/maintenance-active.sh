@@ -2,16 +2,15 @@
 # Planned maintenance of the active VM: hands its apps to the standby and brings the old active
 # back as the new standby, booted afresh from the (possibly updated) guest image.
 #
-# What it does TODAY: baton has no graceful switchover yet, so this runs a whole-VM failover,
-# which fences the active (QEMU is stopped hard, like a power cut: the apps' data disks must be
-# crash-safe, as they are for any failover), moves every hot-standby app with its memory and data
-# disk to the standby, and re-protects. Ordinary (non hot-standby) apps on the active restart
-# with it. Clients of the stable endpoints wait during the move (about a second) instead of
-# failing. Once `baton switchover` exists, this script should call it instead.
+# It runs `baton switchover`: no fence. Each hot-standby app is stopped cleanly on the active, its
+# memory unplugged there and plugged into the standby, its data disk moved, and it is started
+# there; the roles swap and the old active keeps running, small, as the new standby, ready to be
+# patched and rebooted. Ordinary apps restart on the new active. Clients of the stable endpoints
+# wait during each app's move instead of failing. A switchover that fails moves its apps back.
 #
 # usage: maintenance-active.sh --yes [--state-dir DIR] [--timeout-ms MS]
 # env:   BATON (the baton command, default: baton), BATON_STATE_DIR
-# exit:  0 done and protected again; 1 the failover failed or re-protection timed out;
+# exit:  0 done and protected again; 1 the switchover failed (apps moved back) or timed out;
 #        2 bad arguments (or no --yes); 4 no daemon; 5 refused: the pair is not protected
 set -euo pipefail
 
@@ -43,19 +42,19 @@ if [ "$state" != protected ]; then
 	exit 5
 fi
 if [ "$confirmed" != yes ]; then
-	echo "maintenance-active: this fences $active (a hard stop) and moves its apps to $standby; run again with --yes" >&2
+	echo "maintenance-active: this moves the apps of $active to $standby (no fence) and keeps $active running small as the standby; run again with --yes" >&2
 	exit 2
 fi
 
-echo "maintenance-active: failing $active over to $standby ..." >&2
-record="$(baton failover --wait --timeout-ms "$timeout_ms")" || {
+echo "maintenance-active: switching $active over to $standby ..." >&2
+record="$(baton switchover --timeout-ms "$timeout_ms")" || {
 	rc=$?
-	jq -r '.error.message // "failover \(.id) \(.result): \(.error)"' <<<"$record" >&2
+	jq -r '.error.message // "switchover \(.id) \(.result): \(.error)"' <<<"$record" >&2
 	exit "$rc"
 }
-jq -r '"maintenance-active: failover \(.id) \(.result) in \(.totalMs) ms: " + ([.phases[] | "\(.name) \(.ms)"] | join(", "))' <<<"$record" >&2
+jq -r '"maintenance-active: switchover \(.id) \(.result) in \(.totalMs) ms: " + ([.phases[] | "\(.name) \(.ms)"] | join(", "))' <<<"$record" >&2
 
-# The old active boots again as the new standby; wait until the pair is protected again.
+# The old active runs on as the new standby; wait until the pair says protected again.
 deadline=$((SECONDS + timeout_ms / 1000))
 until [ "$(baton status | jq -r '.state')" = protected ]; do
 	if [ "$SECONDS" -ge "$deadline" ]; then

@@ -186,24 +186,25 @@ describe('the CLI as scripts use it', () => {
     await auditDaemon(stateDir);
   });
 
-  it('maintenance-active.sh hands the apps to the standby and waits until the pair is protected again', async () => {
+  it('maintenance-active.sh switches the apps over to the standby without a fence and waits until the pair is protected again', async () => {
     const before = await daemon.status();
     const active = before.vms.find((vm) => vm.role === 'active')?.name;
     const standby = before.vms.find((vm) => vm.role === 'standby')?.name;
     const unconfirmed = await script('maintenance-active.sh');
     expect(unconfirmed.exitCode).toBe(2);
     expect(unconfirmed.stderr).toContain(
-      `this fences ${active} (a hard stop) and moves its apps to ${standby}`,
+      `this moves the apps of ${active} to ${standby} (no fence) and keeps ${active} running small as the standby`,
     );
     expect((await daemon.history()).length).toBe(2);
 
     const result = await script('maintenance-active.sh', '--yes');
     expect(result.exitCode, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({
-      kind: 'whole-vm',
+      kind: 'switchover',
       result: 'succeeded',
       fromVm: active,
     });
+    expect(JSON.parse(result.stdout).phases.map((p: { name: string }) => p.name)).not.toContain('fence');
     expect(result.stderr).toContain(`protected again: ${standby} is the active, ${active} the new standby`);
     const after = await daemon.status();
     expect(after.state).toBe('protected');
