@@ -12,7 +12,9 @@ import { appAreaName, type ResourceTable } from '../table/index.js';
 import { Machine } from '../vm/machine.js';
 import type { PairVm } from './vm-factory.js';
 
-const HELLO_TIMEOUT_MS = 5_000;
+// A re-attach that gives up kills the VM, so a guest slowed by a busy host (TCG) gets time to
+// answer; a panicked guest is known at once from QMP and does not wait for this.
+const HELLO_TIMEOUT_MS = 15_000;
 const SYNC_TIMEOUT_MS = 3_000;
 
 export interface ReattachResult {
