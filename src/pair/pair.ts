@@ -532,8 +532,13 @@ export class Pair {
     this.vms.set(vm.machine.spec.name, vm);
     this.persistence?.changed();
     const name = vm.machine.spec.name;
+    let hasFired = false;
     const fire = (signal: FailoverTrigger['signal']) => {
       if (this.vms.get(name) !== vm || this.state === 'stopped') return; // An old incarnation or a planned stop.
+      // One fault per incarnation: a dead QEMU closes QMP and exits, two signals of one fault that
+      // would otherwise each replace the standby (two fresh QEMUs for one name).
+      if (hasFired) return;
+      hasFired = true;
       void this.onFault({ vm: name, signal, detectedAtMs: performance.now() });
     };
     vm.machine.qmp.on('event', (event) => {
@@ -644,7 +649,8 @@ export class Pair {
       isStandbyBooting:
         this.isStandbyBooting || (this.state === 'unprotected' && this.inFlight !== undefined),
       // A standby that runs apps moved to it alone is still ready: a failover of the active lands there.
-      isStandbyReady: standby?.machine.isRunning === true,
+      // One being replaced is not, even before its exit is seen (QMP's close and the exit come apart).
+      isStandbyReady: !this.isStandbyBooting && standby?.machine.isRunning === true,
     });
   }
 

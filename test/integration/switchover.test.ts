@@ -126,7 +126,7 @@ describe('baton switchover', () => {
     // The empty standby's QEMU dies: not a failover, so it is replaced even in maintenance.
     const standby = (await daemon.status()).vms.find((vm) => vm.role === 'standby');
     process.kill(standby?.pid ?? 0, 'SIGKILL');
-    await waitForState('unprotected', 30_000);
+    await waitForState('re-protecting', 30_000); // status: a fresh standby boots
     const refused = await daemon.cli('switchover');
     expect(refused.exitCode).toBe(5);
     expect(refused.stderr).toMatch(/Cannot switch over: the pair is unprotected/);
