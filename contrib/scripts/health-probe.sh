@@ -72,7 +72,7 @@ protected)
 	echo "BATON OK - pair protected, active ${active} | ${perfdata}"
 	exit 0
 	;;
-unprotected | failing-over | starting)
+unprotected | re-protecting | failing-over | moving | booting | starting | stopping)
 	echo "BATON WARNING - pair ${state}, active ${active}${waiting_apps:+, waiting: ${waiting_apps}} | ${perfdata}"
 	exit 1
 	;;
