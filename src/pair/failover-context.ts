@@ -1,11 +1,13 @@
 // The narrow context a failover executor acts through, built from the pair's parts (the pair itself is never handed out).
 import type { StableEndpoint } from '../endpoint/proxy.js';
+import { WaitTimeoutError } from '../errors.js';
 import type { FailoverContext, OperationJournal } from '../failover/context.js';
 import { fenceMachine } from '../failover/fence.js';
 import type { Logger } from '../log.js';
 import { type MemoryMechanism, targetOf } from '../memory/mechanism.js';
 import type { FailoverKind, FailoverRecord } from '../state/history.js';
 import { appAreaName, findArea, type ResourceTable } from '../table/index.js';
+import { appStartTimeoutMs, isReadyReportedByAgent } from './app-ready.js';
 import type { AppConfig, PairConfig } from './config.js';
 import type { DataDisk } from './disk.js';
 import { detachDataDisk } from './disk-detach.js';
@@ -41,6 +43,8 @@ export function failoverContext(
   host: ContextHost,
   options: { extraVms?: ReadonlyMap<string, PairVm> } = {},
 ): FailoverContext {
+  /** Per `<vm>/<app>`: the app.ready listener armed by startApp for waitHealthy. */
+  const readiness = new Map<string, { wait(timeoutMs: number, what: string): Promise<void> }>();
   const vmOf = (name: string): PairVm => {
     const vm = host.vms.get(name) ?? options.extraVms?.get(name);
     if (vm === undefined) throw new Error(`${name} is not running`);
@@ -87,15 +91,28 @@ export function failoverContext(
     startApp: async (vm, app, sizeBytes) => {
       const config = appOf(app);
       const target = vmOf(vm);
+      // A tcp, http or exec check is judged by the agent: its app.ready is listened for before the
+      // start, since the reply and app.ready may come in one read (app-ready.ts).
+      if (isReadyReportedByAgent(config)) readiness.set(`${vm}/${app}`, readyFrom(target, app));
       await target.machine.agent.appStart(
         appStartRequest(config, nodeOf(target, config), host.disks.get(app), sizeBytes),
-        15_000,
+        appStartTimeoutMs(config),
       );
     },
     waitHealthy: async (vm, app) => {
+      const config = appOf(app);
+      const what = `${app} on ${vm}`;
+      const ready = readiness.get(`${vm}/${app}`);
+      readiness.delete(`${vm}/${app}`);
+      if (isReadyReportedByAgent(config)) {
+        await (ready ?? readyFrom(vmOf(vm), app)).wait(host.config.healthTimeoutMs, what);
+        return;
+      }
       await waitForHealthy(vmOf(vm).forwards.get(app) ?? 0, {
         timeoutMs: host.config.healthTimeoutMs,
-        what: `${app} on ${vm}`,
+        what,
+        ...(config.health?.send === undefined ? {} : { send: config.health.send }),
+        ...(config.health?.expect === undefined ? {} : { expect: config.health.expect }),
       });
     },
     sizeOf: (app) => findArea(host.table, appAreaName(app))?.sizeBytes ?? appOf(app).sizeBytes,
@@ -119,5 +136,34 @@ function journalOf(persistence: PairPersistence | undefined): OperationJournal |
     result: (opId, name, outcome, detail) => persistence.result(opId, name, outcome, detail),
     flush: () => persistence.flush(),
     close: (opId, result) => persistence.closeOperation(opId, result),
+  };
+}
+
+/** Listens for `app`'s app.ready from `vm`'s agent from now on; `wait` resolves at the first one. */
+function readyFrom(vm: PairVm, app: string): { wait(timeoutMs: number, what: string): Promise<void> } {
+  let isReady = false;
+  let wake: (() => void) | undefined;
+  const listener = (ready: { name: string }) => {
+    if (ready.name !== app) return;
+    isReady = true;
+    wake?.();
+  };
+  vm.machine.agent.on('appReady', listener);
+  return {
+    wait: (timeoutMs, what) =>
+      new Promise<void>((resolve, reject) => {
+        const done = (error?: Error) => {
+          clearTimeout(timer);
+          vm.machine.agent.off('appReady', listener);
+          if (error === undefined) resolve();
+          else reject(error);
+        };
+        const timer = setTimeout(
+          () => done(new WaitTimeoutError({ waitedFor: `${what} to report app.ready`, timeoutMs })),
+          timeoutMs,
+        );
+        wake = () => done();
+        if (isReady) done();
+      }),
   };
 }
