@@ -2,9 +2,9 @@
 // report (JSON, Markdown, SVG) after every section so an interrupted run still leaves its figures.
 import { rm } from 'node:fs/promises';
 import type { Logger } from '../log.js';
+import { freshScratchDir } from '../recovery/scratch-sweep.js';
 import type { AccelRequest } from '../vm/accel.js';
 import { resolveAccel } from '../vm/host-accel.js';
-import { createScratchDir } from '../vm/scratch-dir.js';
 import type { BenchContext } from './bench-pair.js';
 import { benchColdRestart } from './cold-restart.js';
 import { readMachineInfo } from './machine-info.js';
@@ -55,7 +55,8 @@ export async function runBench(options: BenchOptions): Promise<{ report: BenchRe
   options.progress(`accelerator: ${decision.accel.toUpperCase()} (${decision.reason})`);
   const startedAt = new Date();
   const stamp = fileStampOf(startedAt);
-  const scratchDir = await createScratchDir('bench');
+  const scratch = await freshScratchDir('bench', options.log, options.progress);
+  const scratchDir = scratch.dir;
   const ctx: BenchContext = {
     accel: decision.accel,
     log: options.log,
@@ -132,7 +133,7 @@ export async function runBench(options: BenchOptions): Promise<{ report: BenchRe
   } finally {
     report.finishedAt = new Date().toISOString();
     paths = await save(report, options.outDir, stamp);
-    await rm(scratchDir, { recursive: true, force: true });
+    await scratch.remove();
   }
   return { report, paths };
 }

@@ -4,16 +4,15 @@
 // loop (the app moves alone) and a guest panic of the VM running the app (whole VM), showing the
 // table after each step and every failover's timeline; ends with the acknowledged writes and how
 // many of them were readable afterwards.
-import { rm } from 'node:fs/promises';
 import { type HistoryView, historyView, type TableView, tableView } from '../daemon/views.js';
 import type { Logger } from '../log.js';
 import { VirtioMemMechanism } from '../memory/virtio-mem.js';
 import { Pair } from '../pair/pair.js';
+import { freshScratchDir } from '../recovery/scratch-sweep.js';
 import { readBack, Traffic } from '../traffic/traffic.js';
 import { formatMs } from '../units.js';
 import type { AccelRequest } from '../vm/accel.js';
 import { resolveAccel } from '../vm/host-accel.js';
-import { createScratchDir } from '../vm/scratch-dir.js';
 import { type DemoGuest, demoProfile } from './demo-guests.js';
 import { printGuests, routeAppsLeftHeld, summary, waitFor } from './demo-support.js';
 import { renderResourceTable, renderTimeline } from './render.js';
@@ -51,7 +50,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const say = options.json ? options.progress : options.print;
   const profile = demoProfile(options.guest);
   const APP = profile.app;
-  const stateDir = await createScratchDir('demo');
+  const scratch = await freshScratchDir('demo', options.log, say);
+  const stateDir = scratch.dir;
   const tables: DemoResult['tables'] = [];
   let pair: Pair | undefined;
   let traffic: Traffic | undefined;
@@ -192,7 +192,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   } finally {
     await traffic?.stop();
     await pair?.stop();
-    await rm(stateDir, { recursive: true, force: true });
+    await scratch.remove();
     if (pair !== undefined) say('pair stopped');
   }
   if (result === undefined) throw new Error('The demo ended without a result');

@@ -72,6 +72,25 @@ export async function stopLaunches(
   return lines;
 }
 
+/**
+ * Stops every live QEMU whose command line names a path under `dir` (a scratch folder of a demo or
+ * bench run, whose state directories lie one or two levels down). Returns one line per QEMU stopped.
+ */
+export async function stopQemusUnder(
+  dir: string,
+  options: { log: Logger; reason: string },
+): Promise<string[]> {
+  const prefix = `${resolve(dir)}/`;
+  const lines: string[] = [];
+  for (const qemu of liveQemus()) {
+    if (!qemu.argv.some((arg) => arg.includes(prefix))) continue;
+    if (!(await killAndWait(qemu.pid, qemu.startTime))) continue;
+    lines.push(`stopped QEMU pid ${qemu.pid} (under ${dir}): ${options.reason}`);
+    options.log.warn({ pid: qemu.pid, dir }, `stopped a QEMU: ${options.reason}`);
+  }
+  return lines;
+}
+
 /** SIGKILLs `pid` while it is still the process started at `startTime`, and waits for its exit. */
 export async function killAndWait(pid: number, startTime: string): Promise<boolean> {
   if (!signalIfSame(pid, startTime, 'SIGKILL')) return false;

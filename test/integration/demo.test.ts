@@ -58,3 +58,52 @@ describe('baton demo --guest builtin', () => {
     expect(readdirSync(runDir)).toEqual([]);
   });
 });
+
+describe('an interrupted baton demo', () => {
+  const BATON = join(PACKAGE_ROOT, 'bin', 'baton.js');
+  const env = { BATON_RUN_DIR: runDir, BATON_LOG_LEVEL: 'error' };
+
+  /** Starts the busybox demo and resolves once its pair is up (the QEMUs run). */
+  async function startDemo() {
+    const child = execa('node', [BATON, 'demo', '--guest', 'builtin', '--keys', '100000'], {
+      reject: false,
+      env,
+      all: true,
+    });
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      child.all?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('pair up in')) resolve();
+      });
+      child.once('exit', () => reject(new Error(`the demo ended before its pair was up:\n${output}`)));
+    });
+    expect(qemuPidsUnder(runDir)).toHaveLength(2);
+    return { child, output: () => output };
+  }
+
+  it('stops its guests on SIGINT, and a killed run is swept by the next one', async () => {
+    const interrupted = await startDemo();
+    interrupted.child.kill('SIGINT');
+    const ended = await interrupted.child;
+    expect(ended.signal, interrupted.output()).toBe('SIGINT');
+    expect(interrupted.output()).toContain('SIGINT: stopping the guests of this demo run');
+    expect(qemuPidsUnder(runDir)).toEqual([]);
+    expect(readdirSync(runDir)).toEqual([]);
+
+    const killed = await startDemo();
+    const pids = qemuPidsUnder(runDir);
+    killed.child.kill('SIGKILL');
+    await killed.child;
+    expect(qemuPidsUnder(runDir)).toEqual(pids); // QEMUs outlive a SIGKILLed demo ...
+
+    const next = await startDemo(); // ... until the next run sweeps them.
+    expect(next.output()).toMatch(/stopped QEMU pid \d+ \(under .*\): left behind by a demo run/);
+    expect(next.output()).toContain('removed the abandoned scratch folder');
+    expect(qemuPidsUnder(runDir).filter((pid) => pids.includes(pid))).toEqual([]);
+    next.child.kill('SIGTERM');
+    expect((await next.child).signal).toBe('SIGTERM');
+    expect(qemuPidsUnder(runDir)).toEqual([]);
+    expect(readdirSync(runDir)).toEqual([]);
+  }, 400_000);
+});
