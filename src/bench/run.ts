@@ -1,6 +1,5 @@
 // `baton bench`: runs every scenario on real guests, prints each result as it comes, and writes the
 // report (JSON, Markdown, SVG) after every section so an interrupted run still leaves its figures.
-import { rm } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import { freshScratchDir } from '../recovery/scratch-sweep.js';
 import type { AccelRequest } from '../vm/accel.js';
