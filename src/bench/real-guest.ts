@@ -4,23 +4,19 @@
 import { rm } from 'node:fs/promises';
 import { loadExamplePair, REDIS_EXAMPLE_PATH } from '../config/example.js';
 import { BenchError } from '../errors.js';
-import { VirtioMemMechanism } from '../memory/virtio-mem.js';
-import { type AppConfig, diskPathOf, type PairConfig } from '../pair/config.js';
-import { ensureDataDisk } from '../pair/disk.js';
-import { placeApp } from '../pair/place-app.js';
+import type { AppConfig, PairConfig } from '../pair/config.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { connectRedis } from '../traffic/redis.js';
 import { formatBytes } from '../units.js';
 import { readRssBytes } from '../vm/host-memory.js';
 import { rootOverlayPaths } from '../vm/root-overlay.js';
 import { type BenchContext, withPair, withScratchDir } from './bench-pair.js';
-import { waitForFirstAnswer } from './client-probe.js';
+import { coldRestarts } from './cold-restart.js';
 import { activeVmOf, injectWholeVmFault } from './faults.js';
 import { bootFullSizeVm } from './full-size-vm.js';
 import { type MeasuredRecovery, measureRecovery } from './measure-recovery.js';
 import { describeFigures, describeRun, summarizeRecovery } from './recovery.js';
 import type { ColdRestartFigures, RealGuestFigures } from './report.js';
-import { roundTenth, summarize } from './stats.js';
 
 /** Keys written through the endpoint before the first fault; the cold restart reads the first back. */
 const PRELOADED_KEYS = 20;
@@ -72,58 +68,28 @@ export async function benchRealGuest(
     ctx.progress(`real guest: ${describeFigures(figures.recovery, ctx.accel)}`);
     update({ ...figures });
     // The pair is gone; Redis's data disk (its append-only file) stays for the cold restarts.
-    figures.coldRestart = await coldRestarts(ctx, config, app, runs);
+    figures.coldRestart = await coldRestartsOfRedis(ctx, config, app, runs);
     update({ ...figures });
   });
 }
 
 /** `runs` times: a fresh Debian VM (a new root overlay) with Redis's full memory, Redis started on its data, the first right GET. */
-async function coldRestarts(
+function coldRestartsOfRedis(
   ctx: BenchContext,
   config: PairConfig,
   app: AppConfig,
   runs: number,
 ): Promise<ColdRestartFigures> {
-  if (app.diskBytes === undefined) throw new BenchError('real guest', `${app.name} has no data disk`);
-  const disk = await ensureDataDisk(app.name, diskPathOf(config, app.name), app.diskBytes);
-  const mechanism = new VirtioMemMechanism({ log: ctx.log });
-  const measured: ColdRestartFigures['runs'] = [];
-  for (let run = 1; run <= runs; run += 1) {
-    await rm(rootOverlayPaths(config.stateDir, 'vm-cold').overlayPath, { force: true });
-    const startedAtMs = performance.now();
-    const vm = await ticking(ctx, `real guest: cold restart run ${run}/${runs}`, () =>
-      bootFullSizeVm(ctx, config, 'vm-cold', 'active'),
-    );
-    try {
-      const bootedAtMs = performance.now();
-      await placeApp(vm, app, { mechanism, disk, diskPortIndex: 0, healthTimeoutMs: config.healthTimeoutMs });
-      const answeredAtMs = await waitForFirstAnswer({
-        connect: connectRedis,
-        key: 0,
-        port: vm.forwards.get(app.name) ?? 0,
-        isRecovered: () => true,
-        timeoutMs: 60_000,
-      });
-      const result = {
-        totalMs: roundTenth(answeredAtMs - startedAtMs),
-        bootMs: roundTenth(bootedAtMs - startedAtMs),
-        appMs: roundTenth(answeredAtMs - bootedAtMs),
-      };
-      measured.push(result);
-      ctx.progress(
-        `real guest, cold restart run ${run}/${runs}: ${Math.round(result.totalMs)} ms: boot to agent ${Math.round(result.bootMs)}, ${app.name} placed and answering ${Math.round(result.appMs)} [${ctx.accel.toUpperCase()}]`,
+  return coldRestarts(ctx, config, app, runs, {
+    question: { connect: connectRedis, key: 0 },
+    label: (run) => `real guest, cold restart run ${run}/${runs}`,
+    boot: async (run) => {
+      await rm(rootOverlayPaths(config.stateDir, 'vm-cold').overlayPath, { force: true });
+      return ticking(ctx, `real guest: cold restart run ${run}/${runs}`, () =>
+        bootFullSizeVm(ctx, config, 'vm-cold', 'active'),
       );
-    } finally {
-      await vm.machine.shutdown();
-    }
-  }
-  return {
-    appSizeBytes: app.sizeBytes,
-    runs: measured,
-    totalMs: summarize(measured.map((r) => r.totalMs)),
-    bootMs: summarize(measured.map((r) => r.bootMs)),
-    appMs: summarize(measured.map((r) => r.appMs)),
-  };
+    },
+  });
 }
 
 /** Writes keys 0 … PRELOADED_KEYS-1 through the endpoint with the Redis client. */
