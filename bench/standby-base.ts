@@ -4,13 +4,13 @@
 // then that the failed side comes back as a standby of the same size (re-protection).
 // Usage: npx tsx bench/standby-base.ts [runs-per-base] [base-MiB ...]
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withPair } from '../src/bench/bench-pair.js';
 import { activeVmOf, injectWholeVmFault } from '../src/bench/faults.js';
 import { measureRecovery } from '../src/bench/measure-recovery.js';
 import { loadExamplePair } from '../src/config/example.js';
 import { createLogger } from '../src/log.js';
+import { freshScratchDir } from '../src/recovery/scratch-sweep.js';
 import { connectRedis } from '../src/traffic/redis.js';
 import { MiB } from '../src/units.js';
 import { resolveAccel } from '../src/vm/host-accel.js';
@@ -21,9 +21,10 @@ const basesMiB = process.argv.slice(3).map(Number);
 if (basesMiB.length === 0) basesMiB.push(256, 320, 384, 512);
 const decision = await resolveAccel('auto');
 console.log(`accelerator: ${decision.accel} (${decision.reason})`);
-const scratchDir = mkdtempSync(join(tmpdir(), 'baton-standby-base-'));
-openForTraversal(scratchDir);
 const log = createLogger({ level: process.env.BATON_LOG_LEVEL ?? 'silent' });
+// Ctrl-C stops the guests of this run; a killed run's guests are stopped by the next one.
+const scratch = await freshScratchDir('standby-base', log, (line) => console.log(line));
+const scratchDir = scratch.dir;
 const ctx = { accel: decision.accel, log, scratchDir, progress: (line: string) => console.log(line) };
 
 interface Outcome {
@@ -84,7 +85,7 @@ for (const baseMiB of basesMiB) {
     );
   }
 }
-rmSync(scratchDir, { recursive: true, force: true });
+await scratch.remove();
 const working = basesMiB.filter((b) => outcomes.filter((o) => o.baseMiB === b).every((o) => o.ok));
 console.log(
   JSON.stringify({ accel: decision.accel, runs, outcomes, smallestWorkingBaseMiB: Math.min(...working) }),
