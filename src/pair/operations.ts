@@ -1,6 +1,8 @@
 // The operation under way, one at a time: a whole-VM failover (then re-protection), a single-app move or a planned switchover.
+import { ConflictError } from '../errors.js';
 import type { AppMoveTrigger, FailoverTrigger } from '../failover/context.js';
 import type { FailoverRecord } from '../state/history.js';
+import { appAreaName, findArea } from '../table/index.js';
 import { moveApp, planMove } from './app-move.js';
 import type { HeldFault, MaintenanceHold } from './maintenance.js';
 import type { PairState } from './pair-state.js';
@@ -25,6 +27,8 @@ export interface OperationsHost {
   onFault(trigger: FailoverTrigger): Promise<FailoverRecord | undefined>;
   startAppOnActive(app: string): Promise<void>;
   releaseHeld(held: readonly HeldFault[]): Promise<void>;
+  /** A memory grant to `app` is under way (its slot being plugged): a move or a switchover of it waits. */
+  isGranting(app: string): boolean;
 }
 
 /** Starts operations and knows the one under way (a second signal joins it instead of starting another). */
@@ -33,6 +37,8 @@ export class Operations {
   private running: Promise<FailoverRecord> | undefined;
   private runningId: string | undefined;
   private isSwitching = false;
+  /** The apps the operation under way moves (a grant to one of them is refused until it is done). */
+  private moving = new Set<string>();
 
   constructor(host: OperationsHost) {
     this.host = host;
@@ -57,14 +63,29 @@ export class Operations {
     this.runningId = id;
   };
 
+  /** Whether the operation under way moves `app` (its area may change owner at the commit). */
+  isMoving(app: string): boolean {
+    return this.moving.has(app);
+  }
+
   private ended(): void {
     this.running = undefined;
     this.runningId = undefined;
+    this.moving = new Set();
+  }
+
+  /** Every app whose area `vm` holds now: the apps a whole-VM failover of `vm` moves or gives back. */
+  private appsOn(vm: string): string[] {
+    const { pair } = this.host;
+    return pair.config.apps
+      .filter((app) => findArea(pair.table, appAreaName(app.name))?.user === vm)
+      .map((app) => app.name);
   }
 
   /** A whole-VM failover of the trigger's VM, then re-protection in the background of the result (timed as `reprotect`). */
   failOver(trigger: FailoverTrigger): Promise<FailoverRecord> {
     this.host.setState('failing-over');
+    this.moving = new Set(this.appsOn(trigger.vm));
     this.running = this.failOverVm(trigger).finally(async () => {
       this.ended();
       await this.host.afterFailover();
@@ -99,12 +120,20 @@ export class Operations {
     } catch (refusal) {
       return Promise.reject(refusal);
     }
+    if (this.host.isGranting(appName))
+      return Promise.reject(
+        new ConflictError(
+          `Cannot move ${appName}: a memory grant to it is under way; ask again once it is done`,
+        ),
+      );
     this.host.setState('failing-over');
+    this.moving = new Set([appName]);
     const run = (async () => {
       const outcome = await moveApp(pair, moving, trigger, this.onStarted);
       if (outcome.next === 'settled') this.host.setState('protected');
       if (outcome.next === 'escalate' && outcome.fault !== undefined) {
         pair.log.error({ signal: outcome.fault.signal }, 'app move escalated to a whole-VM failover');
+        this.moving = new Set([...this.moving, ...this.appsOn(outcome.fault.vm)]);
         const whole = await this.failOverVm(outcome.fault);
         outcome.record.escalatedTo = whole.id;
         pair.persistence?.changed();
@@ -142,8 +171,16 @@ export class Operations {
     } catch (refusal) {
       return Promise.reject(refusal);
     }
+    const granting = plan.apps.find((app) => this.host.isGranting(app));
+    if (granting !== undefined)
+      return Promise.reject(
+        new ConflictError(
+          `Cannot switch over: a memory grant to ${granting} is under way; ask again once it is done`,
+        ),
+      );
     this.host.setState('failing-over');
     this.isSwitching = true;
+    this.moving = new Set(plan.apps);
     const run = runSwitchover(pair, plan, this.onStarted).then(
       async ({ record, outcome }) => {
         if (outcome === 'succeeded') {

@@ -1,4 +1,5 @@
 // The protected pair in action: start or take back, adopt VMs and arm their detectors, act on faults, run operations, stop (its facts: pair-core.ts).
+import { ConflictError } from '../errors.js';
 import type { AppMoveTrigger, FailoverTrigger } from '../failover/context.js';
 import type { LifecycleState } from '../lifecycle/machine.js';
 import type { QueuedFault } from '../lifecycle/queue.js';
@@ -48,6 +49,8 @@ export class Pair extends PairCore {
   private readonly operations: Operations;
   private readonly ordinary: OrdinaryPlacer;
   private readonly standby: Reprotection;
+  /** Memory grants whose plug runs now, by app. */
+  private readonly grantsUnderWay = new Map<string, number>();
 
   private constructor(config: PairConfig, options: StartOptions) {
     super(config, options);
@@ -72,6 +75,7 @@ export class Pair extends PairCore {
       onFault: (trigger) => this.onFault(trigger),
       startAppOnActive: (app) => this.startAppOnActive(app),
       releaseHeld: (held) => releaseHeldFaults(this, held),
+      isGranting: (app) => (this.grantsUnderWay.get(app) ?? 0) > 0,
     });
     this.standby = new Reprotection({
       config,
@@ -136,9 +140,23 @@ export class Pair extends PairCore {
     return this.faults.lifecycleState();
   }
 
-  /** Grows an app's memory from the pool (`baton request`, and the agents' mem.request): grant.ts. */
-  grantMemory(request: { app: string; extraBytes: number; vm?: string }): Promise<Granted> {
-    return grantMemory(this, request);
+  /**
+   * Grows an app's memory from the pool: the one grant (grant.ts) for `baton request` and the
+   * agents' mem.request. Refused (ConflictError) while an operation moves that app and has not
+   * committed: its area changes owner at the commit, and a slot plugged on the VM it leaves would
+   * outlive the move. A move or switchover of an app waits for its grant the same way.
+   */
+  async grantMemory(request: { app: string; extraBytes: number; vm?: string }): Promise<Granted> {
+    if (this.state === 'failing-over' && this.operations.isMoving(request.app))
+      throw new ConflictError(
+        `Cannot grant memory to ${request.app}: ${this.inFlightId === undefined ? 'an operation' : `operation ${this.inFlightId}`} moves it now; ask again once it is done`,
+      );
+    this.grantsUnderWay.set(request.app, (this.grantsUnderWay.get(request.app) ?? 0) + 1);
+    try {
+      return await grantMemory(this, request);
+    } finally {
+      this.grantsUnderWay.set(request.app, (this.grantsUnderWay.get(request.app) ?? 1) - 1);
+    }
   }
 
   /**
