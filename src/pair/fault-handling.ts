@@ -2,7 +2,14 @@
 import type { StableEndpoint } from '../endpoint/proxy.js';
 import type { FailoverTrigger } from '../failover/context.js';
 import { isCrashPoint } from '../failover/crash-point.js';
-import { type LifecycleState, lifecycleStateOf, type Subject, transitionFor } from '../lifecycle/machine.js';
+import {
+  type FaultSignal,
+  type LifecycleState,
+  lifecycleStateOf,
+  type Reaction,
+  type Subject,
+  transitionFor,
+} from '../lifecycle/machine.js';
 import type { QueuedFault } from '../lifecycle/queue.js';
 import type { Logger } from '../log.js';
 import type { FailoverRecord } from '../state/history.js';
@@ -79,6 +86,11 @@ export class FaultHandling {
       // One being replaced is not, even before its exit is seen (QMP's close and the exit come apart).
       isStandbyReady: !isStandbyBooting && pair.standbyVm?.machine.isRunning === true,
     });
+  }
+
+  /** What the lifecycle machine says `signal` on `vm` leads to in the pair's state now. */
+  reactionTo(vm: string, signal: FaultSignal): Reaction {
+    return transitionFor(this.lifecycleState(), this.subjectOf(vm), signal).reaction;
   }
 
   /**

@@ -29,6 +29,8 @@ export interface OperationsHost {
   releaseHeld(held: readonly HeldFault[]): Promise<void>;
   /** A memory grant to `app` is under way (its slot being plugged): a move or a switchover of it waits. */
   isGranting(app: string): boolean;
+  /** The operation under way has ended, whatever its outcome. */
+  onEnded(): void;
 }
 
 /** Starts operations and knows the one under way (a second signal joins it instead of starting another). */
@@ -72,6 +74,7 @@ export class Operations {
     this.running = undefined;
     this.runningId = undefined;
     this.moving = new Set();
+    this.host.onEnded();
   }
 
   /** Every app whose area `vm` holds now: the apps a whole-VM failover of `vm` moves or gives back. */

@@ -1,7 +1,7 @@
 // The protected pair in action: start or take back, adopt VMs and arm their detectors, act on faults, run operations, stop (its facts: pair-core.ts).
 import { ConflictError } from '../errors.js';
 import type { AppMoveTrigger, FailoverTrigger } from '../failover/context.js';
-import type { LifecycleState } from '../lifecycle/machine.js';
+import type { LifecycleState, Reaction } from '../lifecycle/machine.js';
 import type { QueuedFault } from '../lifecycle/queue.js';
 import type { Logger } from '../log.js';
 import type { MemoryMechanism } from '../memory/mechanism.js';
@@ -23,7 +23,7 @@ import { PairCore } from './pair-core.js';
 import type { PairState } from './pair-state.js';
 import type { PairPersistence } from './persist.js';
 import { Reprotection } from './reprotect.js';
-import { noteStarted, superviseVm } from './supervise.js';
+import { noteStarted, recheckKeptExits, superviseVm } from './supervise.js';
 import { takeBack } from './take-back.js';
 import type { PairVm } from './vm-factory.js';
 import { watchVmSignals } from './vm-signals.js';
@@ -76,6 +76,13 @@ export class Pair extends PairCore {
       startAppOnActive: (app) => this.startAppOnActive(app),
       releaseHeld: (held) => releaseHeldFaults(this, held),
       isGranting: (app) => (this.grantsUnderWay.get(app) ?? 0) > 0,
+      // App exits kept while it ran are looked at again (after the promise callbacks that end it).
+      onEnded: () =>
+        setImmediate(() =>
+          recheckKeptExits(this).catch((error: Error) =>
+            this.log.error({ err: error.message }, 'acting on a kept app exit failed'),
+          ),
+        ),
     });
     this.standby = new Reprotection({
       config,
@@ -138,6 +145,11 @@ export class Pair extends PairCore {
   /** The lifecycle state, derived from facts: the VMs that run, the operation under way, the boots. */
   lifecycleState(): LifecycleState {
     return this.faults.lifecycleState();
+  }
+
+  /** What the lifecycle machine says an app exit on `vm` leads to now (supervise.ts asks). */
+  appExitReaction(vm: string): Reaction {
+    return this.faults.reactionTo(vm, 'app-exit');
   }
 
   /**
