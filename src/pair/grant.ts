@@ -113,3 +113,31 @@ export async function grantMemory(
     throw error;
   }
 }
+
+/**
+ * The grants under way, by app, and the one door to grantMemory: a grant refused by `refusalOf`
+ * (an operation moves the app now) never starts; a move or switchover asks `isGranting` first.
+ */
+export class GrantGate {
+  private readonly underWay = new Map<string, number>();
+
+  /** A grant to `app` is under way (its slot being plugged). */
+  isGranting(app: string): boolean {
+    return (this.underWay.get(app) ?? 0) > 0;
+  }
+
+  /** Grants through grantMemory unless `refusal` (computed now) says why not: then ConflictError. */
+  async grant(
+    host: GrantHost,
+    request: { app: string; extraBytes: number; vm?: string },
+    refusal: string | undefined,
+  ): Promise<Granted> {
+    if (refusal !== undefined) throw new ConflictError(`Cannot grant memory to ${request.app}: ${refusal}`);
+    this.underWay.set(request.app, (this.underWay.get(request.app) ?? 0) + 1);
+    try {
+      return await grantMemory(host, request);
+    } finally {
+      this.underWay.set(request.app, (this.underWay.get(request.app) ?? 1) - 1);
+    }
+  }
+}

@@ -12,7 +12,7 @@ import type { DataDisk } from './disk.js';
 import { MaintenanceHold } from './maintenance.js';
 import type { PairState } from './pair-state.js';
 import type { PairPersistence } from './persist.js';
-import { createSupervision } from './supervise.js';
+import { createSupervision, noteStarted } from './supervise.js';
 import type { PairVm } from './vm-factory.js';
 
 /** The pair's state, table, roles and history; a subclass acts on them only through the methods here. */
@@ -175,6 +175,29 @@ export abstract class PairCore {
   /** The pair forgets the VM `name` (stopped, failed over, or exited). */
   protected dropVm(name: string): void {
     this.vms.delete(name);
+    this.persistence?.changed();
+  }
+
+  /** The app serves from `vm` on `hostPort`: its endpoint routes there and its supervision clock restarts. */
+  protected serveFrom(app: string, vm: PairVm | undefined, hostPort: number): void {
+    if (vm !== undefined)
+      this.endpoints.get(app)?.route({ host: '127.0.0.1', port: hostPort, vm: vm.machine.spec.name });
+    noteStarted(this.supervision, app);
+  }
+
+  /**
+   * Blocked with QEMUs that exited (both VMs died in a failover): they run nothing and never will,
+   * so they leave the pair and vms.json, and their run directories go; the table keeps their
+   * areas (one owner each) until an operator acts, as `blocked` says.
+   */
+  protected async forgetExitedVms(): Promise<void> {
+    for (const [name, vm] of [...this.vms]) {
+      if (vm.machine.isRunning) continue;
+      this.detectors.get(name)?.stop();
+      this.vms.delete(name);
+      await vm.machine.shutdown({ timeoutMs: 500 }).catch(() => undefined);
+      this.log.warn({ vm: name, pid: vm.machine.pid }, 'blocked: the exited VM leaves the pair');
+    }
     this.persistence?.changed();
   }
 }

@@ -1,5 +1,4 @@
 // The protected pair in action: start or take back, adopt VMs and arm their detectors, act on faults, run operations, stop (its facts: pair-core.ts).
-import { ConflictError } from '../errors.js';
 import type { AppMoveTrigger, FailoverTrigger } from '../failover/context.js';
 import type { LifecycleState, Reaction } from '../lifecycle/machine.js';
 import type { QueuedFault } from '../lifecycle/queue.js';
@@ -14,7 +13,7 @@ import { restartAppOn, startAppOn } from './app-start.js';
 import { bootBoth, openAppParts, startEveryApp } from './bring-up.js';
 import type { PairConfig } from './config.js';
 import { FaultHandling } from './fault-handling.js';
-import { type Granted, grantMemory } from './grant.js';
+import { type Granted, GrantGate } from './grant.js';
 import { releaseHeldFaults } from './held-faults.js';
 import { serveMemRequests } from './mem-requests.js';
 import { Operations } from './operations.js';
@@ -23,7 +22,7 @@ import { PairCore } from './pair-core.js';
 import type { PairState } from './pair-state.js';
 import type { PairPersistence } from './persist.js';
 import { Reprotection } from './reprotect.js';
-import { noteStarted, recheckKeptExits, superviseVm } from './supervise.js';
+import { recheckKeptExits, superviseVm } from './supervise.js';
 import { takeBack } from './take-back.js';
 import type { PairVm } from './vm-factory.js';
 import { watchVmSignals } from './vm-signals.js';
@@ -49,8 +48,7 @@ export class Pair extends PairCore {
   private readonly operations: Operations;
   private readonly ordinary: OrdinaryPlacer;
   private readonly standby: Reprotection;
-  /** Memory grants whose plug runs now, by app. */
-  private readonly grantsUnderWay = new Map<string, number>();
+  private readonly grants = new GrantGate();
 
   private constructor(config: PairConfig, options: StartOptions) {
     super(config, options);
@@ -75,7 +73,7 @@ export class Pair extends PairCore {
       onFault: (trigger) => this.onFault(trigger),
       startAppOnActive: (app) => this.startAppOnActive(app),
       releaseHeld: (held) => releaseHeldFaults(this, held),
-      isGranting: (app) => (this.grantsUnderWay.get(app) ?? 0) > 0,
+      isGranting: (app) => this.grants.isGranting(app),
       // App exits kept while it ran are looked at again (after the promise callbacks that end it).
       onEnded: () =>
         setImmediate(() =>
@@ -84,12 +82,7 @@ export class Pair extends PairCore {
           ),
         ),
     });
-    this.standby = new Reprotection({
-      config,
-      accel: this.accel,
-      log: this.log,
-      vms: this.vms,
-      detectors: this.detectors,
+    this.standby = new Reprotection(this, {
       isStopped: () => this.state === 'stopped',
       adoptStandby: (fresh) => {
         this.adopt(fresh);
@@ -158,17 +151,14 @@ export class Pair extends PairCore {
    * committed: its area changes owner at the commit, and a slot plugged on the VM it leaves would
    * outlive the move. A move or switchover of an app waits for its grant the same way.
    */
-  async grantMemory(request: { app: string; extraBytes: number; vm?: string }): Promise<Granted> {
-    if (this.state === 'failing-over' && this.operations.isMoving(request.app))
-      throw new ConflictError(
-        `Cannot grant memory to ${request.app}: ${this.inFlightId === undefined ? 'an operation' : `operation ${this.inFlightId}`} moves it now; ask again once it is done`,
-      );
-    this.grantsUnderWay.set(request.app, (this.grantsUnderWay.get(request.app) ?? 0) + 1);
-    try {
-      return await grantMemory(this, request);
-    } finally {
-      this.grantsUnderWay.set(request.app, (this.grantsUnderWay.get(request.app) ?? 1) - 1);
-    }
+  grantMemory(request: { app: string; extraBytes: number; vm?: string }): Promise<Granted> {
+    const isMoving = this.state === 'failing-over' && this.operations.isMoving(request.app);
+    const by = this.inFlightId === undefined ? 'an operation' : `operation ${this.inFlightId}`;
+    return this.grants.grant(
+      this,
+      request,
+      isMoving ? `${by} moves it now; ask again once it is done` : undefined,
+    );
   }
 
   /**
@@ -297,29 +287,6 @@ export class Pair extends PairCore {
     const hostPort = await restartAppOn(this, name, vm);
     if (hostPort === undefined) await this.startAppOnActive(name);
     else this.serveFrom(name, vm, hostPort);
-  }
-
-  /** The app serves from `vm` on `hostPort`: its endpoint routes there and its supervision clock restarts. */
-  private serveFrom(app: string, vm: PairVm | undefined, hostPort: number): void {
-    if (vm !== undefined)
-      this.endpoints.get(app)?.route({ host: '127.0.0.1', port: hostPort, vm: vm.machine.spec.name });
-    noteStarted(this.supervision, app);
-  }
-
-  /**
-   * Blocked with QEMUs that exited (both VMs died in a failover): they run nothing and never will,
-   * so they leave the pair and vms.json, and their run directories go; the table keeps their
-   * areas (one owner each) until an operator acts, as `blocked` says.
-   */
-  private async forgetExitedVms(): Promise<void> {
-    for (const [name, vm] of [...this.vms]) {
-      if (vm.machine.isRunning) continue;
-      this.detectors.get(name)?.stop();
-      this.vms.delete(name);
-      await vm.machine.shutdown({ timeoutMs: 500 }).catch(() => undefined);
-      this.log.warn({ vm: name, pid: vm.machine.pid }, 'blocked: the exited VM leaves the pair');
-    }
-    this.persistence?.changed();
   }
 
   /**

@@ -34,10 +34,17 @@ export async function bootFreshStandby(host: BootHost, name: string): Promise<vo
   }
 }
 
-/** What re-protection reads of the pair, and the pair's own ways to change it. */
-export interface ReprotectHost extends BootHost {
+/** What re-protection reads of the pair. */
+export interface ReprotectView {
+  readonly config: PairConfig;
+  readonly accel: Accel;
+  readonly log: Logger;
   readonly vms: ReadonlyMap<string, PairVm>;
   readonly detectors: ReadonlyMap<string, HangDetector>;
+}
+
+/** The pair's own ways to change what re-protection finds. */
+export interface ReprotectActions extends Pick<BootHost, 'isStopped' | 'adoptStandby'> {
   /** The pair forgets the VM `name` (stopped, or exited). */
   dropVm(name: string): void;
   /** A background boot is over, whatever its result (queued faults may be acted on now). */
@@ -46,12 +53,14 @@ export interface ReprotectHost extends BootHost {
 
 /** Fresh standbys: booted after a failover, in place of a failed one, or of one found gone at re-attach. */
 export class Reprotection {
-  private readonly host: ReprotectHost;
+  private readonly view: ReprotectView;
+  private readonly actions: ReprotectActions;
   private boot: Promise<void> | undefined;
   private isRunning = false;
 
-  constructor(host: ReprotectHost) {
-    this.host = host;
+  constructor(view: ReprotectView, actions: ReprotectActions) {
+    this.view = view;
+    this.actions = actions;
   }
 
   /** A fresh standby boots now outside a failover: it is not ready yet. */
@@ -61,7 +70,8 @@ export class Reprotection {
 
   /** Boots a fresh standby `name` (the failed VM of that name is gone already). */
   reprotect(name: string): Promise<void> {
-    return bootFreshStandby(this.host, name);
+    const { config, accel, log } = this.view;
+    return bootFreshStandby({ config, accel, log, ...this.actions }, name);
   }
 
   /** In the background: boots a fresh standby `name`. */
@@ -80,11 +90,11 @@ export class Reprotection {
   }
 
   private async replaceNow(name: string): Promise<void> {
-    const failed = this.host.vms.get(name);
-    this.host.detectors.get(name)?.stop();
+    const failed = this.view.vms.get(name);
+    this.view.detectors.get(name)?.stop();
     if (failed !== undefined) {
       await failed.machine.shutdown({ timeoutMs: 500 });
-      this.host.dropVm(name);
+      this.actions.dropVm(name);
     }
     await this.reprotect(name);
   }
@@ -93,7 +103,7 @@ export class Reprotection {
     this.isRunning = true;
     this.boot = boot.finally(() => {
       this.isRunning = false;
-      this.host.onBootSettled();
+      this.actions.onBootSettled();
     });
   }
 }
