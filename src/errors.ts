@@ -324,8 +324,8 @@ MemoryStuckError.prototype.name = 'MemoryStuckError';
 
 /** The request is valid but the daemon's state does not allow it now (e.g. a blocked pair). */
 export class ConflictError extends BatonError {
-  constructor(message: string) {
-    super('CONFLICT', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONFLICT', message, options);
   }
 }
 ConflictError.prototype.name = 'ConflictError';

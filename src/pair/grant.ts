@@ -1,5 +1,5 @@
 // The one memory grant, for `baton request` and for an agent's mem.request: the area grows from the pool, the slot is plugged, the table committed.
-import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, QmpDisconnectedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type MemoryMechanism, targetOf } from '../memory/mechanism.js';
 import {
@@ -40,7 +40,8 @@ export interface Granted {
  * app is known and runs, the table grants it (the pool has the memory), its slot can hold it.
  * The table change is applied to the table current when the plug is done, so a failover or a
  * grant committed meanwhile is kept; when it no longer applies, the slot is set back and the
- * refusal thrown. Refusals are BatonErrors with the sizes in MiB.
+ * refusal thrown. A VM that fails while its slot is plugged (a failover fences it) refuses the
+ * grant too (ConflictError, the QMP error as its cause). Refusals are BatonErrors with the sizes in MiB.
  */
 export async function grantMemory(
   host: GrantHost,
@@ -82,7 +83,12 @@ export async function grantMemory(
     throw new ConflictError(
       `${refusal}: ${app.name} asked for ${formatBytes(bytes)} more, its slot holds at most ${formatBytes(app.slotMaxBytes)}`,
     );
-  const plugged = await host.mechanism.plug(targetOf(vm.machine), app.slot, sizeBytes);
+  const plugged = await host.mechanism
+    .plug(targetOf(vm.machine), app.slot, sizeBytes)
+    .catch((error: unknown) => {
+      if (vm.machine.isRunning && !(error instanceof QmpDisconnectedError)) throw error;
+      throw new ConflictError(`${refusal}: ${vmName} failed while its slot was plugged`, { cause: error });
+    });
   try {
     const table = host.commitTable(
       (current) =>
@@ -105,5 +111,33 @@ export async function grantMemory(
         ),
       );
     throw error;
+  }
+}
+
+/**
+ * The grants under way, by app, and the one door to grantMemory: a grant refused by `refusalOf`
+ * (an operation moves the app now) never starts; a move or switchover asks `isGranting` first.
+ */
+export class GrantGate {
+  private readonly underWay = new Map<string, number>();
+
+  /** A grant to `app` is under way (its slot being plugged). */
+  isGranting(app: string): boolean {
+    return (this.underWay.get(app) ?? 0) > 0;
+  }
+
+  /** Grants through grantMemory unless `refusal` (computed now) says why not: then ConflictError. */
+  async grant(
+    host: GrantHost,
+    request: { app: string; extraBytes: number; vm?: string },
+    refusal: string | undefined,
+  ): Promise<Granted> {
+    if (refusal !== undefined) throw new ConflictError(`Cannot grant memory to ${request.app}: ${refusal}`);
+    this.underWay.set(request.app, (this.underWay.get(request.app) ?? 0) + 1);
+    try {
+      return await grantMemory(host, request);
+    } finally {
+      this.underWay.set(request.app, (this.underWay.get(request.app) ?? 1) - 1);
+    }
   }
 }

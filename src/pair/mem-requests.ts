@@ -1,21 +1,28 @@
 // The guest's memory requests (seed claim 5): an app whose slot holds less than it needs asks, and
 // the monitor grants through the one grant path (grant.ts) or refuses with the numbers.
 import type { MemRequest } from '../agent/protocol.js';
-import { type GrantHost, grantMemory } from './grant.js';
+import type { Logger } from '../log.js';
+import type { Granted } from './grant.js';
 import type { PairVm } from './vm-factory.js';
 
-export function serveMemRequests(host: GrantHost, vm: PairVm): void {
+/** The pair's one grant path (Pair.grantMemory, which wraps grant.ts). */
+export interface GrantPath {
+  readonly log: Logger;
+  grantMemory(request: { app: string; extraBytes: number; vm?: string }): Promise<Granted>;
+}
+
+export function serveMemRequests(host: GrantPath, vm: PairVm): void {
   vm.machine.agent.on('memRequest', (request) => {
     void answerMemRequest(host, vm, request);
   });
 }
 
 /** Grants or refuses one request; every refusal is logged as an audit line and answered, nothing else changes. */
-async function answerMemRequest(host: GrantHost, vm: PairVm, request: MemRequest): Promise<void> {
+async function answerMemRequest(host: GrantPath, vm: PairVm, request: MemRequest): Promise<void> {
   const vmName = vm.machine.spec.name; // From the channel the request came on, never from the message.
   const log = host.log.child({ vm: vmName, app: request.app });
   try {
-    const granted = await grantMemory(host, { app: request.app, extraBytes: request.bytes, vm: vmName });
+    const granted = await host.grantMemory({ app: request.app, extraBytes: request.bytes, vm: vmName });
     log.info(granted, 'granted a guest memory request from the pool');
     await vm.machine.agent.answerMemRequest(request.app, { granted: true }, 5000);
   } catch (error) {

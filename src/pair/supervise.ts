@@ -1,8 +1,9 @@
-// App supervision on the host (seed paragraph 0045): an app's exit, with its severity, becomes a
-// restart in place, a move of that app alone, or nothing; the policy decides, this file acts.
+// App supervision on the host (seed paragraph 0045): an app's exit goes through the lifecycle
+// machine, then becomes a restart in place, a move of that app alone, or nothing; the policy decides, this file acts.
 import type { AppExited } from '../agent/protocol.js';
 import type { StableEndpoint } from '../endpoint/proxy.js';
 import type { AppMoveTrigger, FailoverTrigger } from '../failover/context.js';
+import type { Reaction } from '../lifecycle/machine.js';
 import type { Logger } from '../log.js';
 import { type AppHistory, decide, EMPTY_HISTORY, startedHistory } from '../policy/restart.js';
 import type { FailoverRecord } from '../state/history.js';
@@ -13,6 +14,7 @@ import type { HeldFault } from './maintenance.js';
 import type { PairState } from './pair-state.js';
 import type { PairPersistence } from './persist.js';
 import { appStartRequest } from './place-app.js';
+import { runningApps } from './reattach.js';
 import type { PairVm } from './vm-factory.js';
 
 /** What supervision reads of the pair, and the two actions it may ask for. */
@@ -27,6 +29,8 @@ export interface SupervisedPair {
   readonly persistence: Pick<PairPersistence, 'noteFault'> | undefined;
   moveApp(app: string, trigger: AppMoveTrigger): Promise<FailoverRecord>;
   onFault(trigger: FailoverTrigger): Promise<FailoverRecord | undefined>;
+  /** What the lifecycle machine says an app exit on `vm` leads to in the pair's state now (fault-handling.ts). */
+  appExitReaction(vm: string): Reaction;
   /** Maintenance on: a move or whole-VM failover the policy asks for is held instead (restarts in place go on). */
   readonly maintenance?: { readonly isOn: boolean; hold(fault: HeldFault): void };
 }
@@ -38,6 +42,15 @@ export interface Supervision {
   restarts: Map<string, number>;
   /** Apps whose last start failed because of their configuration, with the guest's reason (shown by `baton status`). */
   startFailures: Map<string, StartFailure>;
+  /** App exits the machine kept (`join`: an operation under way; `hold`: blocked), looked at again once the policy may act. */
+  kept: Map<string, KeptExit>;
+}
+
+/** An app exit seen while the policy could not act on it. */
+export interface KeptExit {
+  vm: PairVm;
+  exited: AppExited;
+  atMs: number;
 }
 
 /** A start the agent refused for a reason in the app's configuration: the app waits for the operator. */
@@ -50,7 +63,7 @@ export interface StartFailure {
 }
 
 export function createSupervision(): Supervision {
-  return { histories: new Map(), restarts: new Map(), startFailures: new Map() };
+  return { histories: new Map(), restarts: new Map(), startFailures: new Map(), kept: new Map() };
 }
 
 /**
@@ -86,15 +99,43 @@ export function superviseVm(pair: SupervisedPair, vm: PairVm): void {
   });
 }
 
-async function onAppExited(pair: SupervisedPair, vm: PairVm, exited: AppExited, atMs: number): Promise<void> {
+/**
+ * An app exited on `vm`. Only an exit on the VM that serves the app counts (an app an operation
+ * moves has its endpoint held: the operation's own steps see it); a stop we asked for is no fault.
+ * The lifecycle machine says whether the policy may act now (`app-policy`); otherwise the exit is
+ * journaled with the machine's reaction, and kept (`join`, `hold`) to be looked at again by
+ * recheckKeptExits once the operation under way has ended.
+ */
+export async function onAppExited(
+  pair: SupervisedPair,
+  vm: PairVm,
+  exited: AppExited,
+  atMs: number,
+): Promise<void> {
   const app = pair.config.apps.find((a) => a.name === exited.name);
   const owner = pair.endpoints.get(exited.name)?.currentTarget?.vm;
-  // Only an exit on the VM that serves the app counts; a stop we asked for is no fault.
   if (app === undefined || owner !== vm.machine.spec.name || exited.severity === 'stopped') return;
-  if (pair.state !== 'protected' && pair.state !== 'unprotected') return;
   const supervision = pair.supervision;
   const severity =
     exited.severity ?? (exited.signal === null ? (exited.code === 0 ? 'clean' : 'failed') : 'killed');
+  const reaction = pair.appExitReaction(vm.machine.spec.name);
+  if (reaction !== 'app-policy') {
+    // 'join' and 'hold' keep the exit; 'expected' (a planned stop), 'fail-start' (the start under
+    // way fails by itself) and 'log' (no protected app there) have nothing more to do.
+    pair.persistence?.noteFault({
+      vm: vm.machine.spec.name,
+      app: app.name,
+      signal: severity,
+      action: reaction,
+    });
+    pair.log.warn(
+      { app: app.name, vm: vm.machine.spec.name, exited, reaction },
+      'app exited; the policy acts later',
+    );
+    if (reaction === 'join' || reaction === 'hold') supervision.kept.set(app.name, { vm, exited, atMs });
+    return;
+  }
+  supervision.kept.delete(app.name);
   const decision = decide({
     severity,
     app: { name: app.name, hotStandby: app.hotStandby },
@@ -128,6 +169,27 @@ async function onAppExited(pair: SupervisedPair, vm: PairVm, exited: AppExited, 
     noteStarted(supervision, app.name);
   } else if (decision.action === 'whole-vm')
     await pair.onFault({ vm: vm.machine.spec.name, signal: 'request', detectedAtMs: atMs });
+}
+
+/**
+ * Once the operation an app exit joined has ended: each kept exit the policy may act on now goes
+ * to it when its app still does not run on the VM that serves it (asked of the agent); one whose
+ * app moved, or runs again, is over.
+ */
+export async function recheckKeptExits(pair: SupervisedPair): Promise<void> {
+  for (const [name, kept] of [...pair.supervision.kept]) {
+    const vmName = kept.vm.machine.spec.name;
+    if (pair.appExitReaction(vmName) !== 'app-policy') continue; // Not yet: kept.
+    pair.supervision.kept.delete(name);
+    const isServedThere = pair.endpoints.get(name)?.currentTarget?.vm === vmName;
+    const running = isServedThere ? await runningApps(kept.vm).catch(() => undefined) : undefined;
+    if (!isServedThere || running?.has(name) === true) {
+      pair.log.info({ app: name, vm: vmName }, 'kept app exit is over: the app moved or runs again');
+      continue;
+    }
+    pair.log.warn({ app: name, vm: vmName }, 'acting on an app exit kept during an operation');
+    await onAppExited(pair, kept.vm, kept.exited, kept.atMs);
+  }
 }
 
 /** Starts the app again on the same VM, with the memory it already has: nothing is plugged or unplugged. */

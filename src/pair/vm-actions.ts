@@ -1,9 +1,14 @@
 // Single actions on one VM that failover steps are made of: stop an app, find a root port, attach a disk again.
-import { AgentError, AppMoveRefusedError } from '../errors.js';
-import { addVirtioBlkDevice, queryPciBridges } from '../qmp/commands.js';
+import { AgentError, AppMoveRefusedError, QmpCommandError } from '../errors.js';
+import {
+  addRawFileBlockdev,
+  addVirtioBlkDevice,
+  queryBlockNodeNames,
+  queryPciBridges,
+} from '../qmp/commands.js';
 import { spareRootPortId } from '../vm/spec.js';
-import { attachDataDisk, type DataDisk } from './disk.js';
-import { diskDeviceIdOf } from './disk-detach.js';
+import type { DataDisk } from './disk.js';
+import { diskDeviceIdOf, diskNodeNameOf } from './disk-detach.js';
 import type { PairVm } from './vm-factory.js';
 
 export const APP_STOP_TIMEOUT_MS = 10_000;
@@ -51,22 +56,31 @@ export async function diskPortOf(vm: PairVm, app: string): Promise<number> {
 
 /**
  * The disk phase run again: a crash may have come after `blockdev-add` or after `device_add`, so
- * a node or device that already exists counts as attached.
+ * a node or device that already exists counts as attached. Decided by what QEMU reports after a
+ * refused command (the node in `query-named-block-nodes`, the device on a root port in
+ * `query-pci`), never by the refusal's text: QEMU says GenericError for a duplicate and for any
+ * other failure alike.
  */
 export async function attachDiskAgain(target: PairVm, disk: DataDisk, portIndex: number): Promise<void> {
+  const qmp = target.machine.qmp;
+  const nodeName = diskNodeNameOf(disk.app);
+  const deviceId = diskDeviceIdOf(disk.app);
   try {
-    await attachDataDisk(target.machine, disk, portIndex);
+    await addRawFileBlockdev(qmp, nodeName, disk.path);
   } catch (error) {
-    if (!/Duplicate/i.test((error as Error).message)) throw error;
-    try {
-      await addVirtioBlkDevice(target.machine.qmp, {
-        deviceId: diskDeviceIdOf(disk.app),
-        nodeName: `disk-${disk.app}`,
-        serial: disk.serial,
-        bus: spareRootPortId(portIndex),
-      });
-    } catch (again) {
-      if (!/Duplicate|already/i.test((again as Error).message)) throw again;
-    }
+    if (!(error instanceof QmpCommandError) || !(await queryBlockNodeNames(qmp)).includes(nodeName))
+      throw error;
+  }
+  try {
+    await addVirtioBlkDevice(qmp, {
+      deviceId,
+      nodeName,
+      serial: disk.serial,
+      bus: spareRootPortId(portIndex),
+    });
+  } catch (error) {
+    if (!(error instanceof QmpCommandError)) throw error;
+    const bridges = await queryPciBridges(qmp);
+    if (!bridges.some((bridge) => bridge.deviceIds.includes(deviceId))) throw error;
   }
 }

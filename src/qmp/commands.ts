@@ -122,6 +122,14 @@ export async function addRawFileBlockdev(qmp: QmpClient, nodeName: string, filen
   });
 }
 
+/** `query-named-block-nodes` (flat): the node name of every block node QEMU has. */
+export async function queryBlockNodeNames(qmp: QmpClient): Promise<string[]> {
+  const reply = (await qmp.execute('query-named-block-nodes', { flat: true })) as Array<{
+    'node-name'?: unknown;
+  }>;
+  return reply.flatMap((node) => (typeof node['node-name'] === 'string' ? [node['node-name']] : []));
+}
+
 /** `blockdev-del` of a node added by addRawFileBlockdev (its file node goes with it). */
 export async function deleteBlockdev(qmp: QmpClient, nodeName: string): Promise<void> {
   await qmp.execute('blockdev-del', { 'node-name': nodeName });

@@ -1,13 +1,16 @@
 // The pair's lifecycle under signals and crashes at any moment (issue 11, RELIABILITY.md I1-I5, I9):
 // SIGTERM while `baton up` boots, the daemon killed while it re-protects, a VM killed while the pair
-// recovers from another fault. Each QEMU launch leaves
+// recovers from another fault, a memory request racing a failover. Each QEMU launch leaves
 // its run directory before QEMU starts, so the next daemon finds and stops what a dead one left.
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { StatusView } from '../../src/daemon/views.js';
+import { ApiError, callApi } from '../../src/cli/client.js';
+import type { StatusView, TableView } from '../../src/daemon/views.js';
 import { KvClient } from '../../src/endpoint/kv-client.js';
+import { appAreaName } from '../../src/table/index.js';
+import { MiB } from '../../src/units.js';
 import { auditDaemon, qemuPidsUnder, until } from '../helpers/audit.js';
 import { BatonDaemon } from '../helpers/daemon.js';
 
@@ -182,6 +185,49 @@ describe('a fault while the pair recovers from another', () => {
     expect(await daemon.down()).toBe(0);
     expect(qemuPidsUnder(daemon.stateDir)).toEqual([]);
   }, 300_000);
+});
+
+describe('a memory request racing a failover', () => {
+  it('(d) `baton request` sent with `baton failover` through the control API: granted or refused 409 CONFLICT, and the audit (I1-I5) passes after each', async () => {
+    const daemon = freshDaemon('request-race');
+    await daemon.start();
+    const { stateDir } = daemon;
+    const kvdBytes = (table: TableView) =>
+      table.areas.find((a) => a.name === appAreaName('kvd'))?.sizeBytes ?? 0;
+    let previousEpoch = 0;
+    const answers: string[] = [];
+    for (const order of ['request sent first', 'failover sent first']) {
+      const beforeBytes = kvdBytes((await callApi(stateDir, 'GET', '/v1/table')) as TableView);
+      const request = () =>
+        callApi(stateDir, 'POST', '/v1/request', { app: 'kvd', memory: `${beforeBytes / MiB + 32}MiB` });
+      const failover = () => callApi(stateDir, 'POST', '/v1/failover', {});
+      // Both on the wire at once: which one the daemon takes first is the race.
+      const [requested, failedOver] =
+        order === 'request sent first'
+          ? await Promise.allSettled([request(), failover()])
+          : await Promise.allSettled([failover(), request()]).then(([f, r]) => [r, f] as const);
+      expect(failedOver.status, `the failover was accepted (${order})`).toBe('fulfilled');
+      let answer: string;
+      if (requested.status === 'fulfilled') {
+        expect(requested.value).toMatchObject({ grantedBytes: 32 * MiB });
+        answer = 'granted';
+      } else {
+        const error = requested.reason as ApiError;
+        expect(error, `the request's answer: ${error.message}`).toBeInstanceOf(ApiError);
+        expect({ status: error.status, code: error.code }).toEqual({ status: 409, code: 'CONFLICT' });
+        expect(error.message).toMatch(/^Cannot grant memory to kvd: /);
+        answer = `refused 409 ${error.code}: ${error.message}`;
+      }
+      answers.push(`${order}: ${answer}`);
+      const audit = await auditDaemon(stateDir, { daemonOutput: daemon.output(), previousEpoch });
+      previousEpoch = audit.savedEpoch;
+      expect(audit.history.at(-1)?.result).toBe('succeeded');
+      expect(kvdBytes(audit.table)).toBe(answer === 'granted' ? beforeBytes + 32 * MiB : beforeBytes);
+    }
+    console.log(`baton request racing baton failover:\n  ${answers.join('\n  ')}`);
+    expect(await daemon.down()).toBe(0);
+    expect(qemuPidsUnder(stateDir)).toEqual([]);
+  }, 400_000);
 });
 
 /** Polls `status` until `isWanted` holds; returns that view. */

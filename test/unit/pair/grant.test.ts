@@ -1,8 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError, QmpDisconnectedError } from '../../../src/errors.js';
 import type { MemoryTarget } from '../../../src/memory/mechanism.js';
 import { type GrantHost, grantMemory } from '../../../src/pair/grant.js';
 import {
   appAreaName,
+  failOver,
   findArea,
   moveApp,
   type ResourceTable,
@@ -81,5 +83,45 @@ describe('grantMemory', () => {
     );
     expect(f.mechanism.calls).toEqual(['plug vm-a slot0 130 MiB', 'plug vm-a slot0 128 MiB']);
     expect(sizeOf(f.pair.table, 'kvd')).toBe(128 * MiB);
+  });
+
+  it('refuses, with the slot set back, when a whole-VM failover committed while its memory was plugged', async () => {
+    const plug = f.mechanism.onPlug;
+    let failoverEpoch = 0;
+    f.mechanism.onPlug = async (target: MemoryTarget, slot: string, bytes: number) => {
+      if (bytes === 130 * MiB)
+        failoverEpoch = f.pair.commitTable((table) => failOver(table, { failedVm: 'vm-a' }).table).epoch;
+      return plug(target, slot, bytes);
+    };
+    await expect(grantMemory(host(), { app: 'kvd', extraBytes: 2 * MiB })).rejects.toThrow(
+      'Cannot grant memory to kvd: it moved to vm-b while its memory was plugged',
+    );
+    // The failover's table stands as it committed: kvd on vm-b at its old size, nothing lost or grown.
+    expect(f.pair.table.epoch).toBe(failoverEpoch);
+    expect(findArea(f.pair.table, appAreaName('kvd'))).toMatchObject({ user: 'vm-b', sizeBytes: 128 * MiB });
+    expect(f.mechanism.calls).toEqual(['plug vm-a slot0 130 MiB', 'plug vm-a slot0 128 MiB']);
+  });
+
+  it('refuses with CONFLICT when the VM fails while its slot is plugged (a failover fences it), table unchanged', async () => {
+    const before = f.pair.table;
+    f.mechanism.onPlug = async () => {
+      throw new QmpDisconnectedError({ vm: 'vm-a', command: 'qom-set' });
+    };
+    const refusal = await grantMemory(host(), { app: 'kvd', extraBytes: 2 * MiB }).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(ConflictError);
+    expect(refusal).toMatchObject({
+      code: 'CONFLICT',
+      message: 'Cannot grant memory to kvd: vm-a failed while its slot was plugged',
+    });
+    expect((refusal as Error).cause).toBeInstanceOf(QmpDisconnectedError);
+    expect(f.pair.table).toBe(before);
+  });
+
+  it('passes on a plug error of a VM that still runs, as it is (no refusal is made up)', async () => {
+    const failure = new Error('plug failed');
+    f.mechanism.onPlug = async () => {
+      throw failure;
+    };
+    await expect(grantMemory(host(), { app: 'kvd', extraBytes: 2 * MiB })).rejects.toBe(failure);
   });
 });

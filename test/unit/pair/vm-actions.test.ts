@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { AgentError, AppMoveRefusedError } from '../../../src/errors.js';
-import { diskPortOf, freeRootPort, stopApp } from '../../../src/pair/vm-actions.js';
-import { fakeVm } from './fake-pair.js';
+import {
+  AgentError,
+  AppMoveRefusedError,
+  QmpCommandError,
+  QmpDisconnectedError,
+} from '../../../src/errors.js';
+import type { DataDisk } from '../../../src/pair/disk.js';
+import { attachDiskAgain, diskPortOf, freeRootPort, stopApp } from '../../../src/pair/vm-actions.js';
+import { type FakeVm, fakeVm } from './fake-pair.js';
 
 describe('freeRootPort and diskPortOf', () => {
   it('takes the highest empty spare port', async () => {
@@ -35,5 +41,76 @@ describe('stopApp', () => {
       throw new AgentError({ vm: 'vm-a', agentCode: 'internal', message: 'kill failed' });
     };
     await expect(stopApp(fake.vm, 'kvd')).rejects.toThrow('kill failed');
+  });
+});
+
+describe('attachDiskAgain', () => {
+  const disk = { app: 'kvd', path: '/state/disks/kvd.img', serial: 'baton-kvd' } as DataDisk;
+  /** QEMU's refusal of a duplicate, as 7.2 words it (GenericError, like any other failure). */
+  const duplicate = (command: string) =>
+    new QmpCommandError({ command, errorClass: 'GenericError', desc: 'Duplicate nodes', vm: 'vm-b' });
+
+  /** A VM whose blockdev-add and device_add fail with `failures` (when given); QEMU holds `nodes` and `occupied` ports. */
+  function vmWith(
+    failures: Record<string, Error>,
+    nodes: string[],
+    occupied: Record<string, string[]> = {},
+  ): FakeVm {
+    const fake = fakeVm('vm-b', { occupied });
+    const answer = fake.onQmp;
+    fake.onQmp = (command, args) => {
+      const failure = failures[command];
+      if (failure !== undefined) throw failure;
+      if (command === 'query-named-block-nodes')
+        return nodes.map((name) => ({ 'node-name': name, drv: 'raw' }));
+      return answer(command, args);
+    };
+    return fake;
+  }
+
+  it('adds the node and the device when neither is there', async () => {
+    const fake = vmWith({}, []);
+    await attachDiskAgain(fake.vm, disk, 1);
+    expect(fake.calls).toEqual([
+      'qmp blockdev-add node-name=disk-kvd',
+      'qmp device_add id=blk-kvd bus=rp-spare1',
+    ]);
+  });
+
+  it('counts a node QEMU reports as added, and a device on a root port as attached (a redo after a crash)', async () => {
+    const fake = vmWith({ 'blockdev-add': duplicate('blockdev-add') }, ['disk-kvd-file', 'disk-kvd']);
+    await attachDiskAgain(fake.vm, disk, 0);
+    expect(fake.calls).toEqual([
+      'qmp blockdev-add node-name=disk-kvd',
+      'qmp query-named-block-nodes',
+      'qmp device_add id=blk-kvd bus=rp-spare0',
+    ]);
+    const both = vmWith(
+      { 'blockdev-add': duplicate('blockdev-add'), device_add: duplicate('device_add') },
+      ['disk-kvd'],
+      { 'rp-spare0': ['blk-kvd'] },
+    );
+    await expect(attachDiskAgain(both.vm, disk, 0)).resolves.toBeUndefined();
+    expect(both.calls.at(-1)).toBe('qmp query-pci');
+  });
+
+  it('passes a refusal on when QEMU does not have what it refused to add again', async () => {
+    const denied = new QmpCommandError({
+      command: 'blockdev-add',
+      errorClass: 'GenericError',
+      desc: "Could not open '/state/disks/kvd.img': Permission denied",
+      vm: 'vm-b',
+    });
+    await expect(attachDiskAgain(vmWith({ 'blockdev-add': denied }, []).vm, disk, 0)).rejects.toBe(denied);
+    const busy = duplicate('device_add');
+    const elsewhere = vmWith({ device_add: busy }, ['disk-kvd'], { 'rp-spare0': ['blk-other'] });
+    await expect(attachDiskAgain(elsewhere.vm, disk, 0)).rejects.toBe(busy);
+  });
+
+  it('passes a lost connection on without asking QEMU anything more', async () => {
+    const lost = new QmpDisconnectedError({ vm: 'vm-b', command: 'blockdev-add' });
+    const fake = vmWith({ 'blockdev-add': lost }, ['disk-kvd']);
+    await expect(attachDiskAgain(fake.vm, disk, 0)).rejects.toBe(lost);
+    expect(fake.calls).toEqual(['qmp blockdev-add node-name=disk-kvd']);
   });
 });
