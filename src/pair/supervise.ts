@@ -2,6 +2,7 @@
 // restart in place, a move of that app alone, or nothing; the policy decides, this file acts.
 import type { AppExited } from '../agent/protocol.js';
 import type { StableEndpoint } from '../endpoint/proxy.js';
+import { WaitTimeoutError } from '../errors.js';
 import type { AppMoveTrigger, FailoverTrigger } from '../failover/context.js';
 import type { Logger } from '../log.js';
 import { type AppHistory, decide, EMPTY_HISTORY, startedHistory } from '../policy/restart.js';
@@ -13,6 +14,7 @@ import type { HeldFault } from './maintenance.js';
 import type { PairState } from './pair-state.js';
 import type { PairPersistence } from './persist.js';
 import { appStartRequest } from './place-app.js';
+import { stopApp } from './vm-actions.js';
 import type { PairVm } from './vm-factory.js';
 
 /** What supervision reads of the pair, and the two actions it may ask for. */
@@ -86,7 +88,10 @@ export function superviseVm(pair: SupervisedPair, vm: PairVm): void {
   });
 }
 
-async function onAppExited(pair: SupervisedPair, vm: PairVm, exited: AppExited, atMs: number): Promise<void> {
+/** An app.exited, or a hang the host judged itself (a restart never ready: no pid). */
+type ExitSeen = Omit<AppExited, 'type' | 'pid'> & { pid?: number };
+
+async function onAppExited(pair: SupervisedPair, vm: PairVm, exited: ExitSeen, atMs: number): Promise<void> {
   const app = pair.config.apps.find((a) => a.name === exited.name);
   const owner = pair.endpoints.get(exited.name)?.currentTarget?.vm;
   // Only an exit on the VM that serves the app counts; a stop we asked for is no fault.
@@ -143,7 +148,21 @@ async function restartInPlace(pair: SupervisedPair, vm: PairVm, app: AppConfig):
   } catch (error) {
     // A configuration failure is recorded and stops here: retrying or moving the app would fail the same way.
     if (noteStartFailure(pair, app.name, vm.machine.spec.name, error)) return;
-    throw error;
+    if (!(error instanceof WaitTimeoutError)) throw error;
+    // Never ready within healthTimeoutMs: the agent counts failed checks only after a first pass, so
+    // the host stops it (an exit it asked for, ignored above) and judges it like a hang.
+    pair.log.warn(
+      { app: app.name, vm: vm.machine.spec.name, err: error.message },
+      'restarted app never ready',
+    );
+    await stopApp(vm, app.name);
+    await onAppExited(
+      pair,
+      vm,
+      { name: app.name, code: null, signal: null, severity: 'hang' },
+      performance.now(),
+    );
+    return;
   }
   // The decision already recorded this start in the app's history (a quick failure after it counts).
   pair.supervision.restarts.set(app.name, (pair.supervision.restarts.get(app.name) ?? 0) + 1);
