@@ -52,25 +52,16 @@ afterAll(async () => {
 }, 120_000);
 
 describe.skipIf(!isDebianImageThere)('real PostgreSQL in Debian guests', () => {
-  it('keeps every committed INSERT through a guest panic and a QEMU SIGKILL', async () => {
+  // One run through the three faults: the traffic's keys start at 0 again in a new run, and the
+  // committed rows of an earlier run would refuse them (primary key). In the crash loop, the crash
+  // kills the postmaster only: its backends called setsid() and stay in its cgroup until the agent
+  // kills them, so the restart in place finds the data disk and the shared memory free.
+  it('keeps every committed INSERT through a guest panic, a QEMU SIGKILL and a crash loop', async () => {
     await runThreeFaults(daemon, {
       label: 'real PostgreSQL',
       app: 'postgresql',
       connector,
       answers,
-      faults: ['guest panic', 'SIGKILL of the active QEMU'],
     });
-  }, 1_500_000);
-
-  // The crash kills the postmaster only: its backends called setsid() and stay in its cgroup until
-  // the agent kills them, so the restart in place finds the data disk and the shared memory free.
-  it('keeps every committed INSERT through a crash loop of the postmaster', async () => {
-    await runThreeFaults(daemon, {
-      label: 'real PostgreSQL',
-      app: 'postgresql',
-      connector,
-      answers,
-      faults: ['app crash loop'],
-    });
-  }, 1_500_000);
+  }, 2_400_000);
 });
