@@ -58,6 +58,11 @@
 #define APP_STOP_DEFAULT_TIMEOUT_MS 3000
 /* After SIGKILL, how long app.stop waits for the exit before answering `internal`. */
 #define APP_KILL_WAIT_MS 2000
+/* After an app's main process ended: how long the processes left in its cgroup may take to
+ * die before its exit is reported anyway (the disk may then stay mounted), and how often
+ * they are killed and counted meanwhile. */
+#define APP_LEFTOVER_WAIT_MS 10000
+#define APP_LEFTOVER_POLL_MS 20
 /* How long app.start looks for a hot-added disk, and how often. */
 #define DISK_WAIT_DEFAULT_MS 5000
 #define DISK_POLL_MS 50

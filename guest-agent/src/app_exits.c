@@ -1,11 +1,13 @@
-/* Reaping apps whose process ended (unmounting their disks, removing their cgroups, judging
- * the severity) and delivering what the host is owed: mem.request, app.ready, app.exited. */
+/* Reaping apps whose process ended (judging the severity, then, once what they left is killed,
+ * unmounting their disks and removing their cgroups) and delivering what the host is owed:
+ * mem.request, app.ready, app.exited. */
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "apps.h"
 #include "cgroup.h"
+#include "clock.h"
 #include "health.h"
 #include "log.h"
 #include "messages.h"
@@ -102,15 +104,10 @@ void apps_reap(struct apps *apps, emit_fn emit, void *ctx)
     }
 }
 
-void record_app_exit(struct apps *apps, struct app *app, int status, const char *severity,
-                     emit_fn emit, void *ctx)
+void finish_app_exit(struct apps *apps, struct app *app, emit_fn emit, void *ctx)
 {
-    app->severity = severity;
-    app->wait_status = status;
     app->state = APP_EXITED;
     app->is_exit_pending = true;
-    health_cancel(&app->health);
-    log_exit(app);
     unmount_app_disk(apps, app);
     if (app->has_cgroup) {
         cgroup_remove(apps->root, app->spec.name);
@@ -120,6 +117,22 @@ void record_app_exit(struct apps *apps, struct app *app, int status, const char 
     if (app->has_reply) { /* checked after report_notices: a lost link forgets the reply */
         app->has_reply = false;
         emit(ctx, build_reply_ok(app->reply_id, build_app_exit_result(app)));
+    }
+}
+
+void record_app_exit(struct apps *apps, struct app *app, int status, const char *severity,
+                     emit_fn emit, void *ctx)
+{
+    app->severity = severity;
+    app->wait_status = status;
+    health_cancel(&app->health);
+    log_exit(app);
+    if (app->spec.unit[0] == '\0') {
+        /* The group outlives its leader while a member lives: pgid app->pid is still ours. */
+        kill(-app->pid, SIGKILL);
+    }
+    if (!start_drain(apps, app, monotonic_ms())) {
+        finish_app_exit(apps, app, emit, ctx);
     }
 }
 

@@ -1,6 +1,6 @@
 /* Running apps' health checks: app.ready on the first pass, SIGKILL to the group after
- * failuresToUnhealthy failures in a row (app.exited then says severity hang); exec checks run
- * here as jobs, network checks in health.c. */
+ * failuresToUnhealthy failures in a row once it passed (app.exited then says severity hang);
+ * exec checks run here as jobs, network checks in health.c. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +11,7 @@
 #include "request_fields.h"
 
 #define HEALTH_WHY_BYTES 640
+#define PRE_READY_LOG_EVERY 10 /* failures before the first pass: log the 1st, 10th, 20th... */
 
 static bool is_checked(const struct app *app)
 {
@@ -22,6 +23,16 @@ static void on_failure(struct app *app, const char *why)
     struct health_check *check = &app->health;
     int limit = app->spec.health.failures_to_unhealthy;
     check->failures++;
+    if (!app->is_ready) {
+        /* Still starting (initdb, crash recovery, an AOF loading): the host's healthTimeoutMs
+         * bounds the wait for the first pass, not failuresToUnhealthy. */
+        if (check->failures == 1 || check->failures % PRE_READY_LOG_EVERY == 0) {
+            log_msg("app %s (pid %d): health check failed before its first pass (%d so far, "
+                    "not counted as a hang): %s",
+                    app->spec.name, (int)app->pid, check->failures, why);
+        }
+        return;
+    }
     log_msg("app %s (pid %d): health check failed (%d of %d): %s", app->spec.name,
             (int)app->pid, check->failures, limit, why);
     if (check->failures < limit) {

@@ -130,6 +130,9 @@ void apps_advance(struct apps *apps, int64_t now_ms, emit_fn emit, void *ctx)
             reply = step_start(apps, app, app->reply_id, now_ms);
         } else if (app->state == APP_STOPPING && now_ms >= app->deadline_ms) {
             reply = step_stop(app, now_ms);
+        } else if (app->state == APP_DRAINING) {
+            step_drain(apps, app, now_ms, emit, ctx);
+            continue; /* it emits its own app.exited and reply */
         }
         if (reply && has_reply) {
             emit(ctx, reply);
@@ -144,7 +147,8 @@ int apps_next_step_ms(const struct apps *apps, int64_t now_ms)
     int64_t next_ms = INT64_MAX;
     for (size_t i = 0; i < APPS_MAX; i++) {
         const struct app *app = &apps->slots[i];
-        if (app->state == APP_STARTING && app->next_scan_ms < next_ms) {
+        if ((app->state == APP_STARTING || app->state == APP_DRAINING) &&
+            app->next_scan_ms < next_ms) {
             next_ms = app->next_scan_ms;
         } else if (app->state == APP_STOPPING && app->deadline_ms < next_ms) {
             next_ms = app->deadline_ms;

@@ -64,6 +64,10 @@ json_t *handle_app_start(struct protocol_ctx *ctx, json_int_t id, const json_t *
     if (app && app->state != APP_EXITED) {
         if (app->state == APP_STARTING) {
             snprintf(message, sizeof(message), "app %s is already starting", spec.name);
+        } else if (app->state == APP_DRAINING) {
+            snprintf(message, sizeof(message),
+                     "app %s (pid %d) exited; the processes it left are still being killed",
+                     spec.name, (int)app->pid);
         } else {
             snprintf(message, sizeof(message), "app %s is already running (pid %d)", spec.name,
                      (int)app->pid);
@@ -107,6 +111,7 @@ json_t *check_app_running(json_int_t id, const char *name, const struct app *app
     char message[APP_MESSAGE_BYTES];
     const char *why = !app || app->state == APP_EXITED ? "is not running"
                       : app->state == APP_STARTING  ? "is still starting"
+                      : app->state == APP_DRAINING  ? "has exited"
                                                     : "is already stopping";
     snprintf(message, sizeof(message), "app %s %s", name, why);
     return build_reply_error(id, ERR_NOT_RUNNING, message);

@@ -30,6 +30,7 @@ enum app_state {
     APP_STARTING, /* app.start is waiting for memory or its disk (see start_phase) */
     APP_RUNNING,
     APP_STOPPING, /* app.stop signalled the process group; waiting for the exit */
+    APP_DRAINING, /* the main process was reaped; its cgroup's leftovers are being killed */
     APP_EXITED,   /* reaped; listed as not running until the slot is reused */
 };
 
@@ -134,8 +135,9 @@ struct app {
     bool is_mounted;       /* spec.mount_point is ours to unmount */
     bool has_reply;        /* an app.start or app.stop waits for its reply */
     json_int_t reply_id;
-    int64_t deadline_ms;   /* STARTING: give up on the disk; STOPPING: SIGKILL, then give up */
-    int64_t next_scan_ms;  /* STARTING: next look for the disk */
+    int64_t deadline_ms;   /* STARTING: give up on the disk; STOPPING: SIGKILL, then give up;
+                              DRAINING: report the exit even with leftovers */
+    int64_t next_scan_ms;  /* STARTING: next look for the disk; DRAINING: next kill */
     bool is_killed;        /* STOPPING: SIGKILL was sent */
     int wait_status;       /* EXITED: as waitpid reported it */
     bool is_exit_pending;  /* EXITED: app.exited not yet written to the host */
@@ -245,10 +247,21 @@ int run_systemctl(struct apps *apps, struct app *app, const char *const *verb, s
 
 /* unit_follow.c: polls running unit apps' state; an inactive or failed unit is an exit. */
 void apps_follow_units(struct apps *apps, int64_t now_ms, emit_fn emit, void *ctx);
-/* app_exits.c: records an exit (wait status, severity) and emits app.exited and any app.stop
- * reply; unmounts and removes the cgroup. */
+/* app_exits.c: records an exit (wait status, severity); kills what is left in the app's
+ * process group and cgroup; once the cgroup is empty (or after APP_LEFTOVER_WAIT_MS) unmounts,
+ * removes the cgroup and emits app.exited and any app.stop reply. */
 void record_app_exit(struct apps *apps, struct app *app, int status, const char *severity,
                      emit_fn emit, void *ctx);
+/* The exit is recorded and nothing is left to wait for: unmounts, removes the cgroup, emits
+ * app.exited and any app.stop reply (state EXITED). */
+void finish_app_exit(struct apps *apps, struct app *app, emit_fn emit, void *ctx);
+
+/* app_drain.c: SIGKILLs what is left in an exited app's cgroup; true when some of it still
+ * lives (state DRAINING, its exit finished by step_drain), false when nothing is left. */
+bool start_drain(struct apps *apps, struct app *app, int64_t now_ms);
+/* A draining app's next kill, when due; finishes its exit once the cgroup is empty or after
+ * APP_LEFTOVER_WAIT_MS. */
+void step_drain(struct apps *apps, struct app *app, int64_t now_ms, emit_fn emit, void *ctx);
 const char *exit_severity_of(const struct apps *apps, const struct app *app, int status);
 
 /* app_spawn.c: sets up the cgroup (with memoryBytes or node), runs the process and returns

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "apps.h"
 
@@ -22,6 +23,12 @@ int cgroup_prepare(const char *root, const struct app_spec *spec, struct cgroup_
 
 /* memory.events oom_kill of the app's group; 0 or -errno. */
 int cgroup_read_oom_kills(const char *root, const char *name, uint64_t *out);
+
+/* cgroup_kill.c. SIGKILLs every process left in the app's group: through cgroup.kill where
+ * the kernel has it, else to each pid of cgroup.procs (call again until it returns 0). reaped
+ * is the main process, already waited for. Returns how many listed processes were still alive
+ * (0: nothing to wait for, also when the group is gone) or -errno. */
+int cgroup_kill_leftovers(const char *root, const char *name, pid_t reaped);
 
 /* Removes the app's (empty) group; a failure is logged. */
 void cgroup_remove(const char *root, const char *name);

@@ -51,6 +51,8 @@
 #define CGROUP_DIR_MODE 0755
 #define CGROUP_SUBTREE_CONTROL_FILE "cgroup.subtree_control"
 #define CGROUP_PROCS_FILE "cgroup.procs"
+#define CGROUP_KILL_FILE "cgroup.kill" /* Linux 5.14+: writing CGROUP_KILL_ALL SIGKILLs the group */
+#define CGROUP_KILL_ALL "1"
 #define CGROUP_MEMORY_MAX_FILE "memory.max"
 #define CGROUP_MEMORY_MAX_NONE "max" /* no limit */
 #define CGROUP_MEMORY_EVENTS_FILE "memory.events"

@@ -1,6 +1,9 @@
 /* baton-agent entry point: options, signals, then the main loop until SIGTERM/SIGINT. */
+#include <errno.h>
 #include <signal.h>
 #include <stddef.h>
+#include <string.h>
+#include <sys/prctl.h>
 
 #include "agent.h"
 #include "cgroup.h"
@@ -49,6 +52,11 @@ int main(int argc, char **argv)
      * Failures are logged and the agent goes on (memory stays offline; app starts report it). */
     (void)ensure_memory_auto_online(cfg.root);
     (void)cgroup_choose_base(cfg.root);
+    /* Processes an app leaves behind (PostgreSQL's backends after the postmaster died) become
+     * the agent's children, so the agent reaps them once their cgroup is emptied. */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+        log_msg("becoming the subreaper of the apps' processes failed: %s", strerror(errno));
+    }
     run_agent(&cfg, &should_stop);
     log_msg("stopping");
     return 0;

@@ -116,6 +116,7 @@ int main(int argc, char **argv)
     register_app_request_tests();
     register_disk_tests();
     register_cgroup_base_tests();
+    register_cgroup_kill_tests();
     register_agent_tests();
     register_agent_steady_tests();
     register_agent_link_tests();
@@ -125,6 +126,7 @@ int main(int argc, char **argv)
     register_fault_request_tests();
     register_agent_supervision_tests();
     register_agent_health_tests();
+    register_agent_leftover_tests();
     register_agent_severity_tests();
     register_operator_request_tests();
     register_agent_operator_tests();

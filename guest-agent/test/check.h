@@ -61,6 +61,8 @@ void register_messages_tests(void);
 void register_app_request_tests(void);
 void register_disk_tests(void);
 void register_cgroup_base_tests(void);
+void register_cgroup_kill_tests(void);
+void register_agent_leftover_tests(void);
 void register_agent_app_tests(void);
 void register_agent_disk_tests(void);
 void register_supervision_request_tests(void);

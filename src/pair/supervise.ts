@@ -2,6 +2,7 @@
 // machine, then becomes a restart in place, a move of that app alone, or nothing; the policy decides, this file acts.
 import type { AppExited } from '../agent/protocol.js';
 import type { StableEndpoint } from '../endpoint/proxy.js';
+import { WaitTimeoutError } from '../errors.js';
 import type { AppMoveTrigger, FailoverTrigger } from '../failover/context.js';
 import type { Reaction } from '../lifecycle/machine.js';
 import type { Logger } from '../log.js';
@@ -15,6 +16,7 @@ import type { PairState } from './pair-state.js';
 import type { PairPersistence } from './persist.js';
 import { appStartRequest } from './place-app.js';
 import { runningApps } from './reattach.js';
+import { stopApp } from './vm-actions.js';
 import type { PairVm } from './vm-factory.js';
 
 /** What supervision reads of the pair, and the two actions it may ask for. */
@@ -49,7 +51,7 @@ export interface Supervision {
 /** An app exit seen while the policy could not act on it. */
 export interface KeptExit {
   vm: PairVm;
-  exited: AppExited;
+  exited: ExitSeen;
   atMs: number;
 }
 
@@ -99,6 +101,9 @@ export function superviseVm(pair: SupervisedPair, vm: PairVm): void {
   });
 }
 
+/** An app.exited, or a hang the host judged itself (a restart never ready: no pid). */
+export type ExitSeen = Omit<AppExited, 'type' | 'pid'> & { pid?: number };
+
 /**
  * An app exited on `vm`. Only an exit on the VM that serves the app counts (an app an operation
  * moves has its endpoint held: the operation's own steps see it); a stop we asked for is no fault.
@@ -109,7 +114,7 @@ export function superviseVm(pair: SupervisedPair, vm: PairVm): void {
 export async function onAppExited(
   pair: SupervisedPair,
   vm: PairVm,
-  exited: AppExited,
+  exited: ExitSeen,
   atMs: number,
 ): Promise<void> {
   const app = pair.config.apps.find((a) => a.name === exited.name);
@@ -205,7 +210,21 @@ async function restartInPlace(pair: SupervisedPair, vm: PairVm, app: AppConfig):
   } catch (error) {
     // A configuration failure is recorded and stops here: retrying or moving the app would fail the same way.
     if (noteStartFailure(pair, app.name, vm.machine.spec.name, error)) return;
-    throw error;
+    if (!(error instanceof WaitTimeoutError)) throw error;
+    // Never ready within healthTimeoutMs: the agent counts failed checks only after a first pass, so
+    // the host stops it (an exit it asked for, ignored above) and judges it like a hang.
+    pair.log.warn(
+      { app: app.name, vm: vm.machine.spec.name, err: error.message },
+      'restarted app never ready',
+    );
+    await stopApp(vm, app.name);
+    await onAppExited(
+      pair,
+      vm,
+      { name: app.name, code: null, signal: null, severity: 'hang' },
+      performance.now(),
+    );
+    return;
   }
   // The decision already recorded this start in the app's history (a quick failure after it counts).
   pair.supervision.restarts.set(app.name, (pair.supervision.restarts.get(app.name) ?? 0) + 1);

@@ -1,7 +1,7 @@
 /* A small app for the agent's tests: exits, waits, ignores SIGTERM or exits with a code on it,
- * answers PING with PONG on a port, or checks how it was started.
+ * answers PING with PONG on a port, leaves a child behind, or checks how it was started.
  * Usage: test-app exit CODE [AFTER_MS] | wait | wait-ignoring-term | term-exits CODE |
- *        serve PORT | check-env ARG | check-node NODE */
+ *        serve PORT | check-env ARG | check-node NODE | leave-child PROCS_FILE */
 #define _GNU_SOURCE /* syscall */
 #include <errno.h>
 #include <linux/mempolicy.h>
@@ -118,6 +118,28 @@ static int check_node(int node)
     return mode == MPOL_BIND ? CHECK_OK : CHECK_NOT_BOUND;
 }
 
+/* Forks a child that leaves the process group (setsid, like PostgreSQL's backends) and waits;
+ * appends its pid to procs_file (a fixture's cgroup.procs, which the kernel would fill), then
+ * waits too. */
+static int leave_child(const char *procs_file)
+{
+    pid_t child = fork();
+    if (child == 0) {
+        setsid();
+        for (;;) {
+            pause();
+        }
+    }
+    FILE *procs = child < 0 ? NULL : fopen(procs_file, "a");
+    if (!procs || fprintf(procs, "\n%d\n", (int)child) < 0 || fclose(procs) != 0) {
+        perror("test-app: leave-child");
+        return SERVE_FAILED;
+    }
+    for (;;) {
+        pause();
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -140,6 +162,9 @@ int main(int argc, char **argv)
     if (strcmp(mode, "serve") == 0 && argc > 2) {
         return serve(atoi(argv[2]));
     }
+    if (strcmp(mode, "leave-child") == 0 && argc > 2) {
+        return leave_child(argv[2]);
+    }
     if (strcmp(mode, "check-node") == 0 && argc > 2) {
         return check_node(atoi(argv[2]));
     }
@@ -153,6 +178,7 @@ int main(int argc, char **argv)
         return check_env("an argument with spaces", argc > 2 ? argv[2] : NULL);
     }
     fprintf(stderr, "usage: test-app exit CODE [AFTER_MS] | wait | wait-ignoring-term | "
-                    "term-exits CODE | serve PORT | check-env ARG | check-node NODE\n");
+                    "term-exits CODE | serve PORT | check-env ARG | check-node NODE | "
+                    "leave-child PROCS_FILE\n");
     return 64;
 }
