@@ -1,6 +1,7 @@
 /* Starting a unit app through systemd: the unit must be loaded, gets a runtime drop-in
  * (MemoryMax, NUMAPolicy=bind, NUMAMask, Restart=no), is started, and its MainPID is the
- * app's pid. Each systemctl runs as a job, so the agent keeps beating meanwhile. */
+ * app's pid once systemd shows the drop-in applied. Each systemctl runs as a job, so the agent
+ * keeps beating meanwhile. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -17,7 +18,6 @@
 #include "textfile.h"
 
 #define UNIT_MESSAGE_BYTES 768
-#define UNIT_STEP_TIMEOUT_MS 10000
 
 /* Starts `systemctl <verb...> <unit>` (daemon-reload takes no unit) as the app's unit job. */
 int run_systemctl(struct apps *apps, struct app *app, const char *const *verb, size_t count,
@@ -39,6 +39,7 @@ int run_systemctl(struct apps *apps, struct app *app, const char *const *verb, s
     if (rc == 0) {
         app->is_unit_job_running = true;
         app->unit_deadline_ms = now_ms + timeout_ms;
+        app->unit_step_started_ms = now_ms;
     }
     return rc;
 }
@@ -103,12 +104,10 @@ static json_t *advance(struct apps *apps, struct app *app, json_int_t id, int64_
         app->unit_step = app->unit_step == UNIT_RELOAD ? UNIT_START : UNIT_PID;
         return NULL;
     }
-    char *end = NULL;
-    long pid = strtol(output, &end, 10);
-    if (end == output || *end != '\0' || pid <= 0 || pid > INT_MAX) {
-        return unit_failed(apps, app, id, ERR_UNIT_FAILED, "started but has no main process");
+    char why[UNIT_MESSAGE_BYTES / 2];
+    if (check_unit_props(apps, app, output, why, sizeof(why)) < 0) {
+        return unit_failed(apps, app, id, ERR_UNIT_FAILED, why);
     }
-    app->pid = (pid_t)pid;
     app->state = APP_RUNNING;
     app->has_reply = false;
     app->unit_step = UNIT_RUNNING;
@@ -120,8 +119,11 @@ static json_t *advance(struct apps *apps, struct app *app, json_int_t id, int64_
         app->is_ready = true;
         app->is_ready_pending = true;
     }
-    log_msg("started app %s: unit %s (MainPID %ld)", app->spec.name, app->spec.unit, pid);
-    return build_reply_ok(id, json_pack("{s:s, s:i}", "name", app->spec.name, "pid", (int)pid));
+    log_msg("started app %s: unit %s (MainPID %d, NUMAPolicy=%s NUMAMask=%s, memory.max %llu)",
+            app->spec.name, app->spec.unit, (int)app->pid, app->unit_numa_policy,
+            app->unit_numa_mask, (unsigned long long)app->unit_memory_max_bytes);
+    return build_reply_ok(id, json_pack("{s:s, s:i}", "name", app->spec.name, "pid",
+                                        (int)app->pid));
 }
 
 json_t *step_unit_start(struct apps *apps, struct app *app, json_int_t id, int64_t now_ms)
@@ -130,15 +132,18 @@ json_t *step_unit_start(struct apps *apps, struct app *app, json_int_t id, int64
         [UNIT_CHECK] = {"show", "-p", "LoadState", "--value"},
         [UNIT_RELOAD] = {"daemon-reload"},
         [UNIT_START] = {"start"},
-        [UNIT_PID] = {"show", "-p", "MainPID", "--value"},
+        [UNIT_PID] = {"show", "-p", "MainPID,MemoryMax,NUMAPolicy,NUMAMask,ControlGroup"},
     };
     static const size_t counts[] = {[UNIT_CHECK] = 4, [UNIT_RELOAD] = 1, [UNIT_START] = 1,
-                                    [UNIT_PID] = 4};
+                                    [UNIT_PID] = 3};
     app->next_scan_ms = now_ms + DISK_POLL_MS;
     if (!app->is_unit_job_running) {
-        int timeout_ms = app->unit_step == UNIT_START ? UNIT_START_TIMEOUT_MS : UNIT_STEP_TIMEOUT_MS;
+        if (app->unit_step == UNIT_CHECK) {
+            app->unit_start_deadline_ms = now_ms + UNIT_START_TIMEOUT_MS;
+        }
+        int64_t left_ms = app->unit_start_deadline_ms - now_ms;
         int rc = run_systemctl(apps, app, verbs[app->unit_step], counts[app->unit_step], now_ms,
-                               timeout_ms);
+                               left_ms > 0 ? (int)left_ms : 0);
         if (rc < 0) {
             char what[256];
             snprintf(what, sizeof(what), "running %s failed: %s", SYSTEMCTL_PATH, strerror(-rc));
@@ -154,10 +159,15 @@ json_t *step_unit_start(struct apps *apps, struct app *app, json_int_t id, int64
     app->is_unit_job_running = false;
     if (!job->is_done) {
         job_abandon(job);
-        return unit_failed(apps, app, id, ERR_UNIT_FAILED, "systemctl did not finish in time");
+        char what[160];
+        snprintf(what, sizeof(what), "systemctl %s did not finish within %d ms of the start",
+                 verbs[app->unit_step][0], UNIT_START_TIMEOUT_MS);
+        return unit_failed(apps, app, id, ERR_UNIT_FAILED, what);
     }
     job_close(job);
     const char *output = job_tail_text(job);
+    log_msg("app %s: systemctl %s %s took %lld ms", app->spec.name, verbs[app->unit_step][0],
+            app->spec.unit, (long long)(now_ms - app->unit_step_started_ms));
     if (job->status != 0) {
         char how[64];
         char what[UNIT_MESSAGE_BYTES / 2];
