@@ -1,6 +1,6 @@
-/* What systemd applied to a started unit app: MainPID, MemoryMax, NUMAPolicy and NUMAMask from
- * `systemctl show`, checked against what the agent asked for, and the kernel's memory.max of the
- * unit's cgroup, kept for app.list. */
+/* A unit app's runtime drop-in, and what systemd applied once it started: MainPID, Restart,
+ * MemoryMax, NUMAPolicy, NUMAMask from `systemctl show`, checked against what the agent asked
+ * for, and the kernel's memory.max of the unit's cgroup, kept for app.list. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -8,9 +8,12 @@
 #include <string.h>
 
 #include "apps.h"
+#include "disk.h"
 #include "linux_abi.h"
 #include "textfile.h"
 
+/* The drop-in's longest text. */
+#define DROP_IN_MAX_BYTES 512
 /* Longest value kept from one "Key=value" field. */
 #define SHOW_VALUE_MAX_BYTES 256
 
@@ -31,6 +34,42 @@ bool show_value(const char *text, const char *key, char *out, size_t cap)
         }
     }
     return false;
+}
+
+int write_unit_drop_in(struct apps *apps, const struct app *app)
+{
+    char text[DROP_IN_MAX_BYTES];
+    int len = snprintf(text, sizeof(text),
+                       "# Written by baton-agent for app %s; removed at reboot.\n[Service]\n"
+                       "Restart=no\n", app->spec.name);
+    if (app->spec.has_memory) {
+        len += snprintf(text + len, sizeof(text) - (size_t)len, "MemoryMax=%llu\n",
+                        (unsigned long long)app->spec.memory_bytes);
+    }
+    if (app->spec.has_node) {
+        len += snprintf(text + len, sizeof(text) - (size_t)len, "NUMAPolicy=bind\nNUMAMask=%u\n",
+                        app->spec.node);
+    }
+    char dir[PATH_MAX];
+    char path[PATH_MAX];
+    char old[DROP_IN_MAX_BYTES];
+    if (path_printf(dir, sizeof(dir), "%s/%s.d", SYSTEMD_RUNTIME_UNIT_DIR, app->spec.unit) < 0) {
+        return -ENAMETOOLONG;
+    }
+    int rc = make_dirs(apps->root, dir);
+    if (rc < 0 || (rc = path_printf(path, sizeof(path), "%s%s/%s", apps->root, dir,
+                                    UNIT_DROP_IN_FILE)) < 0) {
+        return rc;
+    }
+    if (read_text_file(path, old, sizeof(old)) >= 0 && strcmp(old, text) == 0) {
+        return DROP_IN_UNCHANGED;
+    }
+    FILE *file = fopen(path, "we");
+    if (!file) {
+        return -errno;
+    }
+    fputs(text, file);
+    return fclose(file) == 0 ? 0 : -errno;
 }
 
 /* The unit's cgroup's memory.max: bytes, or UINT64_MAX for "max"; 0 or -errno. */
@@ -58,7 +97,7 @@ static int read_cgroup_memory_max(const struct apps *apps, const char *cgroup, u
 
 int check_unit_props(struct apps *apps, struct app *app, const char *text, char *why, size_t cap)
 {
-    char value[SHOW_VALUE_MAX_BYTES];
+    char value[SHOW_VALUE_MAX_BYTES] = "";
     char *end = NULL;
     long pid = show_value(text, "MainPID", value, sizeof(value)) ? strtol(value, &end, 10) : 0;
     if (end == value || (end && *end != '\0') || pid <= 0 || pid > INT_MAX) {
@@ -71,6 +110,12 @@ int check_unit_props(struct apps *apps, struct app *app, const char *text, char 
          parse_u64(value, 10, &bytes) < 0 || bytes != app->spec.memory_bytes)) {
         snprintf(why, cap, "systemd reports MemoryMax=%.32s, not the %llu bytes of its drop-in",
                  value, (unsigned long long)app->spec.memory_bytes);
+        return -1;
+    }
+    /* Restart=no overrides the vendor unit's Restart= (redis-server.service: always): systemd
+     * restarting it on its own would fight baton's restart policy. */
+    if (!show_value(text, "Restart", value, sizeof(value)) || strcmp(value, "no") != 0) {
+        snprintf(why, cap, "systemd reports Restart=%.32s, not the drop-in's no", value);
         return -1;
     }
     char policy[16] = "";
