@@ -1,9 +1,10 @@
-// Systemd unit apps in the Debian guest: redis-server.service with the properties systemd applied, a missing unit, a crash restarted in place.
+// Systemd unit apps in the Debian guest: redis-server.service with the properties systemd applied, a missing unit, a crash restarted in place, an OOM kill moved.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import type { AppExited } from '../../src/agent/protocol.js';
 import { loadConfig, toPairConfig } from '../../src/config/load.js';
 import { statusView } from '../../src/daemon/views.js';
 import { createLogger } from '../../src/log.js';
@@ -110,7 +111,7 @@ afterEach(async (context) => {
 });
 
 describe('unit apps in the Debian guest', () => {
-  it("runs redis-server.service through systemd, shows a missing unit with the guest's reason, restarts a crashed unit in place", async (context) => {
+  it("runs redis-server.service through systemd, shows a missing unit with the guest's reason, restarts a crashed unit in place, moves an OOM-killed one", async (context) => {
     if (!existsSync(DEBIAN_DISK)) {
       console.log(`[integration] unit apps skipped: ${DEBIAN_DISK} is missing (make images builds it)`);
       context.skip();
@@ -147,9 +148,12 @@ describe('unit apps in the Debian guest', () => {
     });
     expect(first?.unit?.numaMask).toMatch(/^[1-9][0-9]*$/); // An app slot's node, never the base's node 0.
     // Redis (as the redis user, ProtectSystem=strict) writes its directory, the data disk the
-    // agent mounted there and gave to redis:redis.
+    // agent mounted there and gave to redis:redis; each later start reads the key back from it.
     const endpointPort = byName().get('redis')?.endpointPort ?? 0;
-    expect(await pingOnce(endpointPort, 10_000, '127.0.0.1', { send: 'SAVE', expect: '+OK' })).toBe(true);
+    const redis = (send: string, expect: string) =>
+      pingOnce(endpointPort, 10_000, '127.0.0.1', { send, expect });
+    expect(await redis('SET unitkey baton-unit-disk', '+OK')).toBe(true);
+    expect(await redis('SAVE', '+OK')).toBe(true);
 
     await p.activeVm?.machine.agent.request('fault.app-crash', { name: 'redis' }, 5000);
     // Restarted in place: running again under a new MainPID, with the unit's properties again.
@@ -164,8 +168,28 @@ describe('unit apps in the Debian guest', () => {
       'redis restarted in place through systemd',
     );
     expect(restarted.unit?.memoryMaxBytes).toBe(128 * MiB);
-    expect(await pingOnce(endpointPort, 10_000, '127.0.0.1', { send: 'PING', expect: '+PONG' })).toBe(true);
+    expect(await redis('GET unitkey', '$15')).toBe(true);
     expect(p.history).toEqual([]);
     expect(p.roles.active).toBe('vm-a');
-  }, 600_000);
+
+    // An OOM kill inside the unit's MemoryMax (SETRANGE makes Redis zero-fill a 200 MB string):
+    // systemd's Result=oom-kill is the agent's `oom`, severe at once: the app moves to vm-b.
+    const exits: AppExited[] = [];
+    p.activeVm?.machine.agent.on('appExited', (exited) => exits.push(exited));
+    await pingOnce(endpointPort, 30_000, '127.0.0.1', { send: 'SETRANGE big 200000000 x', expect: ':' }); // Killed before it answers.
+    const oom = await waitFor(
+      async () => exits.find((exited) => exited.name === 'redis'),
+      60_000,
+      'redis exits',
+    );
+    console.log(`[integration] unit apps: Redis over its MemoryMax: ${JSON.stringify(oom)}`);
+    expect(oom.severity).toBe('oom');
+    await waitFor(
+      async () =>
+        byName().get('redis')?.state === 'running' && byName().get('redis')?.vm === 'vm-b' ? true : undefined,
+      300_000,
+      'redis moved to vm-b',
+    );
+    expect(await redis('GET unitkey', '$15')).toBe(true); // The data disk moved with it.
+  }, 900_000);
 });
