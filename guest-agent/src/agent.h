@@ -47,11 +47,12 @@
 #define APP_PREPARE_TIMEOUT_MS 300000
 /* Output kept from prepare and health commands for messages (their last bytes). */
 #define COMMAND_TAIL_BYTES 400
-/* Each systemctl call the agent makes is bounded by this (then SIGKILL); the main loop waits
- * for it, so it stays well under the host's heartbeat silence. */
-#define UNIT_COMMAND_TIMEOUT_MS 2000
-/* systemctl start waits for the unit to be up (postgres under TCG: tens of seconds). */
-#define UNIT_START_TIMEOUT_MS 90000
+/* A unit app's start (show, daemon-reload, start, show) gives up after this, then SIGKILLs the
+ * systemctl of the step it is in. One deadline for all steps: on a guest still booting under TCG
+ * on a busy host, systemd answers a `show` or a daemon-reload in tens of seconds, and systemctl
+ * start waits for the unit to be up (postgres under TCG: tens of seconds). The host waits this
+ * plus its own margin (src/pair/app-ready.ts, UNIT_START_EXTRA_MS). */
+#define UNIT_START_TIMEOUT_MS 180000
 /* How often a unit app's state is read when it has no health check. */
 #define UNIT_POLL_DEFAULT_MS 1000
 #define DISK_SERIAL_MAX_CHARS 20

@@ -154,6 +154,16 @@ json_t *handle_app_list(struct protocol_ctx *ctx, json_int_t id, const json_t *r
         }
         json_t *entry = json_pack("{s:s, s:i, s:b}", "name", app->spec.name, "pid",
                                   (int)app->pid, "running", app->state != APP_EXITED);
+        if (entry && app->spec.unit[0] != '\0') {
+            /* What systemd and the kernel applied at its start (unit_props.c). */
+            json_t *max = app->unit_memory_max_bytes == UINT64_MAX
+                              ? json_null()
+                              : json_integer((json_int_t)app->unit_memory_max_bytes);
+            json_object_set_new(entry, "unit", json_pack("{s:s, s:o, s:s, s:s}", "name",
+                                                         app->spec.unit, "memoryMaxBytes", max,
+                                                         "numaPolicy", app->unit_numa_policy,
+                                                         "numaMask", app->unit_numa_mask));
+        }
         if (!entry || json_array_append_new(list, entry) < 0) {
             json_decref(list);
             list = NULL;

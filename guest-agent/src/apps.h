@@ -161,7 +161,12 @@ struct app {
     struct job unit_job;               /* the systemctl of the current step or poll */
     bool is_unit_job_running;
     int64_t unit_deadline_ms;          /* the current step gives up then */
+    int64_t unit_step_started_ms;      /* when the current step's systemctl started (logs) */
+    int64_t unit_start_deadline_ms;    /* STARTING unit: every step together gives up then */
     int64_t next_unit_poll_ms;         /* RUNNING/STOPPING unit: next systemctl show */
+    uint64_t unit_memory_max_bytes;    /* its cgroup's memory.max once started (UINT64_MAX: max) */
+    char unit_numa_policy[16];         /* NUMAPolicy and NUMAMask as systemd reports them */
+    char unit_numa_mask[32];
 };
 
 struct apps {
@@ -245,6 +250,16 @@ json_t *step_unit_start(struct apps *apps, struct app *app, json_int_t id, int64
 int run_systemctl(struct apps *apps, struct app *app, const char *const *verb, size_t count,
                   int64_t now_ms, int timeout_ms);
 
+/* unit_props.c: writes /run/systemd/system/<unit>.d/50-baton.conf (Restart=no, MemoryMax,
+ * NUMAPolicy=bind, NUMAMask); 0, DROP_IN_UNCHANGED when it already said exactly that, or -errno. */
+#define DROP_IN_UNCHANGED 1
+int write_unit_drop_in(struct apps *apps, const struct app *app);
+/* The value of key in systemctl show's "Key=value" fields (newlines shown as
+ * spaces); false when absent. */
+bool show_value(const char *text, const char *key, char *out, size_t cap);
+/* Checks what systemd applied (MainPID, Restart, MemoryMax, NUMAPolicy, NUMAMask) against the app's spec
+ * and reads its cgroup's memory.max; sets the app's pid and unit_* fields. 0, or -1 with why. */
+int check_unit_props(struct apps *apps, struct app *app, const char *text, char *why, size_t cap);
 /* unit_follow.c: polls running unit apps' state; an inactive or failed unit is an exit. */
 void apps_follow_units(struct apps *apps, int64_t now_ms, emit_fn emit, void *ctx);
 /* app_exits.c: records an exit (wait status, severity); kills what is left in the app's

@@ -7,7 +7,7 @@ import type { PairVm } from './vm-factory.js';
 
 /** How long app.start may take: the spawn, plus a unit's systemctl start, plus a prepare on a fresh disk (the agent's cap). */
 export const APP_START_TIMEOUT_MS = 15_000;
-export const UNIT_START_EXTRA_MS = 90_000;
+export const UNIT_START_EXTRA_MS = 180_000; // The agent's UNIT_START_TIMEOUT_MS (guest-agent/src/agent.h).
 export const PREPARE_EXTRA_MS = 300_000;
 
 export function appStartTimeoutMs(app: AppConfig): number {

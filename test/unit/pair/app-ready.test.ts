@@ -98,7 +98,7 @@ describe('app.start for operator apps', () => {
   it('gives a unit and a prepare command longer to start', () => {
     expect(appStartTimeoutMs({ ...web, dataDisk: {} })).toBe(15_000);
     expect(appStartTimeoutMs(web)).toBe(315_000);
-    expect(appStartTimeoutMs({ ...web, dataDisk: {}, unit: 'x.service' })).toBe(105_000);
+    expect(appStartTimeoutMs({ ...web, dataDisk: {}, unit: 'x.service' })).toBe(195_000);
   });
 
   it('asks the agent for readiness unless the check is a line the host can send itself', () => {
