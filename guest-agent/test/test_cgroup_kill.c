@@ -72,6 +72,7 @@ static void test_sigkills_each_listed_pid_without_cgroup_kill(void)
     CHECK_INT_EQ(cgroup_kill_leftovers(root, "kv", reaped), 0);
     /* A group that is gone has nothing left either. */
     CHECK_INT_EQ(cgroup_kill_leftovers(root, "other", reaped), 0);
+    remove_tree(root);
 }
 
 static void test_writes_cgroup_kill_when_the_kernel_has_it(void)
@@ -95,6 +96,7 @@ static void test_writes_cgroup_kill_when_the_kernel_has_it(void)
     kill(b, SIGKILL);
     CHECK(waitpid(a, NULL, 0) == a && waitpid(b, NULL, 0) == b);
     CHECK_INT_EQ(cgroup_kill_leftovers(root, "kv", reaped), 0);
+    remove_tree(root);
 }
 
 void register_cgroup_kill_tests(void)
