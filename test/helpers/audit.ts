@@ -62,11 +62,20 @@ export interface DaemonAudit {
 const POOL_WAIT = /^pool has \d+ MiB, needs \d+ MiB$/;
 
 /** Protected (every app running, or an ordinary app waiting for the pool) or visibly blocked. */
-function isSettled(status: StatusView): boolean {
+/**
+ * Protected (or visibly blocked) with every app either running with its area in the table or
+ * waiting for the pool. An ordinary app runs before its area exists: it starts on an empty slot
+ * and its agent asks for the memory, so until the grant commits the daemon is not idle yet.
+ */
+function isSettled(status: StatusView, table: TableView): boolean {
   if (status.state === 'blocked') return true;
   return (
     status.state === 'protected' &&
-    status.apps.every((app) => app.state === 'running' || POOL_WAIT.test(app.reason ?? ''))
+    status.apps.every((app) =>
+      app.state === 'running'
+        ? table.areas.some((a) => a.name === appAreaName(app.name))
+        : POOL_WAIT.test(app.reason ?? ''),
+    )
   );
 }
 
@@ -95,13 +104,14 @@ export async function auditDaemon(
   const settleTimeoutMs = options.settleTimeoutMs ?? 120_000;
   const startedAtMs = performance.now();
   let status = await getView<StatusView>(stateDir, 'status');
-  while (!isSettled(status) && performance.now() - startedAtMs < settleTimeoutMs) {
+  let table = await getView<TableView>(stateDir, 'table');
+  while (!isSettled(status, table) && performance.now() - startedAtMs < settleTimeoutMs) {
     await new Promise((r) => setTimeout(r, 250));
     status = await getView<StatusView>(stateDir, 'status');
+    table = await getView<TableView>(stateDir, 'table');
   }
-  const table = await getView<TableView>(stateDir, 'table');
   const history = await getView<HistoryView>(stateDir, 'history');
-  expect(isSettled(status), `settled, not ${status.state}: ${JSON.stringify(status.apps)}`).toBe(true);
+  expect(isSettled(status, table), `settled, not ${status.state}: ${JSON.stringify(status.apps)}`).toBe(true);
   const liveVms = status.vms.filter((vm) => vm.state === 'running');
   const livePids = liveVms.map((vm) => vm.pid ?? -1).sort();
   const { saved, attach, files } = await readSavedFiles(stateDir, livePids);

@@ -81,12 +81,17 @@ describe('the daemon killed while it re-protects', () => {
       120_000,
       'the fresh standby QEMU of the re-protection',
     );
+    // The busybox standby boots in a few seconds on a quiet host: freeze the fresh QEMU (SIGSTOP)
+    // so the daemon is surely killed while that boot is half done, whatever the host's speed.
+    const beforePids = before.vms.map((vm) => vm.pid);
+    const fresh = booting.filter((pid) => !beforePids.includes(pid));
+    expect(fresh).toHaveLength(1);
+    process.kill(fresh[0] ?? -1, 'SIGSTOP');
     const view = await daemon.status();
     expect(view.vms.find((vm) => vm.role === 'standby')?.state).toBe('booting');
     await daemon.kill('SIGKILL');
     expect(qemuPidsUnder(daemon.stateDir).sort()).toEqual(booting.sort());
     await daemon.start();
-    const fresh = booting.filter((pid) => pid !== view.vms.find((vm) => vm.role === 'active')?.pid);
     expect(daemon.output()).toContain(`stopped QEMU pid ${fresh[0]}`);
     const audit = await auditDaemon(daemon.stateDir, { daemonOutput: daemon.output() });
     expect(audit.status.state).toBe('protected');
