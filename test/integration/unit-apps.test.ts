@@ -11,6 +11,7 @@ import { createLogger } from '../../src/log.js';
 import { VirtioMemMechanism } from '../../src/memory/virtio-mem.js';
 import { pingOnce } from '../../src/pair/health.js';
 import { Pair } from '../../src/pair/pair.js';
+import { MiB } from '../../src/units.js';
 import { qemuPidsUnder } from '../helpers/audit.js';
 import { serialTails } from '../helpers/real-guests.js';
 import { hostAccel } from '../helpers/vm-fixture.js';
@@ -48,8 +49,6 @@ apps:
     hotStandby: false
 `;
 }
-
-const MiB = 1024 * 1024;
 
 /** app.list as the agent answers it; a unit app also shows what systemd and the kernel applied. */
 const appListSchema = z.object({
@@ -126,6 +125,17 @@ describe('unit apps in the Debian guest', () => {
     keepConsoles(stateDir);
     pair = await Pair.start(config, { log, accel: accel.accel, mechanism: new VirtioMemMechanism({ log }) });
     const p = pair;
+    // The Debian guest booted through baton's VM factory (vms.image from boot.json, a root overlay
+    // per VM) to a hello that has virtio-mem and names its kernel.
+    for (const vm of p.vms.values()) {
+      console.log(
+        `[integration] Debian guest ${vm.machine.spec.name}: boot to hello ${Math.round(vm.bootMs)} ms; MemTotal ${Math.round(vm.hello.memTotalBytes / MiB)} MiB; kernel ${vm.hello.kernelRelease ?? '(not said)'}`,
+      );
+      expect(vm.hello.virtioMem).toBe(true);
+      expect(vm.hello.kernelRelease).toMatch(/^6\./);
+      expect(vm.machine.spec.imageCmdline).toContain('root=');
+      expect(existsSync(join(stateDir ?? '', 'disks', `${vm.machine.spec.name}-root.qcow2`))).toBe(true);
+    }
     const byName = () => new Map(statusView(p, p.supervision.restarts).apps.map((app) => [app.name, app]));
     const unitOf = async () => {
       const reply = appListSchema.parse(await p.activeVm?.machine.agent.request('app.list', {}, 10_000));
