@@ -433,21 +433,29 @@ export class StatePhaseUnknownError extends BatonError {
   readonly file: string;
   readonly schemaVersion: number;
   readonly phase: string;
+  /** What was unknown: a phase name, or a step's mark (`undo`). */
+  readonly field: 'phase' | 'mark';
 
   constructor(fields: {
     file: string;
     schemaVersion: number;
+    /** The state schema version this build reads. */
+    supportedVersion: number;
     phase: string;
+    field?: 'phase' | 'mark';
     operationId: string;
     known: readonly string[];
   }) {
+    const field = fields.field ?? 'phase';
+    const at = field === 'mark' ? `a step marked '${fields.phase}'` : `phase '${fields.phase}'`;
     super(
       'STATE_PHASE_UNKNOWN',
-      `${fields.file} (state schema version ${fields.schemaVersion}) has operation ${fields.operationId} at phase '${fields.phase}', which this baton (state schema version ${fields.schemaVersion}, phases ${fields.known.join(', ')}) does not know: it was written by another version; refusing to read it`,
+      `${fields.file} (state schema version ${fields.schemaVersion}) has operation ${fields.operationId} at ${at}, which this baton (state schema version ${fields.supportedVersion}, ${field}s ${fields.known.join(', ')}) does not know: it was written by another version; refusing to read it`,
     );
     this.file = fields.file;
     this.schemaVersion = fields.schemaVersion;
     this.phase = fields.phase;
+    this.field = field;
   }
 }
 StatePhaseUnknownError.prototype.name = 'StatePhaseUnknownError';
