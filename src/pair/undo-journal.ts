@@ -11,6 +11,8 @@ type UndoJournal = Pick<OperationJournal, 'rollBack' | 'undoIntent' | 'undoResul
  * journal (fsynced) and to the in-flight operation saved in the state. The mark waits until the
  * state holding it is saved (recovery reads the state file); an undo's intent waits for its event.
  * Bookkeeping errors are logged, never thrown: an undo is not stopped by a journal that fails.
+ * The events carry `name: undo-<step>` (as the record's timeline names them), so `baton events`
+ * shows `undo-plug` rather than a second `plug`.
  */
 export function undoJournal(persistence: PairPersistence, log: Logger): UndoJournal {
   const update = (
@@ -41,7 +43,7 @@ export function undoJournal(persistence: PairPersistence, log: Logger): UndoJour
       await persistence.flush();
     },
     undoIntent: async (opId, name, step) => {
-      await append('intent', { opId, ...step, mark: 'undo', name });
+      await append('intent', { opId, ...step, mark: 'undo', name: `undo-${name}` });
       update(opId, `undo ${name} begun`, (op, at) => beginUndo(op, step, at));
     },
     undoResult: (opId, name, step, outcome, detail) => {
@@ -49,7 +51,7 @@ export function undoJournal(persistence: PairPersistence, log: Logger): UndoJour
         opId,
         ...step,
         mark: 'undo',
-        name,
+        name: `undo-${name}`,
         outcome,
         ...(detail === undefined ? {} : { detail }),
       });

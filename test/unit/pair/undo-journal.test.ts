@@ -92,6 +92,11 @@ describe('undoJournal', () => {
       'result undo disk',
       'intent undo disk-detach',
     ]);
+    expect(events.filter((event) => event.mark === 'undo').map((event) => event.name)).toEqual([
+      'undo-disk',
+      'undo-disk',
+      'undo-disk-detach',
+    ]);
     await persistence.close();
   });
 
