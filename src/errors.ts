@@ -16,6 +16,17 @@ export function isBatonError(value: unknown, code?: string): value is BatonError
   return value instanceof BatonError && (code === undefined || value.code === code);
 }
 
+/** A step failed on purpose at a test's fault point (`BATON_FAULT_POINT=<phase>:fail`), without acting. */
+export class FaultInjectedError extends BatonError {
+  readonly step: string;
+
+  constructor(step: string) {
+    super('FAULT_INJECTED', `fault point ${step}:fail: ${step} failed without acting`);
+    this.step = step;
+  }
+}
+FaultInjectedError.prototype.name = 'FaultInjectedError';
+
 /** A wait ran past its deadline: says what it waited for, how long, and what it saw last. */
 export class WaitTimeoutError extends BatonError {
   readonly waitedFor: string;

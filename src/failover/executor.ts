@@ -1,10 +1,10 @@
 // The one executor: runs any plan step by step, journaling intent and result, arming an undo after each step and running them in reverse on failure.
-import { isBatonError } from '../errors.js';
+import { FaultInjectedError, isBatonError } from '../errors.js';
 import type { FailoverRecord } from '../state/history.js';
 import { succeededSteps } from '../state/roll-back.js';
 import type { InFlightOperation } from '../state/types.js';
 import type { FailoverContext } from './context.js';
-import { crashNow, isCrashPoint } from './crash-point.js';
+import { crashNow, faultPointAt, isCrashPoint } from './crash-point.js';
 import { type Plan, type PlanStep, stepName } from './plan.js';
 import { STEPS, type StepCall } from './steps.js';
 import { Timeline } from './timeline.js';
@@ -160,7 +160,7 @@ export async function executePlan(
   return close('succeeded');
 }
 
-/** One journaled step: intent on disk first, then the crash point, the timed work, the result. */
+/** One journaled step: intent on disk first, then the crash point, the timed work (or a fail point's error), the result. */
 async function journaled(
   ctx: FailoverContext,
   at: { id: string; name: string; timeline: Timeline; options: ExecuteOptions; log: FailoverContext['log'] },
@@ -173,8 +173,12 @@ async function journaled(
     at.log.error({ phase: name }, `fault point ${name}:crash: the daemon dies now`);
     (options.crash ?? crashNow)();
   }
+  const isFailPoint = faultPointAt(name, ctx.isFaultInjectionAllowed, options.env) === 'fail';
   try {
-    await timeline.phase(name, work);
+    await timeline.phase(name, async () => {
+      if (isFailPoint) throw new FaultInjectedError(name);
+      await work();
+    });
     ctx.journal?.result(id, name, 'ok');
   } catch (error) {
     ctx.journal?.result(id, name, 'failed', (error as Error).message);

@@ -113,6 +113,21 @@ describe('executePlan journals a roll-back', () => {
   });
 });
 
+describe('a fail point', () => {
+  it('fails its step without acting, journaled as failed, and the roll-back follows', async () => {
+    const fake = fakeContext(stateC());
+    const { outcome, record } = await executePlan(move(), fake.ctx, {
+      trigger: 'test',
+      env: { BATON_FAULT_POINT: 'start:fail' },
+    });
+    expect(outcome).toBe('rolled-back');
+    expect(record.error).toBe('fault point start:fail: start failed without acting');
+    expect(actions(fake)).not.toContain('start vm-b A');
+    expect(fake.calls).toContain('journal failed start');
+    expect(fake.calls).toContain('journal rolling-back fault point start:fail: start failed without acting');
+  });
+});
+
 describe('executePlan continues a roll-back a restart interrupted', () => {
   it('runs only the undos left, in reverse, then closes failed with the original error', async () => {
     const fake = fakeContext(stateC());
