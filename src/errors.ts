@@ -16,6 +16,17 @@ export function isBatonError(value: unknown, code?: string): value is BatonError
   return value instanceof BatonError && (code === undefined || value.code === code);
 }
 
+/** A step failed on purpose at a test's fault point (`BATON_FAULT_POINT=<phase>:fail`), without acting. */
+export class FaultInjectedError extends BatonError {
+  readonly step: string;
+
+  constructor(step: string) {
+    super('FAULT_INJECTED', `fault point ${step}:fail: ${step} failed without acting`);
+    this.step = step;
+  }
+}
+FaultInjectedError.prototype.name = 'FaultInjectedError';
+
 /** A wait ran past its deadline: says what it waited for, how long, and what it saw last. */
 export class WaitTimeoutError extends BatonError {
   readonly waitedFor: string;
@@ -433,21 +444,29 @@ export class StatePhaseUnknownError extends BatonError {
   readonly file: string;
   readonly schemaVersion: number;
   readonly phase: string;
+  /** What was unknown: a phase name, or a step's mark (`undo`). */
+  readonly field: 'phase' | 'mark';
 
   constructor(fields: {
     file: string;
     schemaVersion: number;
+    /** The state schema version this build reads. */
+    supportedVersion: number;
     phase: string;
+    field?: 'phase' | 'mark';
     operationId: string;
     known: readonly string[];
   }) {
+    const field = fields.field ?? 'phase';
+    const at = field === 'mark' ? `a step marked '${fields.phase}'` : `phase '${fields.phase}'`;
     super(
       'STATE_PHASE_UNKNOWN',
-      `${fields.file} (state schema version ${fields.schemaVersion}) has operation ${fields.operationId} at phase '${fields.phase}', which this baton (state schema version ${fields.schemaVersion}, phases ${fields.known.join(', ')}) does not know: it was written by another version; refusing to read it`,
+      `${fields.file} (state schema version ${fields.schemaVersion}) has operation ${fields.operationId} at ${at}, which this baton (state schema version ${fields.supportedVersion}, ${field}s ${fields.known.join(', ')}) does not know: it was written by another version; refusing to read it`,
     );
     this.file = fields.file;
     this.schemaVersion = fields.schemaVersion;
     this.phase = fields.phase;
+    this.field = field;
   }
 }
 StatePhaseUnknownError.prototype.name = 'StatePhaseUnknownError';

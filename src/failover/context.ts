@@ -2,7 +2,7 @@
 import type { Logger } from '../log.js';
 import type { FailoverKind, FailoverRecord } from '../state/history.js';
 import type { createOperation } from '../state/operations.js';
-import type { InFlightOperation, PhaseOutcome } from '../state/types.js';
+import type { InFlightOperation, PhaseOutcome, StepRef } from '../state/types.js';
 import type { ResourceTable } from '../table/types.js';
 
 export interface FailoverTrigger {
@@ -27,6 +27,16 @@ export interface OperationJournal {
   result(opId: string, name: string, outcome: PhaseOutcome, detail?: string): void;
   flush(): Promise<void>;
   close(opId: string, result: string): void;
+  /**
+   * Marks the operation rolling back because a step failed (`error`: its message; `reason`: what
+   * the pair is blocked with if the roll-back cannot finish); on disk before it resolves, so a
+   * restarted daemon continues the undos instead of resuming forward.
+   */
+  rollBack(opId: string, failure: { error: string; reason: string }): Promise<void>;
+  /** The intent to undo `step` (the executor's step name `name`), on disk before the undo acts. */
+  undoIntent(opId: string, name: string, step: StepRef): Promise<void>;
+  /** The undo's result, after it acted. */
+  undoResult(opId: string, name: string, step: StepRef, outcome: PhaseOutcome, detail?: string): void;
 }
 
 /**

@@ -1,12 +1,14 @@
 // The one executor: runs any plan step by step, journaling intent and result, arming an undo after each step and running them in reverse on failure.
-import { isBatonError } from '../errors.js';
+import { FaultInjectedError, isBatonError } from '../errors.js';
 import type { FailoverRecord } from '../state/history.js';
+import { succeededSteps } from '../state/roll-back.js';
 import type { InFlightOperation } from '../state/types.js';
 import type { FailoverContext } from './context.js';
-import { crashNow, isCrashPoint } from './crash-point.js';
+import { crashNow, faultPointAt, isCrashPoint } from './crash-point.js';
 import { type Plan, type PlanStep, stepName } from './plan.js';
 import { STEPS, type StepCall } from './steps.js';
 import { Timeline } from './timeline.js';
+import { type ArmedUndo, armUndo, runUndos } from './undo.js';
 
 export interface ExecuteOptions {
   /** Why: `GUEST_PANICKED on vm-a`, the policy's reason, the operator's request. */
@@ -41,11 +43,13 @@ export interface Execution {
 
 /**
  * Runs `plan` through `ctx`. Each step: intent journaled (fsynced) → crash point → run (timed) →
- * result journaled → its undo armed. When a step fails, the armed undos run newest first; the
- * original error is kept in the record. An undo that fails is logged and blocks the pair with
- * both reasons. A resumed plan re-checks the steps before its resume point without journaling
- * them and runs each step's `recheck` (ask first, then act) instead of `run`. The record is
- * closed here, and only here: history kept, operation closed.
+ * result journaled → its undo armed. When a step fails, the operation is journaled rolling back
+ * (with the original error, on disk before anything is undone), then the armed undos run newest
+ * first, each journaled intent-first (undo.ts); the original error is kept in the record. An undo
+ * that fails is logged and blocks the pair with both reasons. A resumed plan re-checks the steps
+ * before its resume point without journaling them and runs each step's `recheck` (ask first, then
+ * act) instead of `run`; a resumed roll-back (`resume.undos`) runs only the undos left. The record
+ * is closed here, and only here: history kept, operation closed.
  */
 export async function executePlan(
   plan: Plan,
@@ -87,6 +91,30 @@ export async function executePlan(
     ctx.journal?.close(id, record.result);
     return { record, outcome, ...(error === undefined ? {} : { error }) };
   };
+  const undoRun = { ctx, id, timeline, log, ...pick(options) };
+  const closeRollBack = (
+    undoError: { name: string; error: Error } | undefined,
+    at: { reason: string; failure: Error; hasStopped: boolean },
+  ): Execution => {
+    if (undoError !== undefined) {
+      ctx.block(`${at.reason}; undoing ${undoError.name} failed: ${undoError.error.message}`);
+      return close('blocked', at.failure);
+    }
+    // A move (or a switchover) whose stop succeeded and was undone serves from where it was; anything else has nowhere to run.
+    if (plan.kind !== 'whole-vm' && at.hasStopped) return close('rolled-back', at.failure);
+    ctx.block(at.reason);
+    return close('blocked', at.failure);
+  };
+  if (plan.resume?.undos !== undefined && op?.rollingBack !== undefined) {
+    // A roll-back a crash interrupted: the undos left, never a step forward.
+    const { error, reason } = op.rollingBack;
+    const undos = plan.resume.undos.flatMap((step) => {
+      const armed = armUndo(step, { ctx, plan, app: step.app ?? '', pluggedBytes: new Map() }, plan, true);
+      return armed === undefined ? [] : [armed];
+    });
+    const undoError = await runUndos(undos, undoRun);
+    return closeRollBack(undoError, { reason, failure: new Error(error), hasStopped: hasStopped(op) });
+  }
   if (plan.resume?.action === 'roll-back' && app !== undefined) {
     await timeline.phase('stop', async () => {
       if (await ctx.isAppRunning(plan.to, app)) await ctx.stopApp(plan.to, app);
@@ -102,7 +130,7 @@ export async function executePlan(
     return close('failed', error as Error);
   }
   const pluggedBytes = new Map<string, number>();
-  const armed: { name: string; call: StepCall; undo: (call: StepCall) => Promise<void> }[] = [];
+  const armed: ArmedUndo[] = [];
   for (const [index, step] of plan.steps.entries()) {
     const impl = STEPS[step.phase];
     const call: StepCall = { ctx, plan, app: step.app ?? '', pluggedBytes };
@@ -117,23 +145,22 @@ export async function executePlan(
       const reason = isBatonError(failure)
         ? failure.message
         : `${app === undefined ? 'failover' : `moving ${app}`} failed: ${failure.message}`;
-      const undoError = await undoArmed(armed, timeline, log);
-      if (undoError !== undefined) {
-        ctx.block(`${reason}; undoing ${undoError.name} failed: ${undoError.error.message}`);
-        return close('blocked', failure);
-      }
-      // A move (or a switchover) whose stop succeeded and was undone serves from where it was; anything else has nowhere to run.
-      if (plan.kind !== 'whole-vm' && armed.length > 0 && plan.resume === undefined)
-        return close('rolled-back', failure);
-      ctx.block(reason);
-      return close('blocked', failure);
+      // On disk before the first undo: a daemon killed from here on continues the undos.
+      if (armed.length > 0) await ctx.journal?.rollBack(id, { error: failure.message, reason });
+      const undoError = await runUndos([...armed].reverse(), undoRun);
+      return closeRollBack(undoError, {
+        reason,
+        failure,
+        hasStopped: armed.length > 0 && plan.resume === undefined,
+      });
     }
-    if (impl.undo !== undefined) armed.push({ name, call, undo: impl.undo });
+    const undo = armUndo(step, call, plan);
+    if (undo !== undefined) armed.push(undo);
   }
   return close('succeeded');
 }
 
-/** One journaled step: intent on disk first, then the crash point, the timed work, the result. */
+/** One journaled step: intent on disk first, then the crash point, the timed work (or a fail point's error), the result. */
 async function journaled(
   ctx: FailoverContext,
   at: { id: string; name: string; timeline: Timeline; options: ExecuteOptions; log: FailoverContext['log'] },
@@ -146,8 +173,12 @@ async function journaled(
     at.log.error({ phase: name }, `fault point ${name}:crash: the daemon dies now`);
     (options.crash ?? crashNow)();
   }
+  const isFailPoint = faultPointAt(name, ctx.isFaultInjectionAllowed, options.env) === 'fail';
   try {
-    await timeline.phase(name, work);
+    await timeline.phase(name, async () => {
+      if (isFailPoint) throw new FaultInjectedError(name);
+      await work();
+    });
     ctx.journal?.result(id, name, 'ok');
   } catch (error) {
     ctx.journal?.result(id, name, 'failed', (error as Error).message);
@@ -155,19 +186,15 @@ async function journaled(
   }
 }
 
-/** Runs the armed undos newest first; stops at the first that fails and returns it (the rest stay as they are). */
-async function undoArmed(
-  armed: readonly { name: string; call: StepCall; undo: (call: StepCall) => Promise<void> }[],
-  timeline: Timeline,
-  log: FailoverContext['log'],
-): Promise<{ name: string; error: Error } | undefined> {
-  for (const entry of [...armed].reverse()) {
-    try {
-      await timeline.phase(`undo-${entry.name}`, () => entry.undo(entry.call));
-    } catch (error) {
-      log.error({ phase: entry.name, err: (error as Error).message }, `undoing ${entry.name} failed`);
-      return { name: entry.name, error: error as Error };
-    }
-  }
-  return undefined;
+/** The crash-point settings of `options`, for the undos. */
+function pick(options: ExecuteOptions): { crash?: () => void; env?: NodeJS.ProcessEnv } {
+  return {
+    ...(options.crash === undefined ? {} : { crash: options.crash }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+  };
+}
+
+/** True when the operation's stop (the first step of a move) succeeded: its undo put the app back on the source. */
+function hasStopped(op: InFlightOperation): boolean {
+  return succeededSteps(op).some((step) => step.phase === 'stop');
 }

@@ -2,7 +2,7 @@
 
 import { type OperationPhase, PLACE_PHASES, RELEASE_PHASES } from '../state/phases.js';
 import { planRecovery } from '../state/recovery.js';
-import type { InFlightOperation } from '../state/types.js';
+import type { InFlightOperation, StepRef } from '../state/types.js';
 import {
   appAreaName,
   appAreasOf,
@@ -41,12 +41,14 @@ export interface Plan {
   readonly tableAfter: ResourceTable;
   /**
    * Resume only: `finish` re-checks the steps before `resumeAt` (nothing journaled) and runs the
-   * rest; `roll-back` runs nothing forward: the app's memory and disk never left `from`.
+   * rest; `roll-back` runs nothing forward: the app's memory and disk never left `from`, or (with
+   * `undos`) the operation was rolling back and these undos are left to run, in this order.
    */
   readonly resume?: {
     readonly action: 'finish' | 'roll-back';
     readonly resumeAt: number;
     readonly reason: string;
+    readonly undos?: readonly StepRef[];
   };
 }
 
@@ -128,7 +130,12 @@ export function planResume(table: ResourceTable, op: InFlightOperation, apps: re
     apps: op.apps,
     steps,
     tableAfter: commitTable(table, { kind: op.kind, from: op.fromVm, to: op.toVm, apps: op.apps }),
-    resume: { action: recovery.action, resumeAt, reason: recovery.reason },
+    resume: {
+      action: recovery.action,
+      resumeAt,
+      reason: recovery.reason,
+      ...(recovery.undos === undefined ? {} : { undos: recovery.undos }),
+    },
   };
 }
 

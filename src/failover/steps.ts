@@ -1,5 +1,5 @@
 // The step implementations: one entry per phase, each with its run, its undo (armed once the run succeeded) and its resume re-check.
-import type { OperationPhase } from '../state/phases.js';
+import type { OperationPhase, UndoablePhase } from '../state/phases.js';
 import type { FailoverContext } from './context.js';
 import { commitTable, type Plan } from './plan.js';
 
@@ -18,7 +18,19 @@ export interface StepImpl {
   undo?(call: StepCall): Promise<void>;
   /** A resumed operation runs this instead of `run`: it asks before it acts, so doing it twice changes nothing. */
   recheck?(call: StepCall): Promise<void>;
+  /**
+   * A resumed roll-back runs this instead of `undo` (the undo may have acted before the crash).
+   * Without it, `undo` is safe to run twice: unplug, detach, stop and hold change nothing the second time.
+   */
+  recheckUndo?(call: StepCall): Promise<void>;
 }
+
+/** A phase's implementation: with an undo exactly when the phase is in UNDOABLE_PHASES. */
+type StepTable = {
+  readonly [P in OperationPhase]: P extends UndoablePhase
+    ? StepImpl & { undo(call: StepCall): Promise<void> }
+    : Omit<StepImpl, 'undo' | 'recheckUndo'>;
+};
 
 /**
  * Every phase, checked complete by the compiler. Release steps act on the VM the app leaves
@@ -36,6 +48,11 @@ export const STEPS: Readonly<Record<OperationPhase, StepImpl>> = {
     },
     undo: async ({ ctx, plan, app }) => {
       await ctx.startApp(plan.from, app, ctx.sizeOf(app));
+      await ctx.waitHealthy(plan.from, app);
+      ctx.serveFrom(app, plan.from);
+    },
+    recheckUndo: async ({ ctx, plan, app }) => {
+      if (!(await ctx.isAppRunning(plan.from, app))) await ctx.startApp(plan.from, app, ctx.sizeOf(app));
       await ctx.waitHealthy(plan.from, app);
       ctx.serveFrom(app, plan.from);
     },
@@ -88,4 +105,4 @@ export const STEPS: Readonly<Record<OperationPhase, StepImpl>> = {
     run: async ({ ctx, plan, pluggedBytes }) =>
       ctx.commit(plan.kind, plan.from, (table) => commitTable(table, plan, pluggedBytes, performance.now())),
   },
-};
+} satisfies StepTable;

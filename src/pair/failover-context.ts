@@ -16,6 +16,7 @@ import type { PairPersistence } from './persist.js';
 import { appStartRequest, waitForGuestNode } from './place-app.js';
 import { runningApps } from './reattach.js';
 import { noteStarted, type Supervision } from './supervise.js';
+import { undoJournal } from './undo-journal.js';
 import { attachDiskAgain, DISK_DETACH_TIMEOUT_MS, diskPortOf, stopApp } from './vm-actions.js';
 import type { PairVm } from './vm-factory.js';
 
@@ -64,7 +65,7 @@ export function failoverContext(
   };
   return {
     log: host.log,
-    journal: journalOf(host.persistence),
+    journal: journalOf(host.persistence, host.log),
     isFaultInjectionAllowed: host.config.isFaultInjectionAllowed === true,
     fence: async (name) => {
       const adopted = host.vms.get(name);
@@ -127,9 +128,10 @@ export function failoverContext(
   };
 }
 
-function journalOf(persistence: PairPersistence | undefined): OperationJournal | undefined {
+function journalOf(persistence: PairPersistence | undefined, log: Logger): OperationJournal | undefined {
   if (persistence === undefined) return undefined;
   return {
+    ...undoJournal(persistence, log),
     open: (fields) => persistence.open(fields),
     adopt: (op) => persistence.operations.set(op.id, op),
     intent: (opId, name) => persistence.intent(opId, name),

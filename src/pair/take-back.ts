@@ -165,6 +165,11 @@ async function resume(
     resumeOf: op,
   });
   if (outcome === 'succeeded' || outcome === 'rolled-back') return true;
+  // A roll-back that could not finish has blocked the pair with the failing undo's reason already.
+  if (outcome === 'blocked' && plan.resume?.undos !== undefined) {
+    progress(`blocked: ${pair.blockedReason}`);
+    return false;
+  }
   const kind = op.kind === 'app' ? 'move' : 'failover';
   pair.block(`the interrupted ${kind} ${op.id} could not be finished: ${error?.message ?? outcome}`);
   progress(`blocked: ${pair.blockedReason}`);

@@ -21,13 +21,17 @@ export {
 export {
   APP_MOVE_PHASES,
   isOperationPhase,
+  isStepMark,
   OPERATION_PHASES,
   OPTIONAL_PHASES,
   PLACE_PHASES,
   RELEASE_PHASES,
+  STEP_MARKS,
+  type StepMark,
   WHOLE_VM_PHASES,
 } from './phases.js';
 export { planRecovery, REDO_IS_SAFE, type RecoveryCheck, type RecoveryPlan } from './recovery.js';
+export { beginUndo, endUndo, startRollBack, succeededSteps, undosLeft } from './roll-back.js';
 export {
   CURRENT_FILE,
   PREVIOUS_FILE,
@@ -44,6 +48,7 @@ export {
   type PhaseOutcome,
   type PhaseState,
   type PhaseStep,
+  type RollingBack,
   STATE_SCHEMA_VERSION,
   type StateDoc,
   type StateSource,

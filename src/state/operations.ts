@@ -63,8 +63,12 @@ export function indexOfStep(op: InFlightOperation, step: StepRef | undefined): n
   return stepsOf(op).findIndex((ref) => ref.phase === step.phase && ref.app === step.app);
 }
 
-/** True when the operation has nothing left to do: commit done, or a phase failed (the caller blocks). */
+/**
+ * True when the operation has nothing left to do: commit done, or a phase failed (the caller
+ * blocks). An operation rolling back is not over: its undos are left to run.
+ */
 export function isOperationOver(op: InFlightOperation): boolean {
+  if (op.rollingBack !== undefined) return false;
   return op.phaseState === 'done' && (op.phase === 'commit' || op.phaseOutcome === 'failed');
 }
 
@@ -85,6 +89,7 @@ export function beginPhase(
   const step = steps[target];
   const refuse = (why: string) => invalid(op.id, ref.phase, `begin ${describeStep(ref)}: ${why}`);
   if (step === undefined) throw refuse(`it is not a step of this ${op.kind} failover`);
+  if (op.rollingBack !== undefined) throw refuse('the failover is rolling back');
   const isCurrentComplete = op.phaseState === 'done' && op.phaseOutcome === 'ok';
   if (op.phase === 'commit' && isCurrentComplete) throw refuse('the failover is committed');
   if (target !== current) {

@@ -16,8 +16,37 @@ export const APP_MOVE_PHASES: readonly OperationPhase[] = [...RELEASE_PHASES, ..
 /** Phases an executor skips when they have nothing to do (an app without a data disk). */
 export const OPTIONAL_PHASES: ReadonlySet<OperationPhase> = new Set<OperationPhase>(['disk', 'disk-detach']);
 
+/**
+ * The phases that change something a later failure must put back, so they have an undo (the
+ * step table in src/failover/steps.ts is typed from this list: an undo is required exactly here).
+ * The fence is never undone (the failed VM stays stopped); confirm only waits; commit is last.
+ */
+export const UNDOABLE_PHASES = ['stop', 'unplug', 'disk-detach', 'disk', 'plug', 'start', 'healthy'] as const;
+
+export type UndoablePhase = (typeof UNDOABLE_PHASES)[number];
+
+const UNDOABLE = new Set<string>(UNDOABLE_PHASES);
+
+export function isUndoablePhase(name: string): name is UndoablePhase {
+  return UNDOABLE.has(name);
+}
+
 const KNOWN = new Set<string>(OPERATION_PHASES);
 
 export function isOperationPhase(name: string): name is OperationPhase {
   return KNOWN.has(name);
+}
+
+/**
+ * The marks a journaled step entry can carry. `undo`: the entry is the undo of its phase, run
+ * while the operation rolls back (an entry without a mark is the phase run forward).
+ */
+export const STEP_MARKS = ['undo'] as const;
+
+export type StepMark = (typeof STEP_MARKS)[number];
+
+const MARKS = new Set<string>(STEP_MARKS);
+
+export function isStepMark(name: string): name is StepMark {
+  return MARKS.has(name);
 }

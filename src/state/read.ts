@@ -4,7 +4,7 @@ import { checkInvariants, freezeTable } from '../table/index.js';
 import { readRegularFile } from './durable.js';
 import { decodeEnvelope } from './envelope.js';
 import { type MigrationRegistry, migrateBody } from './migrations.js';
-import { isOperationPhase, OPERATION_PHASES } from './phases.js';
+import { isOperationPhase, isStepMark, OPERATION_PHASES, STEP_MARKS } from './phases.js';
 import { describeSchemaProblem, stateDocSchema } from './schema.js';
 import { STATE_SCHEMA_VERSION, type StateDoc } from './types.js';
 
@@ -60,8 +60,9 @@ export async function readStateFile(
     const error = new StatePhaseUnknownError({
       file: label,
       schemaVersion: envelope.schemaVersion,
+      supportedVersion: STATE_SCHEMA_VERSION,
       ...unknown,
-      known: OPERATION_PHASES,
+      known: unknown.field === 'mark' ? STEP_MARKS : OPERATION_PHASES,
     });
     return { status: 'unknown-version', error };
   }
@@ -84,14 +85,26 @@ export async function readStateFile(
   return { status: 'usable', doc, notes };
 }
 
-/** The first phase an in-flight operation of `body` names that this build does not know (before the schema, which would only call it invalid). */
-function unknownPhaseOf(body: unknown): { operationId: string; phase: string } | undefined {
+/**
+ * The first phase, or step mark (`undo`), an in-flight operation of `body` names that this build
+ * does not know (checked before the schema, which would only call it invalid).
+ */
+function unknownPhaseOf(
+  body: unknown,
+): { operationId: string; phase: string; field: 'phase' | 'mark' } | undefined {
   const operations = (body as { operations?: unknown } | null)?.operations;
   if (!Array.isArray(operations)) return undefined;
   for (const op of operations as Array<{ id?: unknown; phase?: unknown; history?: unknown }>) {
-    const steps = Array.isArray(op?.history) ? (op.history as Array<{ phase?: unknown }>) : [];
+    const steps = Array.isArray(op?.history)
+      ? (op.history as Array<{ phase?: unknown; mark?: unknown }>)
+      : [];
     for (const phase of [op?.phase, ...steps.map((step) => step?.phase)]) {
-      if (typeof phase === 'string' && !isOperationPhase(phase)) return { operationId: String(op.id), phase };
+      if (typeof phase === 'string' && !isOperationPhase(phase))
+        return { operationId: String(op.id), phase, field: 'phase' };
+    }
+    for (const mark of steps.map((step) => step?.mark)) {
+      if (typeof mark === 'string' && !isStepMark(mark))
+        return { operationId: String(op.id), phase: mark, field: 'mark' };
     }
   }
   return undefined;

@@ -1,6 +1,7 @@
 // What a restarted daemon does with a failover it finds in flight: finish it forward or roll it back, and from where.
 import { currentStep, describeStep, indexOfStep, stepsOf } from './operations.js';
-import type { InFlightOperation, OperationPhase } from './types.js';
+import { undosLeft } from './roll-back.js';
+import type { InFlightOperation, OperationPhase, StepRef } from './types.js';
 
 /**
  * What to prove before resuming. `old-vm-stopped`: the failed VM's QEMU is gone (pidfd or pid plus
@@ -20,6 +21,11 @@ export interface RecoveryPlan {
   readonly next: { readonly phase: OperationPhase | 'restart-on-source' | 'close'; readonly app?: string };
   readonly verify: readonly RecoveryCheck[];
   readonly reason: string;
+  /**
+   * An operation found rolling back: the steps whose undo is left to run, in that order (newest
+   * first; an undo that was interrupted runs again). Absent for every other plan.
+   */
+  readonly undos?: readonly StepRef[];
 }
 
 /**
@@ -55,8 +61,24 @@ export const REDO_IS_SAFE: Readonly<Record<OperationPhase, string>> = {
  *     run on the source.
  * A phase that failed but was not closed counts as interrupted: it is run once more, and the
  * executor blocks if it fails again.
+ * Any kind, rolling back (a step failed and its undos began): never forward. The undos left
+ * (undosLeft) run in reverse of the steps that had succeeded, then the record closes with the
+ * original error; the fence is not undone (the failed VM stays stopped).
  */
 export function planRecovery(op: InFlightOperation): RecoveryPlan {
+  if (op.rollingBack !== undefined) {
+    const undos = undosLeft(op);
+    const first = undos[0];
+    const left =
+      undos.length === 0 ? 'nothing is left to undo' : `undo ${undos.map(describeStep).join(', ')}`;
+    return {
+      action: 'roll-back',
+      next: first ?? { phase: 'close' },
+      verify: [],
+      reason: `${describeStep(currentStep(op))} failed (${op.rollingBack.error}) and the roll-back was interrupted: ${left}`,
+      undos,
+    };
+  }
   const steps = stepsOf(op);
   const at = indexOfStep(op, currentStep(op));
   const isComplete = op.phaseState === 'done' && op.phaseOutcome === 'ok';

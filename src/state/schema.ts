@@ -1,8 +1,8 @@
-// The zod schema of a version-1 state document; tsc fails here when a persisted type gains a field.
+// The zod schema of a version-1 state document (roll-back marks are optional, so older files load); tsc fails here when a persisted type gains a field.
 import { z } from 'zod';
 import type { Area, ResourceTable } from '../table/types.js';
 import type { FailoverRecord } from './history.js';
-import { OPERATION_PHASES } from './phases.js';
+import { OPERATION_PHASES, STEP_MARKS } from './phases.js';
 import { type InFlightOperation, type PhaseStep, STATE_SCHEMA_VERSION, type StateDoc } from './types.js';
 
 const wholeNumber = z.number().int().nonnegative();
@@ -38,6 +38,7 @@ export const tableSchema = z.strictObject({
 export const phaseStepSchema = z.strictObject({
   phase,
   app: name.exactOptional(),
+  mark: z.enum(STEP_MARKS).exactOptional(),
   state: phaseState,
   startedAt: z.string(),
   endedAt: z.string().exactOptional(),
@@ -59,6 +60,9 @@ export const operationSchema = z
     phaseApp: name.exactOptional(),
     phaseState: phaseState.exactOptional(),
     phaseOutcome: phaseOutcome.exactOptional(),
+    rollingBack: z
+      .strictObject({ error: z.string(), reason: z.string(), startedAt: z.string() })
+      .exactOptional(),
     history: z.array(phaseStepSchema).readonly(),
   })
   .refine((op) => op.kind !== 'app' || (op.app !== undefined && op.apps.join() === op.app), {

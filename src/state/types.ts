@@ -2,7 +2,7 @@
 
 import type { ResourceTable } from '../table/types.js';
 import type { FailoverKind, FailoverRecord } from './history.js';
-import type { OperationPhase } from './phases.js';
+import type { OperationPhase, StepMark } from './phases.js';
 
 /** The schema version this build writes and reads; older versions go through a migration. */
 export const STATE_SCHEMA_VERSION = 1;
@@ -14,7 +14,7 @@ export const HISTORY_LIMIT = 100;
 export type OperationKind = FailoverKind;
 
 /** A failover phase (the list is OPERATION_PHASES in phases.ts). */
-export type { OperationPhase } from './phases.js';
+export type { OperationPhase, StepMark } from './phases.js';
 
 /** `intent`: written before the phase acts; `done`: written after, with its outcome. */
 export type PhaseState = 'intent' | 'done';
@@ -29,6 +29,8 @@ export interface StepRef {
 
 /** One entry of an operation's phase history; a phase begun again after a restart gets a new entry. */
 export interface PhaseStep extends StepRef {
+  /** `undo`: this entry undid the phase during a roll-back; absent: the phase ran forward. */
+  readonly mark?: StepMark;
   readonly state: PhaseState;
   readonly startedAt: string;
   readonly endedAt?: string;
@@ -57,7 +59,21 @@ export interface InFlightOperation {
   readonly phaseApp?: string;
   readonly phaseState?: PhaseState;
   readonly phaseOutcome?: PhaseOutcome;
+  /**
+   * Set once a step failed and its undos are about to run (fsynced before the first): a restarted
+   * daemon continues the undos instead of resuming forward. Absent in files of older versions.
+   */
+  readonly rollingBack?: RollingBack;
   readonly history: readonly PhaseStep[];
+}
+
+/** Why an operation rolls back: the step that failed and the error it failed with. */
+export interface RollingBack {
+  /** The original error's message, kept for the record once the roll-back is closed. */
+  readonly error: string;
+  /** The reason the pair is blocked with if the roll-back cannot put everything back. */
+  readonly reason: string;
+  readonly startedAt: string;
 }
 
 /** The persisted document. `epoch` increases on every save; a save at or below the stored epoch is refused. */

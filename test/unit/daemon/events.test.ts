@@ -72,6 +72,24 @@ describe('toBatonEvent', () => {
     expect(toBatonEvent(line, find)).toMatchObject({ phase: 'reprotect', app: null });
   });
 
+  it('names an undo by its undo name, with the app it undid and the error it failed with', () => {
+    const line = journalLine(1, 'result', {
+      name: 'undo-plug',
+      opId: 'op1',
+      phase: 'plug',
+      app: 'kv',
+      mark: 'undo',
+      outcome: 'failed',
+      detail: 'device_del timed out',
+    });
+    expect(toBatonEvent(line, find)).toMatchObject({
+      phase: 'undo-plug',
+      app: 'kv',
+      state: 'failed',
+      detail: 'device_del timed out',
+    });
+  });
+
   it('gives an app fault its app and a finished failover without a record null', () => {
     const fault = journalLine(1, 'fault', {
       vm: 'vm-a',

@@ -33,6 +33,9 @@ export function fakeContext(table: ResourceTable): FakeContext {
     result: (_id, name, outcome) => calls.push(`journal ${outcome} ${name}`),
     flush: async () => undefined,
     close: (_id, result) => calls.push(`journal close ${result}`),
+    rollBack: async (_id, failure) => void calls.push(`journal rolling-back ${failure.error}`),
+    undoIntent: async (_id, name) => void calls.push(`journal intent undo-${name}`),
+    undoResult: (_id, name, _step, outcome) => void calls.push(`journal ${outcome} undo-${name}`),
   };
   const fake: FakeContext = {
     calls,

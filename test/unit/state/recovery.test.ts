@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { beginPhase, createOperation, endPhase, stepsOf } from '../../../src/state/operations.js';
 import { planRecovery, type RecoveryCheck } from '../../../src/state/recovery.js';
+import { beginUndo, endUndo, startRollBack } from '../../../src/state/roll-back.js';
 import type { InFlightOperation, OperationPhase, PhaseOutcome } from '../../../src/state/types.js';
 
 const AT = '2025-01-01T00:00:00.000Z';
@@ -133,5 +134,39 @@ describe('planRecovery for an app move', () => {
   ])('%s %s: finishes forward with %s, verifying %j', (phase, state, next, verify) => {
     const plan = planRecovery(reached(appMove, phase, state));
     expect([plan.action, plan.next.phase, plan.verify]).toEqual(['finish', next, verify]);
+  });
+});
+
+describe('planRecovery for an operation found rolling back', () => {
+  const failure = { error: 'start refused', reason: 'failover failed: start refused' };
+  const undo = (op: InFlightOperation, phase: OperationPhase, outcome?: PhaseOutcome) => {
+    const begun = beginUndo(op, { phase, app: 'A' }, AT);
+    return outcome === undefined ? begun : endUndo(begun, { phase, app: 'A' }, outcome, AT);
+  };
+
+  it('continues the undos left, newest first, never forward, after the plug was undone', () => {
+    const failed = startRollBack(reached(wholeVm, 'start', 'done', 'failed'), failure, AT);
+    const plan = planRecovery(undo(failed, 'plug', 'ok'));
+    expect(plan).toEqual({
+      action: 'roll-back',
+      next: { phase: 'disk', app: 'A' },
+      verify: [],
+      reason: 'start for A failed (start refused) and the roll-back was interrupted: undo disk for A',
+      undos: [{ phase: 'disk', app: 'A' }],
+    });
+  });
+
+  it('runs an undo interrupted after its intent again', () => {
+    const failed = startRollBack(reached(appMove, 'plug', 'done', 'failed'), failure, AT);
+    const plan = planRecovery(undo(failed, 'disk'));
+    expect(plan.undos).toEqual(
+      ['disk', 'disk-detach', 'unplug', 'stop'].map((phase) => ({ phase, app: 'A' })),
+    );
+  });
+
+  it('only closes once every undo succeeded', () => {
+    let op = startRollBack(reached(appMove, 'unplug', 'done', 'failed'), failure, AT);
+    op = undo(op, 'stop', 'ok');
+    expect(planRecovery(op)).toMatchObject({ action: 'roll-back', next: { phase: 'close' }, undos: [] });
   });
 });
