@@ -9,6 +9,7 @@ import type { FailoverWaitView } from '../../../src/daemon/failover-wait.js';
 import { ConflictError } from '../../../src/errors.js';
 import { createSilentLogger } from '../../../src/log.js';
 import { PACKAGE_ROOT } from '../../../src/paths.js';
+import { fakeController } from '../../helpers/fake-controller.js';
 
 const recordOf = (result: string): FailoverView => ({
   id: 'f1',
@@ -32,34 +33,13 @@ const next: { failover: () => Promise<{ id: string; joined: boolean }>; wait: Fa
 const waits: number[] = [];
 const stateDir = mkdtempSync(join(tmpdir(), 'baton-main-'));
 const bus = new EventBus();
-const controller: Controller = {
-  status: () => ({
-    epoch: 1,
-    state: 'protected',
-    blocked: false,
-    blockedReason: null,
-    vms: [],
-    apps: [],
-    saves: { isSaving: false, started: 0 },
-    queued: [],
-    maintenance: { on: false, since: null, heldFaults: [] },
-  }),
-  table: () => ({ epoch: 1, budgetBytes: 0, areas: [] }),
-  history: () => [],
+const controller: Controller = fakeController(bus, {
   failover: () => next.failover(),
-  inject: async () => undefined,
-  requestMemory: async () => ({ grantedBytes: 0, epoch: 1 }),
-  metrics: async () => ({ contentType: 'text/plain', text: '' }),
-  down: async () => undefined,
-  recentEvents: () => bus.recent(),
-  subscribeEvents: (listener) => bus.subscribe(listener),
   failoverResult: async (_id, waitMs) => {
     waits.push(waitMs);
     return next.wait;
   },
-  switchover: async () => ({ id: 's1' }),
-  maintenance: async () => ({ on: false, since: null, heldFaults: [] }),
-};
+});
 const api = buildApi(controller, createSilentLogger());
 
 beforeAll(() => listenOnSocket(api, join(stateDir, 'baton.sock')));

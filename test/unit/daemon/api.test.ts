@@ -7,42 +7,10 @@ import { buildApi, type Controller, listenOnSocket } from '../../../src/daemon/a
 import { type BatonEvent, EventBus } from '../../../src/daemon/events.js';
 import { STATUS_PAGE_CSP } from '../../../src/daemon/page/html.js';
 import { createSilentLogger } from '../../../src/log.js';
+import { fakeController } from '../../helpers/fake-controller.js';
 import { demoOverview } from './page/fixtures.js';
 
 const refuse = () => Promise.reject(new Error('not in this test'));
-
-function fakeController(bus: EventBus): Controller {
-  return {
-    status: () => ({
-      epoch: 1,
-      state: 'protected',
-      blocked: false,
-      blockedReason: null,
-      vms: [],
-      apps: [],
-      saves: { isSaving: false, started: 0 },
-      queued: [],
-      maintenance: { on: false, since: null, heldFaults: [] },
-    }),
-    table: () => ({ epoch: 1, budgetBytes: 0, areas: [] }),
-    history: () => [],
-    failover: async () => ({ id: 'f1', joined: false }),
-    inject: async () => undefined,
-    requestMemory: async () => ({ grantedBytes: 0, epoch: 1 }),
-    metrics: async () => ({ contentType: 'text/plain', text: '' }),
-    down: async () => undefined,
-    recentEvents: () => bus.recent(),
-    subscribeEvents: (listener) => bus.subscribe(listener),
-    failoverResult: async (id, waitMs) => ({
-      id,
-      result: 'running',
-      phase: `waited ${waitMs}`,
-      record: null,
-    }),
-    switchover: async () => ({ id: 's1' }),
-    maintenance: async () => ({ on: false, since: null, heldFaults: [] }),
-  };
-}
 
 const phaseEvent = (seq: number, phase: string): BatonEvent => ({
   type: 'phase',
