@@ -1,14 +1,22 @@
 // Real services in the Debian pair through the daemon: a test copy of an example config, and three faults under client traffic.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { HistoryView } from '../../src/daemon/views.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import type { TrafficConnector } from '../../src/traffic/store.js';
 import { readBack, Traffic } from '../../src/traffic/traffic.js';
-import { auditDaemon, until } from './audit.js';
-import type { BatonDaemon } from './daemon.js';
+import { auditDaemon, qemuPidsUnder, until } from './audit.js';
+import { BatonDaemon } from './daemon.js';
 
 /** The Debian guest `make images` builds; BATON_IMAGE_DIR names another images/out. */
 export const debianImageDir = join(
@@ -185,4 +193,34 @@ export async function runThreeFaults(daemon: BatonDaemon, run: FaultRun): Promis
   expect(readable).toBe(acknowledged.length);
   await auditDaemon(daemon.stateDir, { daemonOutput: daemon.output(), answers: run.answers });
   return records;
+}
+
+const BOOT_TIMEOUT_MS = 600_000;
+
+/**
+ * The daemon of a test file on the Debian pair of `example` (contrib/examples), in a scratch state
+ * directory: started before the file's tests (the guests' consoles in the error if the boot
+ * fails), stopped after them with no QEMU left. Nothing starts when the image is not built.
+ */
+export function realGuestDaemon(example: string, label: string): BatonDaemon {
+  if (!isDebianImageThere)
+    console.log(`[integration] skipping ${label}: ${debianImageDir}/boot.json is absent (run make images)`);
+  const scratch = mkdtempSync('/tmp/btr-');
+  const stateDir = join(scratch, 'state');
+  const daemon = new BatonDaemon(stateDir);
+  beforeAll(async () => {
+    if (!isDebianImageThere) return;
+    mkdirSync(stateDir);
+    const config = writeTestConfig(example, stateDir);
+    const up = await daemon.start({}, ['--config', config], BOOT_TIMEOUT_MS).catch((error: Error) => {
+      throw new Error(`${error.message}\n${serialTails(stateDir)}`);
+    });
+    console.log(`[integration] ${label}: the Debian pair up in ${up.upMs} ms`);
+  }, BOOT_TIMEOUT_MS);
+  afterAll(async () => {
+    await daemon.kill('SIGTERM');
+    expect(qemuPidsUnder(stateDir)).toEqual([]);
+    rmSync(scratch, { recursive: true, force: true });
+  }, 120_000);
+  return daemon;
 }

@@ -1,27 +1,9 @@
 // Real PostgreSQL 15 (contrib/examples/postgresql.yaml) in the Debian pair: a guest panic, a SIGKILL of the active QEMU and a crash loop of the postmaster under committed INSERTs, none lost.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { postgresConnector } from '../../src/traffic/postgres.js';
-import { qemuPidsUnder } from '../helpers/audit.js';
-import { BatonDaemon } from '../helpers/daemon.js';
-import {
-  debianImageDir,
-  isDebianImageThere,
-  runThreeFaults,
-  serialTails,
-  writeTestConfig,
-} from '../helpers/real-guests.js';
+import { isDebianImageThere, realGuestDaemon, runThreeFaults } from '../helpers/real-guests.js';
 
-if (!isDebianImageThere)
-  console.log(
-    `[integration] skipping real PostgreSQL: ${debianImageDir}/boot.json is absent (run make images)`,
-  );
-
-const scratch = mkdtempSync('/tmp/btp-');
-const stateDir = join(scratch, 'state');
-const daemon = new BatonDaemon(stateDir);
-const BOOT_TIMEOUT_MS = 600_000;
+const daemon = realGuestDaemon('postgresql.yaml', 'real PostgreSQL');
 // The image's pg_hba.conf trusts this user on this database from QEMU user networking (a demo setting).
 const connector = postgresConnector({ user: 'postgres', database: 'postgres' });
 
@@ -34,22 +16,6 @@ async function answers(port: number): Promise<boolean> {
     return false;
   }
 }
-
-beforeAll(async () => {
-  if (!isDebianImageThere) return;
-  mkdirSync(stateDir);
-  const config = writeTestConfig('postgresql.yaml', stateDir);
-  const up = await daemon.start({}, ['--config', config], BOOT_TIMEOUT_MS).catch((error: Error) => {
-    throw new Error(`${error.message}\n${serialTails(stateDir)}`);
-  });
-  console.log(`[integration] real PostgreSQL: the Debian pair up with PostgreSQL in ${up.upMs} ms`);
-}, BOOT_TIMEOUT_MS);
-
-afterAll(async () => {
-  await daemon.kill('SIGTERM');
-  expect(qemuPidsUnder(stateDir)).toEqual([]);
-  rmSync(scratch, { recursive: true, force: true });
-}, 120_000);
 
 describe.skipIf(!isDebianImageThere)('real PostgreSQL in Debian guests', () => {
   // One run through the three faults: the traffic's keys start at 0 again in a new run, and the
