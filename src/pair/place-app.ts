@@ -44,6 +44,7 @@ export async function placeApp(
   if (disk !== undefined) await phase('disk', () => attachDataDisk(machine, disk, options.diskPortIndex));
   const node = machine.spec.slots.findIndex((slot) => slot.id === app.slot) + 1;
   // Guest-requested memory (seed claim 5): the agent finds the node short and asks; the monitor grants and plugs.
+  if (options.isMemoryRequestedByGuest === true) await emptySlot(vm, app, options.mechanism);
   const plugged = options.isMemoryRequestedByGuest
     ? { pluggedBytes: sizeBytes }
     : await phase('plug', () => options.mechanism.plug(targetOf(machine), app.slot, sizeBytes));
@@ -57,6 +58,19 @@ export async function placeApp(
   });
   const hostPort = vm.forwards.get(app.name) ?? 0;
   return { guestPid, pluggedBytes: plugged.pluggedBytes, hostPort };
+}
+
+/**
+ * Unplugs what QEMU still has in the app's slot before the app starts to ask for its memory. The
+ * table gives it no area, so anything plugged there is unrecorded: a grant plugged by a daemon
+ * killed before it committed. Left plugged, the agent would find the node big enough, never ask,
+ * and the app would run with no area in the table.
+ */
+async function emptySlot(vm: PairVm, app: AppConfig, mechanism: MemoryMechanism): Promise<void> {
+  const target = targetOf(vm.machine);
+  const [slot] = await mechanism.observe(target, app.slot);
+  if (slot === undefined || slot.pluggedBytes === 0) return;
+  await mechanism.unplug(target, app.slot);
 }
 
 /** Where an app's data disk is mounted in the guest when the config does not say. */

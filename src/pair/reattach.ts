@@ -115,31 +115,45 @@ export async function runningApps(vm: PairVm, timeoutMs = 3_000): Promise<Map<st
   return new Map(reply.apps.filter((app) => app.running).map((app) => [app.name, app.pid]));
 }
 
+/** One slot whose plugged size differs between the table and QEMU. */
+export interface SlotDrift {
+  vm: string;
+  slot: string;
+  /** The app configured on that slot, if any. */
+  app: string | undefined;
+  /** The table's area for that app on this VM (none: the table gives this VM nothing there). */
+  area: string | undefined;
+  tableBytes: number;
+  qemuBytes: number;
+}
+
+/** One line for the log: what the table says of the slot and what QEMU reports. */
+export function describeDrift(drift: SlotDrift): string {
+  return `${drift.vm} slot ${drift.slot}: table says ${drift.tableBytes} bytes plugged${drift.area === undefined ? '' : ` (${drift.area})`}, QEMU reports ${drift.qemuBytes}`;
+}
+
 /**
  * Compares each app area the table gives `vm` with what QEMU reports plugged in its slot
- * (`query-memory-devices`). Returns one line per difference; the caller logs them.
+ * (`query-memory-devices`). Returns each slot where they differ.
  */
 export async function memoryDrift(
   table: ResourceTable,
   vm: PairVm,
   apps: readonly { name: string; slot: string }[],
-): Promise<string[]> {
+): Promise<SlotDrift[]> {
   const name = vm.machine.spec.name;
   const devices = await queryMemoryDevices(vm.machine.qmp);
-  const drift: string[] = [];
+  const drift: SlotDrift[] = [];
   for (const slot of vm.machine.spec.slots) {
     const device = devices.find((d) => d.id === deviceIdOf(slot.id));
-    const reported = device?.kind === 'virtio-mem' ? (device as VirtioMemInfo).sizeBytes : 0;
+    const qemuBytes = device?.kind === 'virtio-mem' ? (device as VirtioMemInfo).sizeBytes : 0;
     const app = apps.find((a) => a.slot === slot.id);
     const area = table.areas.find(
       (a) => a.kind === 'app' && a.user === name && app !== undefined && a.name === appAreaName(app.name),
     );
-    const expected = area?.pluggedBytes ?? 0;
-    if (reported !== expected) {
-      drift.push(
-        `${name} slot ${slot.id}: table says ${expected} bytes plugged${area === undefined ? '' : ` (${area.name})`}, QEMU reports ${reported}`,
-      );
-    }
+    const tableBytes = area?.pluggedBytes ?? 0;
+    if (qemuBytes !== tableBytes)
+      drift.push({ vm: name, slot: slot.id, app: app?.name, area: area?.name, tableBytes, qemuBytes });
   }
   return drift;
 }

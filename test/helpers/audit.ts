@@ -111,7 +111,10 @@ export async function auditDaemon(
     table = await getView<TableView>(stateDir, 'table');
   }
   const history = await getView<HistoryView>(stateDir, 'history');
-  expect(isSettled(status, table), `settled, not ${status.state}: ${JSON.stringify(status.apps)}`).toBe(true);
+  expect(
+    isSettled(status, table),
+    `settled, not ${status.state}: ${JSON.stringify(status.apps)}; areas ${JSON.stringify(table.areas.map((a) => [a.name, a.user]))}${options.daemonOutput === undefined ? '' : `\n${options.daemonOutput}`}`,
+  ).toBe(true);
   const liveVms = status.vms.filter((vm) => vm.state === 'running');
   const livePids = liveVms.map((vm) => vm.pid ?? -1).sort();
   const { saved, attach, files } = await readSavedFiles(stateDir, livePids);

@@ -3,7 +3,13 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { afterEach } from 'vitest';
 import { createSilentLogger } from '../../../src/log.js';
-import type { MemoryMechanism, MemoryTarget, PlugResult } from '../../../src/memory/mechanism.js';
+import {
+  deviceIdOf,
+  type MemoryMechanism,
+  type MemoryTarget,
+  type PlugResult,
+  type SlotObservation,
+} from '../../../src/memory/mechanism.js';
 import type { AppConfig, PairConfig } from '../../../src/pair/config.js';
 import type { DataDisk } from '../../../src/pair/disk.js';
 import type { FailoverTrigger, Pair, PairState } from '../../../src/pair/pair.js';
@@ -185,7 +191,22 @@ export function fakeMechanism(vms: FakeVm[]) {
       calls.push(`unplug ${target.name} ${slot}`);
       return mechanism.onUnplug(target, slot);
     },
-    observe: async () => [],
+    /** What the fake VM's nodes hold, slot by slot, as QEMU would report it. */
+    observe: async (target: MemoryTarget, slot?: string): Promise<SlotObservation[]> =>
+      target.slots
+        .map((s, index) => ({ s, node: index + 1 }))
+        .filter(({ s }) => slot === undefined || s.id === slot)
+        .map(({ s, node }) => ({
+          vm: target.name,
+          slot: s.id,
+          deviceId: deviceIdOf(s.id),
+          node,
+          pluggedBytes: nodesOf(target).get(node) ?? 0,
+          requestedBytes: nodesOf(target).get(node) ?? 0,
+          maxSizeBytes: s.maxSizeBytes,
+          blockSizeBytes: s.blockSizeBytes,
+          observedAtMs: performance.now(),
+        })),
   };
   return mechanism;
 }

@@ -75,4 +75,32 @@ describe('placeApp', () => {
     expect(error).toMatchObject({ code: 'AGENT_ERROR', agentCode: 'disconnected' });
     expect(fake.calls).not.toContain('agent app.start kvd');
   });
+
+  it('empties a slot that still holds unrecorded memory before an app that asks for its memory starts', async () => {
+    const fake = fakeVm('vm-a', { hostPort: await startPongServer() });
+    fake.nodeBytes.set(1, 32 * MiB); // Plugged by a daemon killed before its grant committed.
+    const mechanism = fakeMechanism([fake]);
+    await placeApp(fake.vm, cache, {
+      mechanism,
+      diskPortIndex: 0,
+      healthTimeoutMs: 2000,
+      isMemoryRequestedByGuest: true,
+    });
+    expect(mechanism.calls).toEqual(['unplug vm-a slot0']);
+    expect(fake.nodeBytes.get(1)).toBe(0);
+    expect(fake.calls).toContain('agent app.start kvd');
+  });
+
+  it('leaves an empty slot alone when the app asks for its memory', async () => {
+    const fake = fakeVm('vm-a', { hostPort: await startPongServer() });
+    const mechanism = fakeMechanism([fake]);
+    await placeApp(fake.vm, cache, {
+      mechanism,
+      diskPortIndex: 0,
+      healthTimeoutMs: 2000,
+      isMemoryRequestedByGuest: true,
+    });
+    expect(mechanism.calls).toEqual([]);
+    expect(fake.calls).toContain('agent app.start kvd');
+  });
 });

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { deviceIdOf } from '../../../src/memory/mechanism.js';
+import { reconcileMemory, type TakeBackHost } from '../../../src/pair/take-back.js';
+import { appAreaName } from '../../../src/table/index.js';
+import { MiB } from '../../../src/units.js';
+import { type FakeVm, fakePair } from './fake-pair.js';
+
+/** Answers query-memory-devices from what the fake VM's nodes hold, and app.list with `running`. */
+function reportMemoryAndApps(fake: FakeVm, running: string[]): void {
+  const answer = fake.onQmp;
+  fake.onQmp = (command, args) => {
+    if (command !== 'query-memory-devices') return answer(command, args);
+    return fake.vm.machine.spec.slots.map((slot, index) => ({
+      type: 'virtio-mem',
+      data: { id: deviceIdOf(slot.id), node: index + 1, size: fake.nodeBytes.get(index + 1) ?? 0 },
+    }));
+  };
+  Object.assign(fake.vm.machine.agent, {
+    request: async (type: string) => {
+      fake.calls.push(`agent ${type}`);
+      return { apps: running.map((name, index) => ({ name, pid: 100 + index, running: true })) };
+    },
+  });
+}
+
+function hostOf(pair: unknown): TakeBackHost {
+  return { pair } as unknown as TakeBackHost;
+}
+
+describe('reconcileMemory after a re-attach', () => {
+  it('stops an app that runs where the table gives it no area, then unplugs its slot', async () => {
+    const { pair, active, standby, mechanism } = await fakePair();
+    // kvd and cron are on vm-a as the table says; vm-b holds 32 MiB in cron's slot and runs cron:
+    // a start and grant of a daemon killed before it committed.
+    active.nodeBytes.set(1, 128 * MiB);
+    active.nodeBytes.set(2, 32 * MiB);
+    standby.nodeBytes.set(2, 32 * MiB);
+    reportMemoryAndApps(active, ['kvd', 'cron']);
+    reportMemoryAndApps(standby, ['cron']);
+    await reconcileMemory(hostOf(pair));
+    expect(standby.calls.filter((c) => c.startsWith('agent'))).toEqual([
+      'agent app.list',
+      'agent app.stop cron',
+    ]);
+    expect(mechanism.calls).toEqual(['unplug vm-b slot1']);
+    expect(standby.nodeBytes.get(2)).toBe(0);
+    expect(active.calls.filter((c) => c.startsWith('agent'))).toEqual([]);
+  });
+
+  it('unplugs unrecorded memory whose app does not run there, and changes nothing the table records', async () => {
+    const { pair, active, standby, mechanism } = await fakePair();
+    active.nodeBytes.set(1, 128 * MiB);
+    active.nodeBytes.set(2, 32 * MiB);
+    standby.nodeBytes.set(1, 64 * MiB);
+    reportMemoryAndApps(active, ['kvd', 'cron']);
+    reportMemoryAndApps(standby, []);
+    const before = pair.table;
+    await reconcileMemory(hostOf(pair));
+    expect(standby.calls.filter((c) => c.startsWith('agent'))).toEqual(['agent app.list']);
+    expect(mechanism.calls).toEqual(['unplug vm-b slot0']);
+    expect(pair.table).toBe(before);
+  });
+
+  it('leaves a recorded area whose size QEMU reports otherwise as it is (the table stays the truth)', async () => {
+    const { pair, active, standby, mechanism } = await fakePair();
+    expect(pair.table.areas.find((a) => a.name === appAreaName('kvd'))?.user).toBe('vm-a');
+    active.nodeBytes.set(1, 96 * MiB); // The table says 128 MiB.
+    active.nodeBytes.set(2, 32 * MiB);
+    reportMemoryAndApps(active, ['kvd', 'cron']);
+    reportMemoryAndApps(standby, []);
+    await reconcileMemory(hostOf(pair));
+    expect(mechanism.calls).toEqual([]);
+  });
+});
