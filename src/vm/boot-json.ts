@@ -67,7 +67,8 @@ export async function readBootJson(diskPath: string): Promise<BootJson | undefin
   const inFolder = async (name: string): Promise<string> => {
     const full = join(folder, name);
     // A symlink out of the folder would let a boot.json name any host file for QEMU to read.
-    const real = await realpath(full).catch(() => full);
+    // A file not there yet is reported missing by the caller; `name` has no `/`, so it would be in the real folder.
+    const real = await realpath(full).catch(() => join(realFolder, name));
     if (!real.startsWith(realFolder + sep))
       throw new ImageError(path, `${name} leads out of ${folder} (to ${real})`);
     return full;

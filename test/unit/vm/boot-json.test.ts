@@ -92,4 +92,16 @@ describe('boot.json beside an image', () => {
       kernelPath: join(dir, 'link', 'vmlinuz'),
     });
   });
+
+  it('a file not there yet in a folder reached through a symlink is in the folder, not out of it', async () => {
+    const real = join(dir, 'real');
+    mkdirSync(real);
+    writeFileSync(join(real, 'boot.json'), JSON.stringify(valid));
+    writeFileSync(join(real, 'base.qcow2'), 'QFI');
+    symlinkSync(real, join(dir, 'link'));
+    // The kernel is missing: the caller reports that; it is not an escape from the folder.
+    await expect(readBootJson(join(dir, 'link', 'base.qcow2'))).resolves.toMatchObject({
+      kernelPath: join(dir, 'link', 'vmlinuz'),
+    });
+  });
 });
