@@ -5,23 +5,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { VmImageSettings } from '../../../src/config/types.js';
 import { ImageError, MissingDependencyError } from '../../../src/errors.js';
 import { resolveBootImage } from '../../../src/vm/image.js';
-import type { RunCommand } from '../../../src/vm/qemu-img.js';
+import { fakeQemuImg } from './fake-qemu-img.js';
 
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'baton-image-'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A qemu-img that answers `info` with `info` (as JSON text unless a string), and records its calls. */
-function fakeQemuImg(info: unknown): RunCommand & { calls: string[][] } {
-  const calls: string[][] = [];
-  const run = async (file: string, args: readonly string[]) => {
-    calls.push([file, ...args]);
-    return { stdout: typeof info === 'string' ? info : JSON.stringify(info) };
-  };
-  return Object.assign(run, { calls });
-}
 
 const QCOW2 = { format: 'qcow2', 'virtual-size': 1 << 30, 'format-specific': { type: 'qcow2', data: {} } };
 
