@@ -45,10 +45,23 @@ export async function callApi(
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        // A daemon that dies mid-answer ends no response and fires no timeout on the closed socket.
+        res.on('close', () => {
+          if (!res.complete)
+            reject(
+              new BatonError('STREAM_CUT', `The daemon's answer to ${method} ${path} broke off: did it die?`),
+            );
+        });
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const isJson = (res.headers['content-type'] ?? '').startsWith('application/json');
-          const parsed = isJson && text.length > 0 ? JSON.parse(text) : text;
+          let parsed: unknown = text;
+          try {
+            if (isJson && text.length > 0) parsed = JSON.parse(text);
+          } catch {
+            const message = `The daemon's answer to ${method} ${path} is not valid JSON`;
+            return reject(new ApiError(res.statusCode ?? 500, 'API_ERROR', message));
+          }
           if ((res.statusCode ?? 500) >= 400) {
             const error = (parsed as { error?: { code?: string; message?: string } }).error ?? {};
             reject(new ApiError(res.statusCode ?? 500, error.code ?? 'API_ERROR', error.message ?? text));

@@ -107,6 +107,28 @@ describe('calling the control API', () => {
   });
 });
 
+describe('a daemon that answers badly', () => {
+  it('rejects an answer labelled JSON that is not, instead of crashing', async () => {
+    await daemon((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"epoch":'));
+    await expect(callApi(stateDir, 'GET', '/v1/status')).rejects.toMatchObject({
+      code: 'API_ERROR',
+      message: "The daemon's answer to GET /v1/status is not valid JSON",
+    });
+  });
+
+  it('rejects an answer cut off by a daemon that died, instead of waiting forever', async () => {
+    await daemon((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"epoch":');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    await expect(callApi(stateDir, 'GET', '/v1/status')).rejects.toMatchObject({
+      code: 'STREAM_CUT',
+      message: "The daemon's answer to GET /v1/status broke off: did it die?",
+    });
+  });
+});
+
 describe('following an event stream', () => {
   it('hands over each whole line, split across chunks, skipping blank lines, until the daemon ends it', async () => {
     await daemon((_req, res) => {
