@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeImage, runCheckConfig } from '../../../src/cli/check-config.js';
-import { configWith, fileWith } from './fixtures.js';
+import { configWith, fileWith } from '../config/fixtures.js';
 
 let dir: string;
 beforeAll(async () => {
