@@ -60,19 +60,4 @@ describe('config: vms.image', () => {
   ])('refuses %o in one line', (value, message) => {
     expect(problemsWith({ 'vms.image': value })).toEqual([`baton.yaml: ${message}`]);
   });
-
-  it('refuses a kernel, initrd or cmdline with a firmware boot', () => {
-    expect(
-      problemsWith({ 'vms.image': { disk: '/d', firmware: true, kernel: '/k', cmdline: 'ro' } }),
-    ).toEqual([
-      "baton.yaml: vms.image.kernel: expected nothing with vms.image.firmware: true (the image's own bootloader chooses the kernel and its arguments), got '/k'",
-      "baton.yaml: vms.image.cmdline: expected nothing with vms.image.firmware: true (the image's own bootloader chooses the kernel and its arguments), got 'ro'",
-    ]);
-  });
-
-  it('refuses an initrd without a kernel', () => {
-    expect(problemsWith({ 'vms.image': { disk: '/d', initrd: '/i' } })).toEqual([
-      "baton.yaml: vms.image.initrd: expected it only with vms.image.kernel (an initrd goes with the kernel it was built for), got '/i'",
-    ]);
-  });
 });
