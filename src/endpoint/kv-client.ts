@@ -7,6 +7,7 @@ export class KvClient {
   private readonly socket: Socket;
   private buffered = '';
   private readonly waiting: Array<(line: string | undefined) => void> = [];
+  private isClosed = false;
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -20,6 +21,7 @@ export class KvClient {
       }
     });
     socket.on('close', () => {
+      this.isClosed = true;
       for (const resolve of this.waiting.splice(0)) resolve(undefined);
     });
     socket.on('error', () => undefined); // Seen as 'close' by the waiters.
@@ -45,6 +47,8 @@ export class KvClient {
 
   /** Sends one request line; resolves with the answer line (undefined if the connection closed). */
   request(line: string, timeoutMs = 30_000): Promise<string | undefined> {
+    // Nothing answers on a closed connection: say so now rather than at the timeout.
+    if (this.isClosed) return Promise.resolve(undefined);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new WaitTimeoutError({ waitedFor: `kvd's answer to ${line}`, timeoutMs })),

@@ -57,6 +57,14 @@ describe('the kvd line client', () => {
     await expect(client.request('GET a')).resolves.toBeUndefined();
   });
 
+  it('answers a request made after kvd closed the connection with undefined at once, not at the timeout', async () => {
+    const { client } = await connected((_line, socket) => void socket.destroy());
+    await expect(client.request('PING')).resolves.toBeUndefined();
+    const startedAtMs = performance.now();
+    await expect(client.request('PING', 5000)).resolves.toBeUndefined();
+    expect(performance.now() - startedAtMs).toBeLessThan(1000);
+  });
+
   it('times out a request kvd answers late, naming it; the late answer does not go to the next request', async () => {
     // kvd answers in order: the late answer to `slow` comes before the answer to `next`.
     const { client } = await connected((line, socket) => {
