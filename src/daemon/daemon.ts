@@ -74,6 +74,8 @@ export async function runDaemon(options: {
   };
   let pair: Pair | undefined;
   let isLeftRunning = false;
+  /** Set once this daemon listens: only then is the socket file its own to remove. */
+  let isListening = false;
   try {
     if (await isSocketLive(socketPath)) throw new ConflictError(`A daemon already answers on ${socketPath}`);
     const decision = await resolveAccel(options.accel);
@@ -138,6 +140,7 @@ export async function runDaemon(options: {
     const journal = opened.persistence.journal;
     recordCallers(api, log, (fields) => void journal.append('api', fields).catch(() => undefined));
     await listenOnSocket(api, socketPath);
+    isListening = true;
     const metricsServer =
       options.metricsListen === undefined
         ? undefined
@@ -179,7 +182,7 @@ export async function runDaemon(options: {
       const stopped = await stopLaunches(runParent, { log, reason: 'the daemon stops', isExitedKept: true });
       for (const line of stopped) print(line);
     }
-    await rm(socketPath, { force: true });
+    if (isListening) await rm(socketPath, { force: true });
     await lock.release();
   }
 }

@@ -63,7 +63,7 @@ describe('starting the daemon', () => {
     expect(statSync(stateDir).mode & 0o777).toBe(0o711);
   });
 
-  it('refuses when a daemon already answers on the socket, and releases its lock', async () => {
+  it('refuses when a daemon already answers on the socket, releases its lock and leaves that socket alone', async () => {
     await listening(socketPathOf(dir));
     const printed: string[] = [];
     await expect(start(dir, printed)).rejects.toMatchObject({
@@ -73,5 +73,6 @@ describe('starting the daemon', () => {
     expect(printed).toEqual([]); // nothing was started
     const lock = await acquireStateLock(dir);
     await lock.release();
+    expect(await isSocketLive(socketPathOf(dir))).toBe(true); // the live daemon's socket is left alone
   });
 });
