@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { Option } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { BENCH_SECTIONS } from '../../../src/bench/run.js';
+import { BENCH_SECTIONS } from '../../../src/bench/sections.js';
 import { buildBenchCommand } from '../../../src/cli/bench-command.js';
 import { InvalidInputError } from '../../../src/errors.js';
 import { PACKAGE_ROOT } from '../../../src/paths.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError, callApi, DaemonNotRunningError, followApi } from '../../../src/cli/client.js';
-import { socketPathOf } from '../../../src/daemon/daemon.js';
+import { socketPathOf } from '../../../src/daemon/socket-path.js';
 
 let stateDir: string;
 const servers: HttpServer[] = [];

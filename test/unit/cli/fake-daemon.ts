@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { buildApi, type Controller, listenOnSocket } from '../../../src/daemon/api.js';
-import { socketPathOf } from '../../../src/daemon/daemon.js';
 import { EventBus } from '../../../src/daemon/events.js';
+import { socketPathOf } from '../../../src/daemon/socket-path.js';
 import { createSilentLogger } from '../../../src/log.js';
 import { fakeController } from '../../helpers/fake-controller.js';
 
