@@ -1,5 +1,13 @@
-// A TCP peer on 127.0.0.1 that answers each request line with whatever `answer` returns (nothing: stay silent).
+// A TCP peer on 127.0.0.1 that answers each request line with whatever `answer` returns (nothing: stay silent); closed after each test.
 import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach } from 'vitest';
+
+const started: LinePeer[] = [];
+
+// Every peer a test started is closed after it.
+afterEach(async () => {
+  for (const peer of started.splice(0)) await peer.close();
+});
 
 export interface LinePeer {
   port: number;
@@ -35,14 +43,16 @@ export async function startLinePeer(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return {
+  const peer: LinePeer = {
     port,
     received,
     close: async () => {
       for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
+      if (server.listening) await new Promise((resolve) => server.close(resolve));
     },
   };
+  started.push(peer);
+  return peer;
 }
 
 /** Answers like the demo app kvd: SET k v → OK, GET k → VALUE v or NOT_FOUND, PING → PONG. */

@@ -52,7 +52,7 @@ describe('the daemon controller: failover and switchover requests', () => {
     const { controller } = controllerOf({ moveApp: () => expect.fail('no move') });
     await expect(controller.failover({ app: 'nope' })).rejects.toMatchObject({
       code: 'NOT_FOUND',
-      message: "Unknown app 'nope': configured apps are kvd, cron",
+      message: "Unknown app 'nope': configured apps are A, B",
     });
   });
 
@@ -61,22 +61,22 @@ describe('the daemon controller: failover and switchover requests', () => {
     let finish: () => void = () => undefined;
     Object.assign(pair, {
       moveApp: (app: string, trigger: { reason: string }) => {
-        expect([app, trigger.reason]).toEqual(['kvd', 'operator request']);
+        expect([app, trigger.reason]).toEqual(['A', 'operator request']);
         pair.inFlightId = 'm1';
         return new Promise<void>((resolve) => {
           finish = resolve;
         });
       },
     });
-    await expect(controller.failover({ app: 'kvd' })).resolves.toEqual({ id: 'm1', joined: false });
+    await expect(controller.failover({ app: 'A' })).resolves.toEqual({ id: 'm1', joined: false });
     finish();
 
-    const refused = controllerOf({ moveApp: () => Promise.reject(new Error('kvd is not hot-standby')) });
-    await expect(refused.controller.failover({ app: 'kvd' })).rejects.toThrow('kvd is not hot-standby');
+    const refused = controllerOf({ moveApp: () => Promise.reject(new Error('A is not hot-standby')) });
+    await expect(refused.controller.failover({ app: 'A' })).rejects.toThrow('A is not hot-standby');
     const ended = controllerOf({ moveApp: async () => undefined });
-    await expect(ended.controller.failover({ app: 'cron' })).rejects.toMatchObject({
+    await expect(ended.controller.failover({ app: 'B' })).rejects.toMatchObject({
       code: 'CONFLICT',
-      message: 'The move of cron ended before it started',
+      message: 'The move of B ended before it started',
     });
   });
 
@@ -88,7 +88,7 @@ describe('the daemon controller: failover and switchover requests', () => {
         return Promise.reject(new Error('plug failed'));
       },
     });
-    await expect(controller.failover({ app: 'kvd' })).resolves.toEqual({ id: 'm2', joined: false });
+    await expect(controller.failover({ app: 'A' })).resolves.toEqual({ id: 'm2', joined: false });
   });
 
   it('a switchover returns its id, or why it was refused', async () => {
@@ -164,13 +164,13 @@ describe('the daemon controller: inject, memory, maintenance and waits', () => {
     const { controller, pair } = controllerOf();
     pair.vms.set('vm-a', { machine: liveMachine(agentOf('vm-a')) });
     pair.vms.set('vm-b', { machine: liveMachine(agentOf('vm-b')) });
-    await controller.inject({ fault: 'app-crash', app: 'kvd' });
+    await controller.inject({ fault: 'app-crash', app: 'A' });
     pair.table = {
       ...pair.table,
-      areas: pair.table.areas.map((a) => (a.name === 'app:kvd' ? { ...a, user: 'vm-b' } : a)),
+      areas: pair.table.areas.map((a) => (a.name === 'app:A' ? { ...a, user: 'vm-b' } : a)),
     };
-    await expect(controller.inject({ fault: 'app-crash', app: 'kvd' })).rejects.toThrow('no such app');
-    expect(sent).toEqual(['vm-a fault.app-crash kvd', 'vm-b fault.app-crash kvd']);
+    await expect(controller.inject({ fault: 'app-crash', app: 'A' })).rejects.toThrow('no such app');
+    expect(sent).toEqual(['vm-a fault.app-crash A', 'vm-b fault.app-crash A']);
   });
 
   it('asks the pair for the difference between the size requested and the size the app has', async () => {
@@ -181,11 +181,11 @@ describe('the daemon controller: inject, memory, maintenance and waits', () => {
         return { grantedBytes: 64 * MiB, epoch: 9, extra: 'not passed on' };
       },
     });
-    await expect(controller.requestMemory({ app: 'kvd', bytes: 192 * MiB })).resolves.toEqual({
+    await expect(controller.requestMemory({ app: 'A', bytes: 192 * MiB })).resolves.toEqual({
       grantedBytes: 64 * MiB,
       epoch: 9,
     });
-    expect(grants).toEqual([{ app: 'kvd', extraBytes: 64 * MiB }]);
+    expect(grants).toEqual([{ app: 'A', extraBytes: 64 * MiB }]);
     await expect(controller.requestMemory({ app: 'ghost', bytes: MiB })).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });

@@ -1,10 +1,10 @@
-// A pair as the daemon's views and controller read it: two VMs (this test process stands in for a live QEMU), kvd and cron, a real table.
+// A pair as the daemon's views and controller read it: two VMs (this test process stands in for a live QEMU), apps A and B on figure 4's table C.
 import type { Pair } from '../../../src/pair/pair.js';
 import { createSupervision } from '../../../src/pair/supervise.js';
 import { processStartTime } from '../../../src/recovery/identity.js';
 import type { FailoverRecord } from '../../../src/state/history.js';
-import { createTable, startApp } from '../../../src/table/index.js';
 import { MiB } from '../../../src/units.js';
+import { stateC } from '../table/fixtures.js';
 
 /** A machine whose QEMU "runs" as this process (its pid and start time are real, so /proc agrees). */
 export function liveMachine(agent: Record<string, unknown> = {}) {
@@ -16,26 +16,16 @@ export function liveMachine(agent: Record<string, unknown> = {}) {
   };
 }
 
+/** The apps of figure 4's state C: hot-standby A (128 MiB, slot0) and ordinary B (32 MiB, slot1). */
 const apps = [
-  { name: 'kvd', slot: 'slot0', sizeBytes: 128 * MiB, hotStandby: true },
-  { name: 'cron', slot: 'slot1', sizeBytes: 32 * MiB, hotStandby: false },
+  { name: 'A', slot: 'slot0', sizeBytes: 128 * MiB, hotStandby: true },
+  { name: 'B', slot: 'slot1', sizeBytes: 32 * MiB, hotStandby: false },
 ];
 
 /** The pair's readable fields, protected, both apps on vm-a; a test overrides or mutates what it looks at. */
 export function viewPair(overrides: Record<string, unknown> = {}) {
   const roles = { active: 'vm-a', standby: 'vm-b' };
-  let table = createTable({
-    budgetBytes: 1024 * MiB,
-    blockBytes: 2 * MiB,
-    roles,
-    osAreas: [
-      { vm: 'vm-a', sizeBytes: 96 * MiB },
-      { vm: 'vm-b', sizeBytes: 96 * MiB },
-    ],
-    monitorBytes: 32 * MiB,
-    osMinBytes: 96 * MiB,
-  }).table;
-  for (const { name, ...app } of apps) table = startApp(table, { ...app, app: name, vm: 'vm-a' }).table;
+  const table = stateC();
   const vms = new Map([
     ['vm-a', { machine: liveMachine() }],
     ['vm-b', { machine: liveMachine() }],
@@ -58,7 +48,7 @@ export function viewPair(overrides: Record<string, unknown> = {}) {
     waitingReasons: new Map<string, string>(),
     table,
     supervision: createSupervision(),
-    endpointPort: (app: string) => (app === 'kvd' ? 17000 : 17001),
+    endpointPort: (app: string) => (app === 'A' ? 17000 : 17001),
     blockedReason: undefined as string | undefined,
     persistence: undefined,
     queuedFaults: [],

@@ -6,7 +6,7 @@ import { finishedRecord, viewPair } from './view-pair.js';
 describe('status view', () => {
   it('a whole pair shows both VMs running with the QEMU uid from /proc and both apps running', () => {
     const { asPair } = viewPair();
-    const view = statusView(asPair, new Map([['kvd', 2]]));
+    const view = statusView(asPair, new Map([['A', 2]]));
     expect(view.state).toBe('protected');
     expect(view.blocked).toBe(false);
     expect(view.vms.map((v) => [v.name, v.role, v.state, v.pid, v.uid])).toEqual([
@@ -17,7 +17,7 @@ describe('status view', () => {
     expect(view.vms[0]?.heartbeatAgeMs).toBeGreaterThanOrEqual(0);
     expect(view.apps).toEqual([
       {
-        name: 'kvd',
+        name: 'A',
         vm: 'vm-a',
         state: 'running',
         reason: null,
@@ -26,7 +26,7 @@ describe('status view', () => {
         startError: null,
       },
       {
-        name: 'cron',
+        name: 'B',
         vm: 'vm-a',
         state: 'running',
         reason: null,
@@ -69,7 +69,7 @@ describe('status view', () => {
 
   it('an app whose start the agent refused is start-failed with the agent code and message', () => {
     const { pair, asPair } = viewPair();
-    pair.supervision.startFailures.set('kvd', { vm: 'vm-a', code: 'ENOENT', message: 'no /apps/x' });
+    pair.supervision.startFailures.set('A', { vm: 'vm-a', code: 'ENOENT', message: 'no /apps/x' });
     expect(statusView(asPair).apps[0]).toMatchObject({
       state: 'start-failed',
       reason: 'did not start on vm-a: ENOENT',
@@ -90,8 +90,8 @@ describe('status view', () => {
 
   it('an app routed nowhere is waiting with the reason the pair gives', () => {
     const { pair, asPair } = viewPair();
-    pair.endpoints.delete('cron');
-    pair.waitingReasons.set('cron', 'pool has 16 MiB, needs 32 MiB');
+    pair.endpoints.delete('B');
+    pair.waitingReasons.set('B', 'pool has 16 MiB, needs 32 MiB');
     expect(statusView(asPair).apps[1]).toMatchObject({
       vm: null,
       state: 'waiting',
@@ -104,7 +104,7 @@ describe('maintenance, table and history views', () => {
   it('maintenance shows the held faults with null for a VM fault’s app', () => {
     const held = [
       { vm: 'vm-a', signal: 'hang', reason: 'held', heldAt: '2026-12-06T05:00:00.000Z' },
-      { vm: 'vm-a', app: 'kvd', signal: 'severe', reason: 'move', heldAt: '2026-12-06T05:00:01.000Z' },
+      { vm: 'vm-a', app: 'A', signal: 'severe', reason: 'move', heldAt: '2026-12-06T05:00:01.000Z' },
     ];
     const { asPair } = viewPair({ maintenance: { isOn: true, since: '2026-12-06T04:00:00.000Z', held } });
     expect(maintenanceView(asPair)).toEqual({
@@ -112,7 +112,7 @@ describe('maintenance, table and history views', () => {
       since: '2026-12-06T04:00:00.000Z',
       heldFaults: [
         { ...held[0], app: null },
-        { ...held[1], app: 'kvd' },
+        { ...held[1], app: 'A' },
       ],
     });
     expect(maintenanceView(viewPair().asPair).since).toBeNull();
@@ -122,7 +122,7 @@ describe('maintenance, table and history views', () => {
     const { pair, asPair } = viewPair();
     const view = tableView(asPair);
     expect(view.epoch).toBe(pair.table.epoch);
-    expect(view.budgetBytes).toBe(1024 * MiB);
+    expect(view.budgetBytes).toBe(256 * MiB);
     expect(view.areas.map((a) => a.name)).toEqual(pair.table.areas.map((a) => a.name));
     for (const area of view.areas)
       expect(Object.keys(area).sort()).toEqual(
@@ -148,7 +148,7 @@ describe('maintenance, table and history views', () => {
         { name: 'fence', ms: 300 },
       ],
     });
-    const [failed] = historyView([finishedRecord({ app: 'kvd', result: 'failed', error: 'plug: timeout' })]);
-    expect(failed).toMatchObject({ app: 'kvd', result: 'failed', error: 'plug: timeout' });
+    const [failed] = historyView([finishedRecord({ app: 'A', result: 'failed', error: 'plug: timeout' })]);
+    expect(failed).toMatchObject({ app: 'A', result: 'failed', error: 'plug: timeout' });
   });
 });

@@ -1,18 +1,15 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KvClient } from '../../../src/endpoint/kv-client.js';
-import { type LinePeer, startLinePeer } from '../../fakes/line-peer.js';
+import { startLinePeer } from '../../fakes/line-peer.js';
 
-const peers: LinePeer[] = [];
 const clients: KvClient[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const client of clients.splice(0)) client.close();
-  for (const peer of peers.splice(0)) await peer.close();
 });
 
 async function connected(answer: Parameters<typeof startLinePeer>[0]) {
   const peer = await startLinePeer(answer);
-  peers.push(peer);
   const client = await KvClient.connect(peer.port, 2000);
   clients.push(client);
   return { peer, client };

@@ -1,18 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectKvd } from '../../../src/traffic/kvd.js';
 import type { TrafficStore } from '../../../src/traffic/store.js';
-import { kvdAnswer, type LinePeer, startLinePeer } from '../../fakes/line-peer.js';
+import { kvdAnswer, startLinePeer } from '../../fakes/line-peer.js';
 
-const peers: LinePeer[] = [];
 const stores: TrafficStore[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const store of stores.splice(0)) store.close();
-  for (const peer of peers.splice(0)) await peer.close();
 });
 
 async function storeOn(answer: Parameters<typeof startLinePeer>[0]) {
   const peer = await startLinePeer(answer);
-  peers.push(peer);
   const store = await connectKvd(peer.port, 500);
   stores.push(store);
   return { peer, store };

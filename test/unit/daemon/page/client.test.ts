@@ -11,21 +11,10 @@ import {
 } from '../../../../src/daemon/page/shape.js';
 import { formatBytes, formatMs } from '../../../../src/units.js';
 import { FakeDocument, type FakeElement } from '../../../fakes/page-dom.js';
-import { demoOverview, WHOLE_VM_FAILOVER } from './fixtures.js';
-
-const IDS = [
-  'pair-state',
-  'freshness',
-  'table-summary',
-  'table-rows',
-  'vms-body',
-  'apps-body',
-  'failovers',
-  'failovers-summary',
-];
+import { demoOverview, PAGE_IDS, WHOLE_VM_FAILOVER } from './fixtures.js';
 
 /** Runs the script on a fake document; each poll takes the next answer (an Error rejects). */
-function page(answers: Array<Overview | Error>, ids: readonly string[] = IDS) {
+function page(answers: Array<Overview | Error>, ids: readonly string[] = PAGE_IDS) {
   const doc = new FakeDocument(ids);
   const scheduled: Array<() => void> = [];
   const deps: PageDeps = {
@@ -158,7 +147,7 @@ describe('the status page script', () => {
   it('fails loudly, naming it, when the page lacks an element it draws into', async () => {
     const { doc, scheduled } = page(
       [demoOverview()],
-      IDS.filter((id) => id !== 'vms-body'),
+      PAGE_IDS.filter((id) => id !== 'vms-body'),
     );
     await expect.poll(() => scheduled.length).toBe(1);
     // The render threw: the error is shown as the daemon's (the page has nothing better to show it in).

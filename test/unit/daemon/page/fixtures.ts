@@ -3,6 +3,18 @@ import type { Overview } from '../../../../src/daemon/page/shape.js';
 import type { HistoryView } from '../../../../src/daemon/views.js';
 import { MiB } from '../../../../src/units.js';
 
+/** The ids of the page's fixed elements, which the script draws into (html.ts writes them). */
+export const PAGE_IDS = [
+  'pair-state',
+  'freshness',
+  'table-summary',
+  'table-rows',
+  'vms-body',
+  'apps-body',
+  'failovers',
+  'failovers-summary',
+] as const;
+
 const area = (name: string, kind: string, sizeMiB: number, user: string, onFailure: string) => ({
   name,
   kind,

@@ -8,18 +8,7 @@ import {
   STATUS_PAGE_HTML,
 } from '../../../../src/daemon/page/html.js';
 import { FakeDocument } from '../../../fakes/page-dom.js';
-import { demoOverview } from './fixtures.js';
-
-const IDS = [
-  'pair-state',
-  'freshness',
-  'table-summary',
-  'table-rows',
-  'vms-body',
-  'apps-body',
-  'failovers',
-  'failovers-summary',
-];
+import { demoOverview, PAGE_IDS } from './fixtures.js';
 
 const inlineOf = (tag: string) => {
   const match = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(STATUS_PAGE_HTML);
@@ -30,7 +19,7 @@ const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').diges
 
 /** Runs the page's own script text in a fresh context with a fake DOM, fetch and timer. */
 function runScript(answers: Array<{ ok: boolean; status: number; body?: unknown }>) {
-  const doc = new FakeDocument(IDS);
+  const doc = new FakeDocument(PAGE_IDS);
   const fetched: string[] = [];
   const timers: Array<{ run: () => void; delayMs: number }> = [];
   runInNewContext(buildPageScript(), {
