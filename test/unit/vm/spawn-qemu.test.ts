@@ -69,7 +69,9 @@ const isRoot = process.getuid?.() === 0;
 
 describe('spawning QEMU', () => {
   it.skipIf(!isRoot || qemuUser === undefined)(
-    'as root, runs it as the QEMU user with the kernel and initrd as inherited descriptors it could not open itself',
+    `as root, runs it as the QEMU user with the kernel and initrd as inherited descriptors it could not open itself${
+      isRoot && qemuUser !== undefined ? '' : ' (skipped: needs root and the baton-qemu user, `make setup`)'
+    }`,
     async () => {
       const { spec, binary, paths } = setUp(0o711);
       writeFileSync(paths.qemuLog, 'earlier run\n');
@@ -90,7 +92,7 @@ describe('spawning QEMU', () => {
   );
 
   it.skipIf(!isRoot)(
-    'keeps the daemon’s user when QEMU’s user could not reach the run directory',
+    `keeps the daemon’s user when QEMU’s user could not reach the run directory${isRoot ? '' : ' (skipped: needs root)'}`,
     async () => {
       const { spec, binary, paths } = setUp(0o700);
       const spawned = spawnQemu(binary, spec, paths);
