@@ -84,8 +84,10 @@ export async function readBootJson(diskPath: string): Promise<BootJson | undefin
 }
 
 async function readSmallFile(path: string, maxBytes: number): Promise<string> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  // O_NONBLOCK: a FIFO put there would otherwise block the open until something writes to it.
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
+    if (!(await handle.stat()).isFile()) throw new Error('not a regular file');
     const buffer = Buffer.alloc(maxBytes + 1);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     if (bytesRead > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);

@@ -1,4 +1,5 @@
 // Through resolveBootImage see image.test.ts; here readBootJson alone, against hostile files.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,7 +79,9 @@ describe('boot.json beside an image', () => {
 
   it('refuses a boot.json that is a directory', async () => {
     mkdirSync(join(dir, 'boot.json'));
-    await expect(readBootJson(join(dir, 'base.qcow2'))).rejects.toThrow(refusal('cannot read it: EISDIR'));
+    await expect(readBootJson(join(dir, 'base.qcow2'))).rejects.toThrow(
+      refusal('cannot read it: not a regular file'),
+    );
   });
 
   it('accepts an image folder reached through a symlink, with its files inside it', async () => {
@@ -103,5 +106,13 @@ describe('boot.json beside an image', () => {
     await expect(readBootJson(join(dir, 'link', 'base.qcow2'))).resolves.toMatchObject({
       kernelPath: join(dir, 'link', 'vmlinuz'),
     });
+  });
+
+  it('refuses a boot.json that is a FIFO instead of waiting forever for a writer', async () => {
+    const made = spawnSync('mkfifo', [join(dir, 'boot.json')]);
+    if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr}`);
+    await expect(readBootJson(join(dir, 'base.qcow2'))).rejects.toThrow(
+      refusal('cannot read it: not a regular file'),
+    );
   });
 });
