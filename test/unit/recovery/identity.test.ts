@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,14 @@ describe('process identity', () => {
     expect((await loadAttachDoc(dir)).doc).toEqual(doc);
     const other = mkdtempSync(join(dir, 'x-'));
     expect(await loadAttachDoc(other)).toEqual({ doc: undefined });
+  });
+
+  it('leaves no temp file behind when a save fails, and the record as it was', async () => {
+    const stateDir = mkdtempSync(join(dir, 'fail-'));
+    mkdirSync(join(stateDir, 'vms.json')); // The rename over it fails (EISDIR).
+    const doc = { version: 1 as const, savedAt: 'now', vms: [], endpointPorts: {} };
+    await expect(saveAttachDoc(stateDir, doc)).rejects.toThrow();
+    expect(readdirSync(stateDir)).toEqual(['vms.json']);
   });
 });
 
