@@ -1,8 +1,9 @@
 // A pair made of stand-ins: two scripted VMs (QMP, agent, process), a scripted memory mechanism, a real table.
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:net';
+import { pino } from 'pino';
 import { afterEach } from 'vitest';
-import { createSilentLogger } from '../../../src/log.js';
+import { createSilentLogger, type Logger } from '../../../src/log.js';
 import {
   deviceIdOf,
   type MemoryMechanism,
@@ -35,6 +36,13 @@ export async function startPongServer(): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   return typeof address === 'object' && address !== null ? address.port : 0;
+}
+
+/** A logger that keeps every line it writes (level, message and fields), for tests that assert what was logged. */
+export function recordingLogger(): { log: Logger; lines: Array<Record<string, unknown> & { msg: string }> } {
+  const lines: Array<Record<string, unknown> & { msg: string }> = [];
+  const log = pino({ level: 'trace' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  return { log, lines };
 }
 
 export type QmpHandler = (command: string, args: Record<string, unknown> | undefined) => unknown;
@@ -102,12 +110,19 @@ export function fakeVm(
     }),
   };
   const machine = {
-    spec: { name, slots, spareRootPorts: 2 },
+    spec: { name, slots, spareRootPorts: 2, runDir: `/run/baton/${name}` },
+    pid: name === 'vm-a' ? 4101 : 4102,
+    startTime: 777,
     qmp,
     agent,
     exited,
     get isRunning() {
       return isRunning;
+    },
+    /** Stops the QEMU: recorded with its timeout, and the process exits. */
+    shutdown: async (options?: { timeoutMs?: number }) => {
+      calls.push(`shutdown${options?.timeoutMs === undefined ? '' : ` ${options.timeoutMs} ms`}`);
+      exit();
     },
   };
   const occupied = options.occupied ?? {};
