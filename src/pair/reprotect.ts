@@ -55,8 +55,8 @@ export interface ReprotectActions extends Pick<BootHost, 'isStopped' | 'adoptSta
 export class Reprotection {
   private readonly view: ReprotectView;
   private readonly actions: ReprotectActions;
-  private boot: Promise<void> | undefined;
-  private isRunning = false;
+  /** The background boots under way (two may overlap: each is counted until it settles). */
+  private readonly boots = new Set<Promise<void>>();
 
   constructor(view: ReprotectView, actions: ReprotectActions) {
     this.view = view;
@@ -65,7 +65,7 @@ export class Reprotection {
 
   /** A fresh standby boots now outside a failover: it is not ready yet. */
   get isBooting(): boolean {
-    return this.isRunning;
+    return this.boots.size > 0;
   }
 
   /** Boots a fresh standby `name` (the failed VM of that name is gone already). */
@@ -84,9 +84,9 @@ export class Reprotection {
     this.run(this.replaceNow(name));
   }
 
-  /** Waits for the last background boot (stop waits for it before it stops the VMs). */
+  /** Waits for every background boot (stop waits for them before it stops the VMs). */
   async settled(): Promise<void> {
-    await this.boot;
+    while (this.boots.size > 0) await Promise.all(this.boots);
   }
 
   private async replaceNow(name: string): Promise<void> {
@@ -100,10 +100,10 @@ export class Reprotection {
   }
 
   private run(boot: Promise<void>): void {
-    this.isRunning = true;
-    this.boot = boot.finally(() => {
-      this.isRunning = false;
+    const tracked: Promise<void> = boot.finally(() => {
+      this.boots.delete(tracked);
       this.actions.onBootSettled();
     });
+    this.boots.add(tracked);
   }
 }

@@ -137,6 +137,29 @@ describe('Reprotection', () => {
     expect(events).toEqual(['boot vm-b as standby', 'settled']);
   });
 
+  it('stays booting while a second background boot runs after the first settled, and settled() waits for both', async () => {
+    const events: string[] = [];
+    const releases: Array<() => void> = [];
+    boot.mockImplementation(async (_config, name) => {
+      events.push(`boot ${name}`);
+      await new Promise<void>((resolve) => releases.push(resolve));
+      return fakeVm(name).vm;
+    });
+    const { view, actions } = host(events);
+    const reprotection = new Reprotection(view, actions);
+    reprotection.bootInBackground('vm-a');
+    reprotection.bootInBackground('vm-b');
+    await expect.poll(() => releases.length).toBe(2);
+    releases[0]?.();
+    await expect.poll(() => events).toContain('adopt vm-a');
+    expect(reprotection.isBooting).toBe(true);
+    const settled = reprotection.settled().then(() => events.push('all settled'));
+    releases[1]?.();
+    await settled;
+    expect(reprotection.isBooting).toBe(false);
+    expect(events.slice(-2)).toEqual(['settled', 'all settled']);
+  });
+
   it('settled() resolves at once when no boot ever ran', async () => {
     const events: string[] = [];
     const { view, actions } = host(events);
