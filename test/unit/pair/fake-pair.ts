@@ -54,6 +54,8 @@ export interface FakeVm {
   qmp: EventEmitter;
   /** Replaces the agent's app.stop (default: the app stops at once). */
   onAppStop: (name: string) => Promise<unknown>;
+  /** Replaces the agent's app.start (default: the app starts at once with guest pid 77). */
+  onAppStart: (name: string) => Promise<{ name: string; pid: number }>;
   /** Replaces the QMP handler for commands not answered by default. */
   onQmp: QmpHandler;
   /** Makes the QEMU process exit (resolves `exited`). */
@@ -103,7 +105,7 @@ export function fakeVm(
     },
     appStart: async (request: { name: string; disk?: unknown }) => {
       calls.push(`agent app.start ${request.name}${request.disk === undefined ? '' : ' with disk'}`);
-      return { name: request.name, pid: 77 };
+      return fake.onAppStart(request.name);
     },
     memStatus: async () => ({
       numaNodes: [...nodeBytes].map(([id, bytes]) => ({ id, memTotalBytes: bytes, memFreeBytes: bytes })),
@@ -134,6 +136,7 @@ export function fakeVm(
     calls,
     qmp,
     onAppStop: async (appName) => ({ name: appName, code: 0, signal: null }),
+    onAppStart: async (appName) => ({ name: appName, pid: 77 }),
     onQmp: (command, args) => {
       if (command === 'query-pci') return queryPciReply(occupied);
       if (command === 'device_del') {
@@ -149,6 +152,28 @@ export function fakeVm(
     detector: new EventEmitter(),
     emit: (event, data = {}) =>
       qmp.emit('event', { event, data, receivedAtMs: performance.now(), qemuTimestampUs: 0 }),
+  };
+  return fake;
+}
+
+/**
+ * A VM whose QMP commands named in `failures` fail with their error; QEMU holds the block nodes
+ * `nodes` (query-named-block-nodes) and the devices `occupied` behind its root ports.
+ */
+export function fakeVmFailing(
+  name: string,
+  failures: Record<string, Error>,
+  nodes: string[],
+  occupied: Record<string, string[]> = {},
+): FakeVm {
+  const fake = fakeVm(name, { occupied });
+  const answer = fake.onQmp;
+  fake.onQmp = (command, args) => {
+    const failure = failures[command];
+    if (failure !== undefined) throw failure;
+    if (command === 'query-named-block-nodes')
+      return nodes.map((node) => ({ 'node-name': node, drv: 'raw' }));
+    return answer(command, args);
   };
   return fake;
 }
@@ -250,8 +275,9 @@ export interface FakePair {
   faults: FailoverTrigger[];
 }
 
+/** With `placedApps` (default both), the apps whose areas the table gives vm-a at the start. */
 export async function fakePair(
-  options: { standbyOccupied?: Record<string, string[]> } = {},
+  options: { standbyOccupied?: Record<string, string[]>; placedApps?: readonly string[] } = {},
 ): Promise<FakePair> {
   const active = fakeVm('vm-a', { hostPort: await startPongServer() });
   const standby = fakeVm('vm-b', {
@@ -271,7 +297,8 @@ export async function fakePair(
     monitorBytes: 32 * MiB,
     osMinBytes: 96 * MiB,
   }).table;
-  for (const app of [kvd, cron])
+  const placed = options.placedApps ?? ['kvd', 'cron'];
+  for (const app of [kvd, cron].filter((a) => placed.includes(a.name)))
     table = startApp(table, {
       app: app.name,
       vm: 'vm-a',
