@@ -178,6 +178,24 @@ export function fakeVmFailing(
   return fake;
 }
 
+/** Answers query-memory-devices from what the fake VM's nodes hold, and app.list with `running`. */
+export function reportMemoryAndApps(fake: FakeVm, running: string[]): void {
+  const answer = fake.onQmp;
+  fake.onQmp = (command, args) => {
+    if (command !== 'query-memory-devices') return answer(command, args);
+    return fake.vm.machine.spec.slots.map((slot, index) => ({
+      type: 'virtio-mem',
+      data: { id: deviceIdOf(slot.id), node: index + 1, size: fake.nodeBytes.get(index + 1) ?? 0 },
+    }));
+  };
+  Object.assign(fake.vm.machine.agent, {
+    request: async (type: string) => {
+      fake.calls.push(`agent ${type}`);
+      return { apps: running.map((name, index) => ({ name, pid: 100 + index, running: true })) };
+    },
+  });
+}
+
 function describeArgs(args: Record<string, unknown> | undefined): string {
   if (args === undefined) return '';
   const picked = ['id', 'node-name', 'bus']
