@@ -56,6 +56,8 @@ export interface FakeVm {
   onAppStop: (name: string) => Promise<unknown>;
   /** Replaces the agent's app.start (default: the app starts at once with guest pid 77). */
   onAppStart: (name: string) => Promise<{ name: string; pid: number }>;
+  /** Decides how the answer to a guest's mem.request ends (default: delivered). */
+  onAnswerMemRequest: (app: string) => Promise<void>;
   /** Replaces the QMP handler for commands not answered by default. */
   onQmp: QmpHandler;
   /** Makes the QEMU process exit (resolves `exited`). */
@@ -98,7 +100,12 @@ export function fakeVm(
     { id: 'slot0', maxSizeBytes: 512 * MiB, requestedSizeBytes: 0, blockSizeBytes: 2 * MiB },
     { id: 'slot1', maxSizeBytes: 512 * MiB, requestedSizeBytes: 0, blockSizeBytes: 2 * MiB },
   ];
-  const agent = {
+  const agent = Object.assign(new EventEmitter(), {
+    /** Answers a guest's mem.request (recorded with the answer). */
+    answerMemRequest: async (appName: string, answer: { granted: boolean; reason?: string }) => {
+      calls.push(`agent mem.request ${appName} ${answer.granted ? 'granted' : `refused: ${answer.reason}`}`);
+      await fake.onAnswerMemRequest(appName);
+    },
     appStop: async (appName: string) => {
       calls.push(`agent app.stop ${appName}`);
       return fake.onAppStop(appName);
@@ -110,7 +117,7 @@ export function fakeVm(
     memStatus: async () => ({
       numaNodes: [...nodeBytes].map(([id, bytes]) => ({ id, memTotalBytes: bytes, memFreeBytes: bytes })),
     }),
-  };
+  });
   const machine = {
     spec: { name, slots, spareRootPorts: 2, runDir: `/run/baton/${name}` },
     pid: name === 'vm-a' ? 4101 : 4102,
@@ -137,6 +144,7 @@ export function fakeVm(
     qmp,
     onAppStop: async (appName) => ({ name: appName, code: 0, signal: null }),
     onAppStart: async (appName) => ({ name: appName, pid: 77 }),
+    onAnswerMemRequest: async () => undefined,
     onQmp: (command, args) => {
       if (command === 'query-pci') return queryPciReply(occupied);
       if (command === 'device_del') {
