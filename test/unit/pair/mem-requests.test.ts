@@ -87,4 +87,25 @@ describe('serveMemRequests', () => {
       .toEqual(['agent mem.request cache refused: the pair is failing over']);
     expect(lines.filter((l) => l.msg === 'refused a guest memory request')).toHaveLength(1);
   });
+
+  it('never calls a grant whose answer was lost a refusal: the memory is granted, the lost answer is logged as such', async () => {
+    const fake = fakeVm('vm-a');
+    fake.onAnswerMemRequest = async () => {
+      throw new WaitTimeoutError({ waitedFor: 'the agent on vm-a to take an answer', timeoutMs: 5000 });
+    };
+    const { host, asked, lines } = grantPath();
+    serveMemRequests(host, fake.vm);
+    ask(fake, 'cache', 2 * MiB);
+    await expect
+      .poll(() => lines.some((l) => l.msg === 'could not answer a guest memory request'))
+      .toBe(true);
+    expect(asked).toHaveLength(1);
+    expect(answers(fake)).toEqual(['agent mem.request cache granted']);
+    expect(lines.filter((l) => l.msg === 'refused a guest memory request')).toEqual([]);
+    expect(lines.find((l) => l.msg === 'could not answer a guest memory request')).toMatchObject({
+      vm: 'vm-a',
+      app: 'cache',
+      granted: true,
+    });
+  });
 });
