@@ -27,9 +27,29 @@ afterEach(async () => {
 });
 
 /** A loopback TCP server answering PING with PONG, as a healthy app behind a VM's host forward. */
-export async function startPongServer(): Promise<number> {
+export function startPongServer(): Promise<number> {
+  return startLineServer(() => 'PONG\n');
+}
+
+/**
+ * A loopback TCP server that writes `respond(data)` for each chunk it gets and ends the connection
+ * (pieces: each written on a later tick; undefined: it stays silent and keeps the connection open);
+ * resolves with its port.
+ */
+export async function startLineServer(
+  respond: (data: string) => string | readonly string[] | undefined,
+): Promise<number> {
   const server = createServer((socket) => {
-    socket.on('data', () => socket.end('PONG\n'));
+    socket.setEncoding('utf8');
+    socket.on('data', async (data: string) => {
+      const answer = respond(data);
+      if (answer === undefined) return;
+      for (const piece of typeof answer === 'string' ? [answer] : answer) {
+        socket.write(piece);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      socket.end();
+    });
     socket.on('error', () => undefined);
   });
   servers.push(server);
