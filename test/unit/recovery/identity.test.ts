@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stepOf } from '../../../src/pair/persist.js';
 import {
   checkIdentity,
   loadAttachDoc,
@@ -62,13 +61,5 @@ describe('process identity', () => {
     expect((await loadAttachDoc(dir)).doc).toEqual(doc);
     const other = mkdtempSync(join(dir, 'x-'));
     expect(await loadAttachDoc(other)).toEqual({ doc: undefined });
-  });
-});
-
-describe('failover phase names', () => {
-  it('maps phase names to operation steps', () => {
-    expect(stepOf('fence')).toEqual({ phase: 'fence' });
-    expect(stepOf('plug:kvd')).toEqual({ phase: 'plug', app: 'kvd' });
-    expect(stepOf('reprotect')).toBeUndefined();
   });
 });
