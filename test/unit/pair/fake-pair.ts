@@ -321,6 +321,21 @@ export interface FakePair {
   faults: FailoverTrigger[];
 }
 
+/** The table of a pair with no app yet: two 96 MiB VMs, vm-a active, a 32 MiB monitor and 512 MiB in the pool. */
+export function emptyPairTable(): ResourceTable {
+  return createTable({
+    budgetBytes: 96 * MiB * 2 + 32 * MiB + 512 * MiB,
+    blockBytes: 2 * MiB,
+    roles: { active: 'vm-a', standby: 'vm-b' },
+    osAreas: [
+      { vm: 'vm-a', sizeBytes: 96 * MiB },
+      { vm: 'vm-b', sizeBytes: 96 * MiB },
+    ],
+    monitorBytes: 32 * MiB,
+    osMinBytes: 96 * MiB,
+  }).table;
+}
+
 /** With `placedApps` (default both), the apps whose areas the table gives vm-a at the start. */
 export async function fakePair(
   options: { standbyOccupied?: Record<string, string[]>; placedApps?: readonly string[] } = {},
@@ -332,17 +347,7 @@ export async function fakePair(
   });
   const mechanism = fakeMechanism([active, standby]);
   const roles = { active: 'vm-a', standby: 'vm-b' };
-  let table = createTable({
-    budgetBytes: 96 * MiB * 2 + 32 * MiB + 512 * MiB,
-    blockBytes: 2 * MiB,
-    roles,
-    osAreas: [
-      { vm: 'vm-a', sizeBytes: 96 * MiB },
-      { vm: 'vm-b', sizeBytes: 96 * MiB },
-    ],
-    monitorBytes: 32 * MiB,
-    osMinBytes: 96 * MiB,
-  }).table;
+  let table = emptyPairTable();
   const placed = options.placedApps ?? ['kvd', 'cron'];
   for (const app of [kvd, cron].filter((a) => placed.includes(a.name)))
     table = startApp(table, {

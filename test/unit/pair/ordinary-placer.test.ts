@@ -47,15 +47,23 @@ async function settle(): Promise<void> {
 }
 
 describe('OrdinaryPlacer', () => {
-  it.each<PairState>(['protected', 'unprotected'])(
-    'starts on the active each ordinary app that runs nowhere, never a hot-standby app, while %s',
-    async (state) => {
+  it.each<[PairState, string[]]>([
+    ['protected', ['start cron']],
+    ['unprotected', ['start cron']],
+    ['failing-over', []],
+    ['blocked', []],
+    ['starting', []],
+    ['stopped', []],
+  ])(
+    'starts on the active only the ordinary app that runs nowhere, never a hot-standby app: while %s, %o',
+    async (state, expected) => {
       const { view } = await placerView();
       view.state = state;
       const { calls, actions } = recordedActions();
       const placer = new OrdinaryPlacer(view, actions);
       placer.schedule();
-      await expect.poll(() => calls).toEqual(['start cron']);
+      await settle();
+      expect(calls).toEqual(expected);
       expect(placer.waitingReasons.size).toBe(0);
     },
   );
@@ -93,20 +101,6 @@ describe('OrdinaryPlacer', () => {
     await expect.poll(() => calls).toEqual(['start cron']);
     expect(placer.waitingReasons.has('cron')).toBe(false);
   });
-
-  it.each<PairState>(['failing-over', 'blocked', 'starting', 'stopped'])(
-    'starts nothing while the pair is %s',
-    async (state) => {
-      const { view } = await placerView();
-      view.state = state;
-      const { calls, actions } = recordedActions();
-      const placer = new OrdinaryPlacer(view, actions);
-      placer.schedule();
-      await settle();
-      expect(calls).toEqual([]);
-      expect(placer.waitingReasons.size).toBe(0);
-    },
-  );
 
   it('starts nothing when the active VM is gone or its QEMU exited', async () => {
     const { view, active } = await placerView();

@@ -7,32 +7,30 @@ import { attachDocOf, PairPersistence, type PersistedView, stepOf } from '../../
 import type { PairVm } from '../../../src/pair/vm-factory.js';
 import type { FailoverRecord } from '../../../src/state/history.js';
 import { StateStore } from '../../../src/state/index.js';
-import { createTable } from '../../../src/table/index.js';
-import { fakeVm, recordingLogger } from './fake-pair.js';
+import { emptyPairTable, fakeVm, recordingLogger } from './fake-pair.js';
 
-const MiB = 2 ** 20;
 const dir = mkdtempSync(join(tmpdir(), 'baton-persist-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const log = createLogger({ level: 'silent' });
 
-function table() {
-  return createTable({
-    budgetBytes: 512 * MiB,
-    blockBytes: 2 * MiB,
-    roles: { active: 'vm-a', standby: 'vm-b' },
-    osAreas: [
-      { vm: 'vm-a', sizeBytes: 96 * MiB },
-      { vm: 'vm-b', sizeBytes: 96 * MiB },
-    ],
-    monitorBytes: 32 * MiB,
-    osMinBytes: 96 * MiB,
-  }).table;
-}
+/** An in-flight operation's fields as a failover opens it. */
+const operation = (id: string, kind: 'whole-vm' | 'app') => ({
+  id,
+  kind,
+  ...(kind === 'app' ? { app: 'kvd' } : { apps: ['kvd'] }),
+  fromVm: 'vm-a',
+  toVm: 'vm-b',
+  trigger: 'request on vm-a',
+  startedAt: new Date().toISOString(),
+});
+
+/** A fresh state directory (removed with `dir`). */
+const freshDir = (name: string) => mkdtempSync(join(dir, `${name}-`));
 
 /** A pair's view with no VMs, for the saves that need only something to save. */
 function viewOf(): PersistedView {
   return {
-    table: table(),
+    table: emptyPairTable(),
     history: [],
     vms: new Map(),
     roles: { active: 'vm-a', standby: 'vm-b' },
@@ -46,7 +44,7 @@ describe('PairPersistence', () => {
     expect(loaded.source).toBe('empty');
     const history: FailoverRecord[] = [];
     const view = {
-      table: table(),
+      table: emptyPairTable(),
       history,
       vms: new Map(),
       roles: { active: 'vm-a', standby: 'vm-b' },
@@ -76,15 +74,7 @@ describe('PairPersistence', () => {
     expect(second.doc?.epoch).toBeGreaterThan(epoch);
     expect(second.doc?.history.map((r) => r.id)).toEqual(['f1']);
 
-    persistence.open({
-      id: 'op1',
-      kind: 'whole-vm',
-      apps: ['kvd'],
-      fromVm: 'vm-a',
-      toVm: 'vm-b',
-      trigger: 'request',
-      startedAt: new Date().toISOString(),
-    });
+    persistence.open(operation('op1', 'whole-vm'));
     await persistence.intent('op1', 'fence');
     persistence.result('op1', 'fence', 'ok');
     await persistence.intent('op1', 'plug');
@@ -105,30 +95,26 @@ describe('PairPersistence', () => {
   });
 
   it('journals the faults it is told of, for the record and the event stream', async () => {
-    const faultDir = mkdtempSync(join(tmpdir(), 'baton-persist-fault-'));
-    try {
-      const { persistence } = await PairPersistence.open(faultDir, { log });
-      persistence.noteFault({ vm: 'vm-a', app: 'kvd', signal: 'crashed', action: 'restart-in-place' });
-      persistence.noteFault({ vm: 'vm-a', signal: 'GUEST_PANICKED', action: 'failover' });
-      await persistence.close();
-      const faults = readFileSync(join(faultDir, 'events.jsonl'), 'utf8')
-        .split('\n')
-        .filter((line) => line.includes('"type":"fault"'))
-        .map((line) => JSON.parse(line));
-      expect(faults).toEqual([
-        expect.objectContaining({ vm: 'vm-a', app: 'kvd', signal: 'crashed', action: 'restart-in-place' }),
-        expect.objectContaining({ vm: 'vm-a', signal: 'GUEST_PANICKED', action: 'failover' }),
-      ]);
-    } finally {
-      rmSync(faultDir, { recursive: true, force: true });
-    }
+    const faultDir = freshDir('fault');
+    const { persistence } = await PairPersistence.open(faultDir, { log });
+    persistence.noteFault({ vm: 'vm-a', app: 'kvd', signal: 'crashed', action: 'restart-in-place' });
+    persistence.noteFault({ vm: 'vm-a', signal: 'GUEST_PANICKED', action: 'failover' });
+    await persistence.close();
+    const faults = readFileSync(join(faultDir, 'events.jsonl'), 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('"type":"fault"'))
+      .map((line) => JSON.parse(line));
+    expect(faults).toEqual([
+      expect.objectContaining({ vm: 'vm-a', app: 'kvd', signal: 'crashed', action: 'restart-in-place' }),
+      expect.objectContaining({ vm: 'vm-a', signal: 'GUEST_PANICKED', action: 'failover' }),
+    ]);
   });
 
   it('says whether a save is under way and counts the saves started, for a reader of the directory', async () => {
-    const own = mkdtempSync(join(tmpdir(), 'baton-persist-saves-'));
+    const own = freshDir('saves');
     const { persistence } = await PairPersistence.open(own, { log });
     persistence.bind({
-      table: table(),
+      table: emptyPairTable(),
       history: [],
       vms: new Map(),
       roles: { active: 'vm-a', standby: 'vm-b' },
@@ -140,126 +126,89 @@ describe('PairPersistence', () => {
     await persistence.flush();
     expect(persistence.saves).toEqual({ isSaving: false, started: 1 });
     await persistence.close();
-    rmSync(own, { recursive: true, force: true });
   });
 
   it('coalesces changes: many at once make one save, changes during a save make one more', async () => {
-    const own = mkdtempSync(join(tmpdir(), 'baton-persist-coalesce-'));
-    try {
-      const { persistence } = await PairPersistence.open(own, { log });
-      persistence.bind(viewOf());
-      for (let i = 0; i < 10; i += 1) persistence.changed();
-      await persistence.flush();
-      expect(persistence.saves.started).toBe(1);
-      persistence.changed();
-      await expect.poll(() => persistence.saves.started).toBe(2);
-      for (let i = 0; i < 10; i += 1) persistence.changed();
-      await persistence.flush();
-      expect(persistence.saves).toEqual({ isSaving: false, started: 3 });
-      await persistence.close();
-    } finally {
-      rmSync(own, { recursive: true, force: true });
-    }
+    const own = freshDir('coalesce');
+    const { persistence } = await PairPersistence.open(own, { log });
+    persistence.bind(viewOf());
+    for (let i = 0; i < 10; i += 1) persistence.changed();
+    await persistence.flush();
+    expect(persistence.saves.started).toBe(1);
+    persistence.changed();
+    await expect.poll(() => persistence.saves.started).toBe(2);
+    for (let i = 0; i < 10; i += 1) persistence.changed();
+    await persistence.flush();
+    expect(persistence.saves).toEqual({ isSaving: false, started: 3 });
+    await persistence.close();
   });
 
   it('saves nothing before it is bound or after it is closed', async () => {
-    const own = mkdtempSync(join(tmpdir(), 'baton-persist-idle-'));
-    try {
-      const { persistence } = await PairPersistence.open(own, { log });
-      persistence.changed();
-      expect(persistence.saves).toEqual({ isSaving: false, started: 0 });
-      persistence.bind(viewOf());
-      await persistence.close();
-      persistence.changed();
-      expect(persistence.saves).toEqual({ isSaving: false, started: 0 });
-      expect(readdirSync(own).filter((name) => name.startsWith('state'))).toEqual([]);
-    } finally {
-      rmSync(own, { recursive: true, force: true });
-    }
+    const own = freshDir('idle');
+    const { persistence } = await PairPersistence.open(own, { log });
+    persistence.changed();
+    expect(persistence.saves).toEqual({ isSaving: false, started: 0 });
+    persistence.bind(viewOf());
+    await persistence.close();
+    persistence.changed();
+    expect(persistence.saves).toEqual({ isSaving: false, started: 0 });
+    expect(readdirSync(own).filter((name) => name.startsWith('state'))).toEqual([]);
   });
 
   it('logs a save that fails without throwing, and saves again on the next change', async () => {
-    const own = mkdtempSync(join(tmpdir(), 'baton-persist-fail-'));
-    try {
-      const { log: recording, lines } = recordingLogger();
-      const { persistence } = await PairPersistence.open(own, { log: recording });
-      persistence.bind(viewOf());
-      mkdirSync(join(own, 'vms.json')); // vms.json cannot be replaced: the save fails.
-      persistence.changed();
-      await persistence.flush();
-      expect(lines.find((l) => l.msg === 'saving the state failed')).toMatchObject({ epoch: 1 });
-      rmSync(join(own, 'vms.json'), { recursive: true });
-      persistence.changed();
-      await persistence.flush();
-      expect((await new StateStore(own).load()).doc?.epoch).toBe(1);
-      expect(JSON.parse(readFileSync(join(own, 'vms.json'), 'utf8')).vms).toEqual([]);
-      await persistence.close();
-    } finally {
-      rmSync(own, { recursive: true, force: true });
-    }
+    const own = freshDir('fail');
+    const { log: recording, lines } = recordingLogger();
+    const { persistence } = await PairPersistence.open(own, { log: recording });
+    persistence.bind(viewOf());
+    mkdirSync(join(own, 'vms.json')); // vms.json cannot be replaced: the save fails.
+    persistence.changed();
+    await persistence.flush();
+    expect(lines.find((l) => l.msg === 'saving the state failed')).toMatchObject({ epoch: 1 });
+    rmSync(join(own, 'vms.json'), { recursive: true });
+    persistence.changed();
+    await persistence.flush();
+    expect((await new StateStore(own).load()).doc?.epoch).toBe(1);
+    expect(JSON.parse(readFileSync(join(own, 'vms.json'), 'utf8')).vms).toEqual([]);
+    await persistence.close();
   });
 
   it('takes the saved epoch and the open operations back when it opens a state directory again', async () => {
-    const own = mkdtempSync(join(tmpdir(), 'baton-persist-reopen-'));
-    try {
-      const first = (await PairPersistence.open(own, { log })).persistence;
-      first.bind(viewOf());
-      first.open({
-        id: 'op7',
-        kind: 'app',
-        app: 'kvd',
-        fromVm: 'vm-a',
-        toVm: 'vm-b',
-        trigger: 'kvd crash loop',
-        startedAt: new Date().toISOString(),
-      });
-      await first.flush();
-      await first.close();
-      const savedEpoch = (await new StateStore(own).load()).doc?.epoch ?? 0;
-      const again = await PairPersistence.open(own, { log });
-      expect([...again.persistence.operations.keys()]).toEqual(['op7']);
-      again.persistence.bind(viewOf());
-      again.persistence.closeOperation('op7', 'failed');
-      await again.persistence.flush();
-      const reloaded = await new StateStore(own).load();
-      expect(reloaded.doc?.epoch).toBe(savedEpoch + 1);
-      expect(reloaded.doc?.operations).toEqual([]);
-      await again.persistence.close();
-    } finally {
-      rmSync(own, { recursive: true, force: true });
-    }
+    const own = freshDir('reopen');
+    const first = (await PairPersistence.open(own, { log })).persistence;
+    first.bind(viewOf());
+    first.open(operation('op7', 'app'));
+    await first.flush();
+    await first.close();
+    const savedEpoch = (await new StateStore(own).load()).doc?.epoch ?? 0;
+    const again = await PairPersistence.open(own, { log });
+    expect([...again.persistence.operations.keys()]).toEqual(['op7']);
+    again.persistence.bind(viewOf());
+    again.persistence.closeOperation('op7', 'failed');
+    await again.persistence.flush();
+    const reloaded = await new StateStore(own).load();
+    expect(reloaded.doc?.epoch).toBe(savedEpoch + 1);
+    expect(reloaded.doc?.operations).toEqual([]);
+    await again.persistence.close();
   });
 
   it('journals a phase that is not an operation step by its name, leaving the operation as it was', async () => {
-    const own = mkdtempSync(join(tmpdir(), 'baton-persist-other-'));
-    try {
-      const { persistence } = await PairPersistence.open(own, { log });
-      persistence.bind(viewOf());
-      const op = persistence.open({
-        id: 'op8',
-        kind: 'whole-vm',
-        apps: ['kvd'],
-        fromVm: 'vm-a',
-        toVm: 'vm-b',
-        trigger: 'GUEST_PANICKED',
-        startedAt: new Date().toISOString(),
-      });
-      await persistence.intent('op8', 'reprotect');
-      persistence.result('op8', 'reprotect', 'ok');
-      await persistence.close();
-      expect(persistence.operations.get('op8')).toEqual(op);
-      const events = readFileSync(join(own, 'events.jsonl'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line))
-        .filter((event) => event.name === 'reprotect');
-      expect(events).toEqual([
-        expect.objectContaining({ type: 'intent', opId: 'op8', phase: 'commit' }),
-        expect.objectContaining({ type: 'result', opId: 'op8', phase: 'commit', outcome: 'ok' }),
-      ]);
-    } finally {
-      rmSync(own, { recursive: true, force: true });
-    }
+    const own = freshDir('other');
+    const { persistence } = await PairPersistence.open(own, { log });
+    persistence.bind(viewOf());
+    const op = persistence.open(operation('op8', 'whole-vm'));
+    await persistence.intent('op8', 'reprotect');
+    persistence.result('op8', 'reprotect', 'ok');
+    await persistence.close();
+    expect(persistence.operations.get('op8')).toEqual(op);
+    const events = readFileSync(join(own, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((event) => event.name === 'reprotect');
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'intent', opId: 'op8', phase: 'commit' }),
+      expect.objectContaining({ type: 'result', opId: 'op8', phase: 'commit', outcome: 'ok' }),
+    ]);
   });
 });
 

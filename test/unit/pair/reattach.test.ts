@@ -23,6 +23,16 @@ function observed(table: ResourceTable, bytes: Record<string, number>): Resource
   return next;
 }
 
+/** The drift of kvd's slot on vm-a when the table records 128 MiB and QEMU reports `qemuBytes`. */
+const kvdDrift = (qemuBytes: number) => ({
+  vm: 'vm-a',
+  slot: 'slot0',
+  app: 'kvd',
+  area: appAreaName('kvd'),
+  tableBytes: 128 * MiB,
+  qemuBytes,
+});
+
 describe('describeDrift', () => {
   it('names the slot, both sizes and the area when there is one', () => {
     const drift = { vm: 'vm-a', slot: 'slot0', app: 'kvd', tableBytes: 134217728, qemuBytes: 100663296 };
@@ -36,32 +46,21 @@ describe('describeDrift', () => {
 });
 
 describe('memoryDrift', () => {
-  it('finds none when QEMU reports every area at the size the table records', async () => {
+  it.each([
+    ['finds none when QEMU reports every area at the size the table records', 128 * MiB, []],
+    [
+      'reports a slot whose size QEMU reports otherwise, with the app and its area',
+      96 * MiB,
+      [kvdDrift(96 * MiB)],
+    ],
+  ])('%s', async (_name, kvdBytes, expected) => {
     const { pair, active } = await fakePair();
-    active.nodeBytes.set(1, 128 * MiB);
+    active.nodeBytes.set(1, kvdBytes);
     active.nodeBytes.set(2, 32 * MiB);
     reportMemoryAndApps(active, []);
     const table = observed(pair.table, { kvd: 128 * MiB, cron: 32 * MiB });
-    expect(await memoryDrift(table, active.vm, apps)).toEqual([]);
+    expect(await memoryDrift(table, active.vm, apps)).toEqual(expected);
     expect(active.calls).toEqual(['qmp query-memory-devices']);
-  });
-
-  it('reports a slot whose size QEMU reports otherwise, with the app and its area', async () => {
-    const { pair, active } = await fakePair();
-    active.nodeBytes.set(1, 96 * MiB);
-    active.nodeBytes.set(2, 32 * MiB);
-    reportMemoryAndApps(active, []);
-    const table = observed(pair.table, { kvd: 128 * MiB, cron: 32 * MiB });
-    expect(await memoryDrift(table, active.vm, apps)).toEqual([
-      {
-        vm: 'vm-a',
-        slot: 'slot0',
-        app: 'kvd',
-        area: appAreaName('kvd'),
-        tableBytes: 128 * MiB,
-        qemuBytes: 96 * MiB,
-      },
-    ]);
   });
 
   it('reports memory plugged in a slot of a VM the table gives nothing there', async () => {
@@ -77,16 +76,7 @@ describe('memoryDrift', () => {
     const { pair, active } = await fakePair();
     active.onQmp = () => [{ type: 'pc-dimm', data: { id: deviceIdOf('slot0'), size: 128 * MiB } }];
     const table = observed(pair.table, { kvd: 128 * MiB });
-    expect(await memoryDrift(table, active.vm, apps)).toEqual([
-      {
-        vm: 'vm-a',
-        slot: 'slot0',
-        app: 'kvd',
-        area: appAreaName('kvd'),
-        tableBytes: 128 * MiB,
-        qemuBytes: 0,
-      },
-    ]);
+    expect(await memoryDrift(table, active.vm, apps)).toEqual([kvdDrift(0)]);
   });
 
   it('compares a slot no app is configured on with nothing', async () => {
