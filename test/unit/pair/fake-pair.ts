@@ -148,6 +148,10 @@ export function fakeVm(
     get isRunning() {
       return isRunning;
     },
+    /** Lets QEMU run on without the daemon (recorded). */
+    detach: () => {
+      calls.push('detach');
+    },
     /** Stops the QEMU: recorded with its timeout, and the process exits. */
     shutdown: async (options?: { timeoutMs?: number }) => {
       calls.push(`shutdown${options?.timeoutMs === undefined ? '' : ` ${options.timeoutMs} ms`}`);
