@@ -93,7 +93,16 @@ export class Reprotection {
     const failed = this.view.vms.get(name);
     this.view.detectors.get(name)?.stop();
     if (failed !== undefined) {
-      await failed.machine.shutdown({ timeoutMs: 500 });
+      try {
+        await failed.machine.shutdown({ timeoutMs: 500 });
+      } catch (error) {
+        // Not known to be stopped: it stays in the pair (stop tries again) and no second QEMU of its name boots.
+        this.view.log.error(
+          { vm: name, err: (error as Error).message },
+          're-protection failed: the failed standby could not be stopped; the pair stays unprotected',
+        );
+        return;
+      }
       this.actions.dropVm(name);
     }
     await this.reprotect(name);

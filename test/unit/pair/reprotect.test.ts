@@ -179,3 +179,27 @@ describe('Reprotection', () => {
     expect(events).toEqual(['boot vm-a as standby', 'adopt vm-a']);
   });
 });
+
+describe('Reprotection when the failed standby cannot be stopped', () => {
+  it('logs it, boots nothing in its place, and reports the boot settled (no unhandled rejection)', async () => {
+    const events: string[] = [];
+    scriptBoots(events);
+    const { view, actions, lines } = host(events);
+    const failed = fakeVm('vm-b');
+    Object.assign(failed.vm.machine, {
+      shutdown: async () => {
+        throw new Error('rm /run/baton/vm-b: EBUSY');
+      },
+    });
+    view.vms.set('vm-b', failed.vm);
+    const reprotection = new Reprotection(view, actions);
+    reprotection.replace('vm-b');
+    await expect(reprotection.settled()).resolves.toBeUndefined();
+    expect(events).toEqual(['settled']);
+    expect(reprotection.isBooting).toBe(false);
+    expect(lines.find((l) => l.msg.startsWith('re-protection failed'))).toMatchObject({
+      vm: 'vm-b',
+      err: 'rm /run/baton/vm-b: EBUSY',
+    });
+  });
+});
