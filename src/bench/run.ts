@@ -21,16 +21,8 @@ import {
   SCALING_APP_COUNTS,
   SCALING_SIZES_BYTES,
 } from './scaling.js';
+import type { BenchSection } from './sections.js';
 import { fileStampOf, type ReportPaths, writeReport } from './write-report.js';
-
-export const BENCH_SECTIONS = [
-  'recovery',
-  'baselines',
-  'real-guest',
-  'scaling-size',
-  'scaling-apps',
-] as const;
-export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 export interface BenchOptions {
   /** Runs per recovery scenario and baseline. */

@@ -1,8 +1,7 @@
 // `baton bench`: its options, its progress lines, and the Markdown table (or the JSON report) at the end.
 import { join } from 'node:path';
 import { Command, type Option } from 'commander';
-import { renderMarkdownReport } from '../bench/markdown.js';
-import { BENCH_SECTIONS, type BenchSection, runBench } from '../bench/run.js';
+import { BENCH_SECTIONS, type BenchSection } from '../bench/sections.js';
 import { BenchError, InvalidInputError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { PACKAGE_ROOT } from '../paths.js';
@@ -43,6 +42,9 @@ export function buildBenchCommand(deps: {
     .action(async (options: BenchCommandOptions) => {
       const out = deps.isJson() ? process.stderr : process.stdout;
       const say = (line: string) => out.write(`${line}\n`);
+      // Loaded here: every other command starts without the bench runner.
+      const { runBench } = await import('../bench/run.js');
+      const { renderMarkdownReport } = await import('../bench/markdown.js');
       const { report, paths } = await runBench({
         runs: options.runs,
         scalingRuns: options.scalingRuns ?? options.runs,

@@ -1,6 +1,6 @@
 // Talks to the daemon's control API over its unix socket.
 import { request } from 'node:http';
-import { socketPathOf } from '../daemon/daemon.js';
+import { socketPathOf } from '../daemon/socket-path.js';
 import { BatonError } from '../errors.js';
 
 /** The daemon is not running (no socket, or nobody answers on it). */

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { DEFAULT_CONFIG } from '../config/defaults.js';
 import { loadConfig, toPairConfig } from '../config/load.js';
-import { runDaemon } from '../daemon/daemon.js';
 import type { HistoryView, StatusView, TableView } from '../daemon/views.js';
 import { InvalidInputError } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -15,7 +14,6 @@ import { type AccelRequest, decideAccel, parseAccelRequest } from '../vm/accel.j
 import { buildBenchCommand } from './bench-command.js';
 import { runCheckConfig } from './check-config.js';
 import { callApi } from './client.js';
-import { runDemo } from './demo.js';
 import { DEMO_GUESTS, type DemoGuest } from './demo-guests.js';
 import { buildEventsCommand } from './events-command.js';
 import { describeFailure, EXIT, EXIT_HELP, isJsonRequested } from './exit.js';
@@ -109,6 +107,8 @@ export function buildProgram(options: { isJsonErrors?: boolean } = {}): Command 
           ...(isStateDirGiven || options.config === undefined ? { stateDir: globals().stateDir } : {}),
         };
         const accel = command.getOptionValueSource('accel') === 'default' ? config.accel : options.accel;
+        // Loaded here: the CLI's other commands start without the daemon (scripts call them often).
+        const { runDaemon } = await import('../daemon/daemon.js');
         await runDaemon({
           config: pairConfig,
           accel,
@@ -240,6 +240,7 @@ export function buildProgram(options: { isJsonErrors?: boolean } = {}): Command 
       100,
     )
     .action(async (options: { accel: AccelRequest; guest: DemoGuest; keys: number }) => {
+      const { runDemo } = await import('./demo.js');
       const result = await runDemo({
         accel: options.accel,
         guest: options.guest,

@@ -19,6 +19,7 @@ import {
   DEFAULT_RESTART_WINDOW_MS,
   DEFAULT_STATE_DIR,
   DEFAULT_SYNC_TIMEOUT_MS,
+  DEFAULT_TCG_CACHE_BYTES,
   DEFAULT_VM_NAMES,
 } from './schema.js';
 import type { BatonConfig } from './types.js';
@@ -42,6 +43,7 @@ export const DEFAULT_CONFIG: BatonConfig = Object.freeze({
     maxMemoryBytes: 2048 * MiB,
     cpus: DEFAULT_CPUS,
     image: Object.freeze({ kind: 'builtin' as const }),
+    tcgCacheBytes: DEFAULT_TCG_CACHE_BYTES,
   }),
   heartbeatMs: DEFAULT_HEARTBEAT_MS,
   detection: Object.freeze({

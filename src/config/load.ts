@@ -83,6 +83,7 @@ export function toPairConfig(config: BatonConfig): PairConfig {
     maxMemoryBytes: config.vms.maxMemoryBytes,
     cpus: config.vms.cpus,
     image: config.vms.image,
+    tcgCacheBytes: config.vms.tcgCacheBytes,
     heartbeatMs: config.heartbeatMs,
     apps: config.apps.map(
       (app): AppConfig => ({
@@ -170,6 +171,7 @@ function buildConfig(file: ConfigFile, baseDir: string): BatonConfig {
       maxMemoryBytes: file.vms.maxMemory ?? file.vms.baseMemory + slotsBytes,
       cpus: file.vms.cpus,
       image: buildImage(file.vms.image, baseDir),
+      tcgCacheBytes: file.vms.tcgCache,
     },
     heartbeatMs: file.heartbeatMs,
     detection: file.detection,

@@ -15,6 +15,9 @@ export const MAX_SOCKET_PATH_BYTES = 107;
 /** The data disk's virtio serial is `baton-<app>` cut to 20 characters. */
 const DISK_SERIAL_NAME_CHARS = 20 - 'baton-'.length;
 
+/** QEMU accepts larger translation caches; past 1 GiB a VM's host memory is all cache. */
+const MAX_TCG_CACHE_BYTES = 1024 * MiB;
+
 const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
 
 /** Every cross-field problem of a config whose fields are each valid on their own. */
@@ -66,6 +69,12 @@ function checkMemory(config: BatonConfig): ConfigProblem[] {
     problems.push({
       path: 'budget',
       message: `expected at least ${formatBytes(neededBytes)} (2 × vms.baseMemory ${formatBytes(vms.baseMemoryBytes)} + monitor ${formatBytes(config.monitorBytes)} + the apps' memory ${formatBytes(appsBytes)}), got ${formatBytes(config.budgetBytes)}`,
+    });
+  }
+  if (vms.tcgCacheBytes % MiB !== 0 || vms.tcgCacheBytes > MAX_TCG_CACHE_BYTES) {
+    problems.push({
+      path: 'vms.tcgCache',
+      message: `expected a whole number of MiB from 1 MiB to ${formatBytes(MAX_TCG_CACHE_BYTES)}, got ${formatBytes(vms.tcgCacheBytes)}`,
     });
   }
   const slotsBytes = sum(apps.map((app) => app.slotMaxBytes));

@@ -1,6 +1,7 @@
 // The shape of the YAML config file: every key, its type and its default (see docs/config.md).
 import { z } from 'zod';
 import { MiB } from '../units.js';
+import { DEFAULT_TCG_CACHE_BYTES } from '../vm/spec.js';
 import {
   absolutePath,
   accountName,
@@ -29,6 +30,7 @@ export const DEFAULT_MECHANISM = 'virtio-mem';
 export const DEFAULT_STATE_DIR = '/var/lib/baton';
 export const DEFAULT_ACCEL = 'auto';
 export const DEFAULT_VM_NAMES: readonly [string, string] = ['vm-a', 'vm-b'];
+export { DEFAULT_TCG_CACHE_BYTES };
 export const DEFAULT_BASE_MEMORY_BYTES = 96 * MiB;
 export const DEFAULT_CPUS = 1;
 export const DEFAULT_HEARTBEAT_MS = 500;
@@ -102,8 +104,9 @@ const vmsSchema = mapping(
     maxMemory: size('2GiB', { isPositive: true }).optional(),
     cpus: wholeNumber(1, 64).default(DEFAULT_CPUS),
     image: imageSchema.default(BUILTIN_IMAGE),
+    tcgCache: size('64MiB', { isPositive: true }).default(DEFAULT_TCG_CACHE_BYTES),
   },
-  'a mapping with names, baseMemory, maxMemory, cpus, image',
+  'a mapping with names, baseMemory, maxMemory, cpus, image, tcgCache',
 );
 
 const detectionSchema = mapping(

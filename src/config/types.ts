@@ -105,6 +105,8 @@ export interface VmSettings {
   readonly maxMemoryBytes: number;
   readonly cpus: number;
   readonly image: VmImageSettings;
+  /** QEMU's TCG translation cache per VM (whole MiB); unused under KVM. */
+  readonly tcgCacheBytes: number;
 }
 
 export interface BatonConfig {

@@ -20,11 +20,8 @@ import { acquireStateLock } from './lock.js';
 import { createMetrics, serveMetrics } from './metrics.js';
 import { recordCallers } from './peer.js';
 import { SignalWatch } from './signals.js';
+import { socketPathOf } from './socket-path.js';
 import { historyView } from './views.js';
-
-export function socketPathOf(stateDir: string): string {
-  return join(stateDir, 'baton.sock');
-}
 
 /** True when something answers on `socketPath` (a live daemon); false for a stale or missing socket. */
 export function isSocketLive(socketPath: string): Promise<boolean> {

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { VmImageSettings } from '../config/types.js';
 import { MiB } from '../units.js';
+import { DEFAULT_TCG_CACHE_BYTES } from '../vm/spec.js';
 
 export interface AppConfig {
   name: string;
@@ -54,6 +55,8 @@ export interface PairConfig {
   cpus: number;
   /** What both VMs boot; absent means the built-in kernel and initramfs. */
   image?: VmImageSettings;
+  /** QEMU's TCG translation cache per VM; absent means 16 MiB. Unused under KVM. */
+  tcgCacheBytes?: number;
   heartbeatMs: number;
   apps: readonly AppConfig[];
   stateDir: string;
@@ -80,6 +83,7 @@ export function defaultPairConfig(stateDir: string): PairConfig {
     maxMemoryBytes: 2048 * MiB,
     cpus: 1,
     image: { kind: 'builtin' },
+    tcgCacheBytes: DEFAULT_TCG_CACHE_BYTES,
     heartbeatMs: 500,
     apps: [
       {

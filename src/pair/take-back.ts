@@ -3,20 +3,13 @@ import { join } from 'node:path';
 import type { FailoverContext, FailoverTrigger } from '../failover/context.js';
 import { executePlan } from '../failover/executor.js';
 import { planResume } from '../failover/plan.js';
-import { targetOf } from '../memory/mechanism.js';
 import type { AttachDoc } from '../recovery/identity.js';
 import type { InFlightOperation, StateDoc } from '../state/index.js';
 import { appAreaName, appAreasOf } from '../table/index.js';
 import { formatBytes } from '../units.js';
 import { type ContextHost, failoverContext } from './failover-context.js';
-import {
-  describeDrift,
-  memoryDrift,
-  type ReattachResult,
-  reattachVms,
-  runningApps,
-  type SlotDrift,
-} from './reattach.js';
+import { type ReattachResult, reattachVms, runningApps } from './reattach.js';
+import { reconcileMemory } from './reconcile-memory.js';
 import { noteStarted } from './supervise.js';
 import type { PairVm } from './vm-factory.js';
 import { planAppsOf } from './whole-vm-failover.js';
@@ -129,7 +122,7 @@ export async function takeBack(
     for (const move of lostActive === undefined ? moves : [])
       if (!(await resume(host, move, failoverContext(pair), progress))) return { outcome: 'blocked' };
   }
-  await reconcileMemory(host);
+  await reconcileMemory(pair);
   await serveEveryApp(host);
   const isStandbyGone = !pair.vms.has(pair.roles.standby);
   const now = performance.now();
@@ -182,68 +175,6 @@ async function resume(
   pair.block(`the interrupted ${kind} ${op.id} could not be finished: ${error?.message ?? outcome}`);
   progress(`blocked: ${pair.blockedReason}`);
   return false;
-}
-
-/**
- * Compares the table with QEMU's memory devices after a re-attach; the table stays the truth.
- * Memory plugged in a slot where the table gives the VM no area was plugged by a daemon killed
- * before it committed (a grant, an ordinary app's start): its app, if it runs there unrecorded,
- * is stopped and the slot unplugged, so the app starts again through the table. Any other
- * difference is logged as drift.
- */
-export async function reconcileMemory({ pair }: TakeBackHost): Promise<void> {
-  for (const vm of pair.vms.values()) {
-    const name = vm.machine.spec.name;
-    let drift: SlotDrift[];
-    try {
-      drift = await memoryDrift(pair.table, vm, pair.config.apps);
-    } catch (error) {
-      pair.log.warn(
-        { vm: name },
-        `table drift after re-attach: ${name}: query-memory-devices failed: ${(error as Error).message}`,
-      );
-      continue;
-    }
-    for (const slot of drift) {
-      if (slot.area === undefined) {
-        const problem = await unplugUnrecorded(pair, vm, slot);
-        if (problem === undefined) {
-          pair.log.warn(
-            { vm: name, slot: slot.slot },
-            `unrecorded memory after re-attach: ${describeDrift(slot)}; unplugged`,
-          );
-          continue;
-        }
-        pair.log.warn(
-          { vm: name },
-          `table drift after re-attach: ${describeDrift(slot)}; not unplugged: ${problem}`,
-        );
-        continue;
-      }
-      pair.log.warn({ vm: name }, `table drift after re-attach: ${describeDrift(slot)}`);
-    }
-  }
-}
-
-/** Stops the slot's app if it runs on `vm` with no area, then unplugs the slot. The problem, or undefined once done. */
-async function unplugUnrecorded(
-  pair: TakeBackHost['pair'],
-  vm: PairVm,
-  slot: SlotDrift,
-): Promise<string | undefined> {
-  try {
-    if (slot.app !== undefined && (await runningApps(vm)).has(slot.app)) {
-      pair.log.warn(
-        { app: slot.app, vm: slot.vm },
-        'an app runs where the table gives it no area: stopping it',
-      );
-      await vm.machine.agent.appStop(slot.app, 10_000);
-    }
-    await pair.mechanism.unplug(targetOf(vm.machine), slot.slot);
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
 }
 
 /** Routes each app found running to its VM; starts the ones that are not (an ordinary app with no area waits for the pool). */

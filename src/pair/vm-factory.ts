@@ -3,11 +3,12 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GUEST_LOCKUP_KERNEL_ARGS } from '../detect/guest-lockup.js';
 import type { Logger } from '../log.js';
+import { MiB } from '../units.js';
 import { type BootedGuest, bootGuest } from '../vm/boot.js';
 import { type BootImage, resolveBootImage } from '../vm/image.js';
 import { openForTraversal } from '../vm/qemu-user.js';
 import { ensureRootOverlay } from '../vm/root-overlay.js';
-import type { Accel, MachineSpec, Role } from '../vm/spec.js';
+import { type Accel, DEFAULT_TCG_CACHE_BYTES, type MachineSpec, type Role } from '../vm/spec.js';
 import type { PairConfig } from './config.js';
 import { findFreePort } from './ports.js';
 
@@ -61,7 +62,7 @@ export async function pairVmSpec(
     })),
     ...boot,
     heartbeatMs: config.heartbeatMs,
-    tcgTbSizeMiB: 16,
+    tcgTbSizeMiB: Math.max(1, Math.round((config.tcgCacheBytes ?? DEFAULT_TCG_CACHE_BYTES) / MiB)),
     hostForwards: config.apps.map((app) => ({
       hostPort: forwards.get(app.name) ?? 0,
       guestPort: app.guestPort,

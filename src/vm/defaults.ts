@@ -1,7 +1,7 @@
 // The built-in pair: a full-size active guest and a deliberately tiny standby, as the demo runs them.
 import { defaultImagePaths } from '../paths.js';
 import { MiB } from '../units.js';
-import type { Accel, MachineSpec } from './spec.js';
+import { type Accel, DEFAULT_TCG_CACHE_BYTES, type MachineSpec } from './spec.js';
 
 export const DEFAULT_HEARTBEAT_MS = 500;
 export const DEFAULT_BLOCK_BYTES = 2 * MiB;
@@ -21,7 +21,7 @@ export function defaultPairSpecs(accel: Accel): Array<Omit<MachineSpec, 'runDir'
     kernelPath: image.kernelPath,
     initrdPath: image.initrdPath,
     heartbeatMs: DEFAULT_HEARTBEAT_MS,
-    tcgTbSizeMiB: 16,
+    tcgTbSizeMiB: DEFAULT_TCG_CACHE_BYTES / MiB,
   };
   const slot = (requestedSizeBytes: number) => [
     {

@@ -248,7 +248,7 @@ export class Machine {
       how = 'quit';
       // quit may lose its reply when QEMU closes the socket first: the exit is the confirmation.
       quitVm(this.qmp, timeoutMs).catch(() => undefined);
-      const status = await Promise.race([this.exited, sleep(timeoutMs).then(() => undefined)]);
+      const status = await exitWithin(this.exited, timeoutMs);
       if (status === undefined) {
         how = 'killed';
         this.log.warn({ timeoutMs }, 'QEMU did not quit in time; sending SIGKILL');
@@ -357,6 +357,22 @@ async function readTail(path: string, maxLines = 20): Promise<string> {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The exit status, or undefined when `exited` has not resolved within `timeoutMs`. The timer is
+ * cleared at the exit: a pending one would keep a stopping daemon's process alive for the rest
+ * of the timeout.
+ */
+export async function exitWithin(
+  exited: Promise<ExitStatus>,
+  timeoutMs: number,
+): Promise<ExitStatus | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  try {
+    return await Promise.race([exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,8 +1,11 @@
-// A daemon killed during an undo (issue 11, RELIABILITY.md I1-I5): a move of kvd fails at its start
-// (`start:fail`), its undos begin, and the daemon is SIGKILLed right after the intent of the disk's
-// undo (`undo-disk:crash`). The next `up` finds the operation rolling back and finishes the undos
-// instead of resuming forward: kvd serves from the VM it never left, the record says `failed` with
-// the original error, the audit passes and every acknowledged write reads back.
+// A daemon killed during an undo (issue 11, RELIABILITY.md I1-I5): a move of kvd (or a whole-VM
+// failover) fails at its start (`start:fail`), its undos begin, and the daemon is SIGKILLed right
+// after the intent of the disk's undo (`undo-disk:crash`). The next `up` finds the operation rolling
+// back and finishes the undos instead of resuming forward. For the move, kvd serves from the VM it
+// never left, the record says `failed` with the original error, and every acknowledged write reads
+// back. For the whole-VM failover the old active is fenced, so kvd has nowhere to run: the pair is
+// `blocked` with the reason, the standby's slot unplugged and its disk detached again. Each ends
+// with the audit.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,19 +17,27 @@ import { BatonDaemon } from '../helpers/daemon.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'baton-undo-crash-'));
 const daemon = new BatonDaemon(stateDir);
+const wholeVmStateDir = mkdtempSync(join(tmpdir(), 'baton-undo-crash-vm-'));
+const wholeVmDaemon = new BatonDaemon(wholeVmStateDir);
+const FAULT_POINTS = { BATON_FAULT_POINT: 'start:fail,undo-disk:crash' };
 
 beforeAll(async () => {
-  await daemon.start({ BATON_FAULT_POINT: 'start:fail,undo-disk:crash' });
+  await daemon.start(FAULT_POINTS);
 }, 180_000);
 
 afterAll(async () => {
-  await daemon.kill('SIGTERM');
-  expect(qemuPidsUnder(stateDir)).toEqual([]);
-  rmSync(stateDir, { recursive: true, force: true });
+  for (const [each, dir] of [
+    [daemon, stateDir],
+    [wholeVmDaemon, wholeVmStateDir],
+  ] as const) {
+    await each.kill('SIGTERM');
+    expect(qemuPidsUnder(dir)).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }, 60_000);
 
-function journal(): JournalEvent[] {
-  return readFileSync(join(stateDir, 'events.jsonl'), 'utf8')
+function journal(dir = stateDir): JournalEvent[] {
+  return readFileSync(join(dir, 'events.jsonl'), 'utf8')
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as JournalEvent);
@@ -96,5 +107,50 @@ describe('a daemon killed during an undo', () => {
     console.log(`roll-back finished by the next up: ${restartMs} ms from start to up`);
     expect(await daemon.down()).toBe(0);
     expect(qemuPidsUnder(stateDir)).toEqual([]);
+  }, 600_000);
+});
+
+describe('a daemon killed during the undo of a whole-VM failover', () => {
+  it('finishes the roll-back on the next up: blocked with the reason, the standby as before the failover, audit passing', async () => {
+    await wholeVmDaemon.start(FAULT_POINTS);
+    const before = await wholeVmDaemon.status();
+    const active = before.vms.find((vm) => vm.role === 'active');
+    const standby = before.vms.find((vm) => vm.role === 'standby');
+    const crashed = wholeVmDaemon.exited();
+    expect((await wholeVmDaemon.cli('inject', '--fault', 'panic')).exitCode).toBe(0);
+    expect(await crashed).toBe('SIGKILL');
+    const events = journal(wholeVmStateDir);
+    const rollingBack = events.find((event) => event.type === 'rolling-back');
+    expect(rollingBack).toMatchObject({ error: 'fault point start:fail: start failed without acting' });
+    expect(events.at(-1)).toMatchObject({ type: 'intent', mark: 'undo', phase: 'disk', name: 'undo-disk' });
+
+    await wholeVmDaemon.start();
+    expect(wholeVmDaemon.output()).toContain('the roll-back was interrupted: undo disk for kvd');
+    const resumed = journal(wholeVmStateDir).slice(events.length);
+    expect(
+      resumed.filter((event) => event.mark === 'undo').map((event) => `${event.type} ${String(event.name)}`),
+    ).toEqual(['intent undo-disk', 'result undo-disk']);
+    expect(resumed.some((event) => event.type === 'intent' && event.mark === undefined)).toBe(false);
+    const after = await wholeVmDaemon.status();
+    expect(after.state).toBe('blocked');
+    expect(after.blockedReason).toContain('start failed without acting');
+    // The standby QEMU is the same process; the fenced active is gone.
+    expect(after.vms.find((vm) => vm.name === standby?.name)?.pid).toBe(standby?.pid);
+    expect(qemuPidsUnder(wholeVmStateDir)).toEqual([standby?.pid]);
+    expect(after.vms.find((vm) => vm.name === active?.name)?.state).not.toBe('running');
+    const history = await wholeVmDaemon.history();
+    expect(history.at(-1)).toMatchObject({
+      kind: 'whole-vm',
+      result: 'blocked',
+      error: 'fault point start:fail: start failed without acting',
+    });
+    // The table names no area of the standby for kvd, and QEMU agrees (no drift at the re-attach).
+    const audit = await auditDaemon(wholeVmStateDir, {
+      daemonOutput: wholeVmDaemon.output(),
+      previousEpoch: 0,
+    });
+    expect(audit.table.areas.find((a) => a.name === 'app:kvd')?.user).not.toBe(standby?.name);
+    expect(await wholeVmDaemon.down()).toBe(0);
+    expect(qemuPidsUnder(wholeVmStateDir)).toEqual([]);
   }, 600_000);
 });

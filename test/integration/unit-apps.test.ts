@@ -28,6 +28,7 @@ stateDir: ${stateDir}
 faultInjection: true
 vms:
   baseMemory: 512MiB
+  tcgCache: 64MiB
   image:
     disk: ${DEBIAN_DISK}
 detection:

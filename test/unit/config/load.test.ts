@@ -132,6 +132,7 @@ describe('toPairConfig', () => {
       maxMemoryBytes: 4096 * MiB,
       cpus: 2,
       image: { kind: 'builtin' },
+      tcgCacheBytes: 16 * MiB,
       heartbeatMs: 250,
       apps: [
         {

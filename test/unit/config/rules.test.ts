@@ -60,6 +60,19 @@ describe('config rules: memory', () => {
   });
 
   it.each([
+    ['2047KiB', '2.0 MiB'],
+    ['2GiB', '2 GiB'],
+  ])('refuses a TCG translation cache of %s', (tcgCache, shown) => {
+    expect(problemsWith({ 'vms.tcgCache': tcgCache })).toEqual([
+      `baton.yaml: vms.tcgCache: expected a whole number of MiB from 1 MiB to 1 GiB, got ${shown}`,
+    ]);
+  });
+
+  it('accepts a TCG translation cache of 64MiB', () => {
+    expect(problemsWith({ 'vms.tcgCache': '64MiB' })).toEqual([]);
+  });
+
+  it.each([
     ['8MiB', '8 MiB'],
     [16 * 1048576 + 512, '16.0 MiB'],
   ])('refuses a data disk of %s', (dataDisk, shown) => {

@@ -58,6 +58,7 @@ describe('config schema: defaults', () => {
         maxMemoryBytes: 224 * MiB,
         cpus: 1,
         image: { kind: 'builtin' },
+        tcgCacheBytes: 16 * MiB,
       },
       heartbeatMs: 500,
       detection: {
@@ -178,7 +179,7 @@ describe('config schema: other fields', () => {
       { 'vms.names': ['vm-a', 'VM_B'] },
       "vms.names[1]: expected a VM name: 1-32 lowercase letters, digits and '-', starting with a letter, got 'VM_B'",
     ],
-    [{ vms: 3 }, 'vms: expected a mapping with names, baseMemory, maxMemory, cpus, image, got 3'],
+    [{ vms: 3 }, 'vms: expected a mapping with names, baseMemory, maxMemory, cpus, image, tcgCache, got 3'],
     [
       { 'apps.0.name': 'Kvd' },
       "apps[0].name: expected an app name: 1-32 lowercase letters, digits and '-', got 'Kvd'",

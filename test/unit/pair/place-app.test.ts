@@ -76,9 +76,16 @@ describe('placeApp', () => {
     expect(fake.calls).not.toContain('agent app.start kvd');
   });
 
-  it('empties a slot that still holds unrecorded memory before an app that asks for its memory starts', async () => {
+  it.each([
+    [
+      'empties a slot that still holds unrecorded memory (a grant a killed daemon never committed)',
+      32 * MiB,
+      ['unplug vm-a slot0'],
+    ],
+    ['leaves an empty slot alone', 0, []],
+  ])('before an app that asks for its memory starts: %s', async (_what, leftBytes, unplugs) => {
     const fake = fakeVm('vm-a', { hostPort: await startPongServer() });
-    fake.nodeBytes.set(1, 32 * MiB); // Plugged by a daemon killed before its grant committed.
+    fake.nodeBytes.set(1, leftBytes);
     const mechanism = fakeMechanism([fake]);
     await placeApp(fake.vm, cache, {
       mechanism,
@@ -86,21 +93,8 @@ describe('placeApp', () => {
       healthTimeoutMs: 2000,
       isMemoryRequestedByGuest: true,
     });
-    expect(mechanism.calls).toEqual(['unplug vm-a slot0']);
+    expect(mechanism.calls).toEqual(unplugs);
     expect(fake.nodeBytes.get(1)).toBe(0);
-    expect(fake.calls).toContain('agent app.start kvd');
-  });
-
-  it('leaves an empty slot alone when the app asks for its memory', async () => {
-    const fake = fakeVm('vm-a', { hostPort: await startPongServer() });
-    const mechanism = fakeMechanism([fake]);
-    await placeApp(fake.vm, cache, {
-      mechanism,
-      diskPortIndex: 0,
-      healthTimeoutMs: 2000,
-      isMemoryRequestedByGuest: true,
-    });
-    expect(mechanism.calls).toEqual([]);
     expect(fake.calls).toContain('agent app.start kvd');
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { vmBootOf } from '../../../src/pair/vm-factory.js';
+import { defaultPairConfig } from '../../../src/pair/config.js';
+import { pairVmSpec, vmBootOf } from '../../../src/pair/vm-factory.js';
+import { MiB } from '../../../src/units.js';
 import type { BootImage } from '../../../src/vm/image.js';
 
 const base = { path: '/img/base.qcow2', format: 'qcow2' as const, sizeBytes: 1, mtimeMs: 2 };
@@ -32,5 +34,17 @@ describe('vmBootOf', () => {
     expect(vmBootOf(image, '/o.qcow2')).toEqual({
       rootDisk: { overlayPath: '/o.qcow2', basePath: '/img/base.qcow2', baseFormat: 'raw' },
     });
+  });
+});
+
+describe('pairVmSpec', () => {
+  const boot = vmBootOf({ kind: 'builtin', boot: { kernelPath: '/k', initrdPath: '/i', cmdline: '' } });
+
+  it('gives QEMU the configured TCG translation cache in MiB, 16 MiB when the config says nothing', async () => {
+    const config = defaultPairConfig('/tmp/baton-spec');
+    const { spec } = await pairVmSpec({ ...config, tcgCacheBytes: 64 * MiB }, 'vm-a', 'active', 'tcg', boot);
+    expect(spec.tcgTbSizeMiB).toBe(64);
+    const { tcgCacheBytes: _, ...without } = config;
+    expect((await pairVmSpec(without, 'vm-b', 'standby', 'tcg', boot)).spec.tcgTbSizeMiB).toBe(16);
   });
 });

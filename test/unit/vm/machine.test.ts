@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidInputError, MissingDependencyError } from '../../../src/errors.js';
 import { createSilentLogger } from '../../../src/log.js';
-import { Machine, resolveQemuBinary } from '../../../src/vm/machine.js';
+import { exitWithin, Machine, resolveQemuBinary } from '../../../src/vm/machine.js';
 import type { MachineSpec } from '../../../src/vm/spec.js';
 
 const MiB = 1024 * 1024;
@@ -55,5 +55,18 @@ describe('Machine.launch input checks (before anything is started)', () => {
     expect((error as Error).message).toMatch(
       /^Run directory path too long for unix sockets \(max 107 bytes\)/,
     );
+  });
+});
+
+describe('exitWithin', () => {
+  it('gives the exit status and leaves no timer behind to keep the process alive', async () => {
+    const status = { code: 0, signal: null };
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    expect(await exitWithin(Promise.resolve(status), 60_000)).toBe(status);
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(before);
+  });
+
+  it('gives undefined when the exit does not come in time', async () => {
+    expect(await exitWithin(new Promise(() => undefined), 20)).toBeUndefined();
   });
 });
