@@ -3,7 +3,6 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stepOf } from '../../../src/pair/persist.js';
 import {
   checkIdentity,
   loadAttachDoc,
@@ -70,13 +69,5 @@ describe('process identity', () => {
     const doc = { version: 1 as const, savedAt: 'now', vms: [], endpointPorts: {} };
     await expect(saveAttachDoc(stateDir, doc)).rejects.toThrow();
     expect(readdirSync(stateDir)).toEqual(['vms.json']);
-  });
-});
-
-describe('failover phase names', () => {
-  it('maps phase names to operation steps', () => {
-    expect(stepOf('fence')).toEqual({ phase: 'fence' });
-    expect(stepOf('plug:kvd')).toEqual({ phase: 'plug', app: 'kvd' });
-    expect(stepOf('reprotect')).toBeUndefined();
   });
 });
