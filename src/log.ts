@@ -47,5 +47,6 @@ export function createLogger(
       createPrettyStream((text) => writeSync(fd, text)),
     );
   }
-  return pino({ level, base: { pid: process.pid } }, pino.destination(fd));
+  // Written synchronously: a daemon killed at any instruction (SIGKILL, a crash point) keeps every line it logged.
+  return pino({ level, base: { pid: process.pid } }, pino.destination({ dest: fd, sync: true }));
 }

@@ -17,14 +17,18 @@ export function serveMemRequests(host: GrantPath, vm: PairVm): void {
   });
 }
 
-/** Grants or refuses one request; every refusal is logged as an audit line and answered, nothing else changes. */
+/**
+ * Grants or refuses one request; every refusal is logged as an audit line and answered, nothing
+ * else changes. An answer the guest does not take is logged as such: a grant stays granted.
+ */
 async function answerMemRequest(host: GrantPath, vm: PairVm, request: MemRequest): Promise<void> {
   const vmName = vm.machine.spec.name; // From the channel the request came on, never from the message.
   const log = host.log.child({ vm: vmName, app: request.app });
+  let answer: { granted: boolean; reason?: string };
   try {
     const granted = await host.grantMemory({ app: request.app, extraBytes: request.bytes, vm: vmName });
     log.info(granted, 'granted a guest memory request from the pool');
-    await vm.machine.agent.answerMemRequest(request.app, { granted: true }, 5000);
+    answer = { granted: true };
   } catch (error) {
     // Any failure is a refusal to the guest (its reason logged): the table is unchanged.
     const reason = (error as Error).message;
@@ -32,8 +36,10 @@ async function answerMemRequest(host: GrantPath, vm: PairVm, request: MemRequest
       { audit: 'mem.request refused', bytes: request.bytes, reason },
       'refused a guest memory request',
     );
-    await vm.machine.agent
-      .answerMemRequest(request.app, { granted: false, reason }, 5000)
-      .catch(() => undefined);
+    answer = { granted: false, reason };
   }
+  await vm.machine.agent.answerMemRequest(request.app, answer, 5000).catch((error: Error) => {
+    // The guest is gone or did not take it in time: a grant stays granted (the table and QEMU agree).
+    log.warn({ granted: answer.granted, err: error.message }, 'could not answer a guest memory request');
+  });
 }

@@ -55,8 +55,8 @@ export interface ReprotectActions extends Pick<BootHost, 'isStopped' | 'adoptSta
 export class Reprotection {
   private readonly view: ReprotectView;
   private readonly actions: ReprotectActions;
-  private boot: Promise<void> | undefined;
-  private isRunning = false;
+  /** The background boots under way (two may overlap: each is counted until it settles). */
+  private readonly boots = new Set<Promise<void>>();
 
   constructor(view: ReprotectView, actions: ReprotectActions) {
     this.view = view;
@@ -65,7 +65,7 @@ export class Reprotection {
 
   /** A fresh standby boots now outside a failover: it is not ready yet. */
   get isBooting(): boolean {
-    return this.isRunning;
+    return this.boots.size > 0;
   }
 
   /** Boots a fresh standby `name` (the failed VM of that name is gone already). */
@@ -84,26 +84,35 @@ export class Reprotection {
     this.run(this.replaceNow(name));
   }
 
-  /** Waits for the last background boot (stop waits for it before it stops the VMs). */
+  /** Waits for every background boot (stop waits for them before it stops the VMs). */
   async settled(): Promise<void> {
-    await this.boot;
+    while (this.boots.size > 0) await Promise.all(this.boots);
   }
 
   private async replaceNow(name: string): Promise<void> {
     const failed = this.view.vms.get(name);
     this.view.detectors.get(name)?.stop();
     if (failed !== undefined) {
-      await failed.machine.shutdown({ timeoutMs: 500 });
+      try {
+        await failed.machine.shutdown({ timeoutMs: 500 });
+      } catch (error) {
+        // Not known to be stopped: it stays in the pair (stop tries again) and no second QEMU of its name boots.
+        this.view.log.error(
+          { vm: name, err: (error as Error).message },
+          're-protection failed: the failed standby could not be stopped; the pair stays unprotected',
+        );
+        return;
+      }
       this.actions.dropVm(name);
     }
     await this.reprotect(name);
   }
 
   private run(boot: Promise<void>): void {
-    this.isRunning = true;
-    this.boot = boot.finally(() => {
-      this.isRunning = false;
+    const tracked: Promise<void> = boot.finally(() => {
+      this.boots.delete(tracked);
       this.actions.onBootSettled();
     });
+    this.boots.add(tracked);
   }
 }

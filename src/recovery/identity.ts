@@ -130,12 +130,18 @@ export async function loadAttachDoc(
   }
 }
 
-/** Writes vms.json crash-safely: temp file, fsync, rename, fsync the directory. */
+/** Writes vms.json crash-safely: temp file, fsync, rename, fsync the directory; a failed save removes its temp file. */
 export async function saveAttachDoc(stateDir: string, doc: AttachDoc): Promise<void> {
   await ensurePrivateDir(stateDir);
   const temp = join(stateDir, `${ATTACH_FILE}.tmp`);
   await rm(temp, { force: true });
-  await writeNewFileSynced(temp, `${JSON.stringify(doc)}\n`);
-  await rename(temp, join(stateDir, ATTACH_FILE));
+  try {
+    await writeNewFileSynced(temp, `${JSON.stringify(doc)}\n`);
+    await rename(temp, join(stateDir, ATTACH_FILE));
+  } catch (error) {
+    // A save that fails leaves no temp file behind: vms.json stays as it was.
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw error;
+  }
   await syncDir(stateDir);
 }

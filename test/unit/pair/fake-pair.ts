@@ -1,8 +1,6 @@
 // A pair made of stand-ins: two scripted VMs (QMP, agent, process), a scripted memory mechanism, a real table.
-import { EventEmitter } from 'node:events';
-import { createServer, type Server } from 'node:net';
-import { afterEach } from 'vitest';
-import { createSilentLogger } from '../../../src/log.js';
+import { pino } from 'pino';
+import { createSilentLogger, type Logger } from '../../../src/log.js';
 import {
   deviceIdOf,
   type MemoryMechanism,
@@ -14,145 +12,20 @@ import type { AppConfig, PairConfig } from '../../../src/pair/config.js';
 import type { DataDisk } from '../../../src/pair/disk.js';
 import type { FailoverTrigger, Pair, PairState } from '../../../src/pair/pair.js';
 import { createSupervision } from '../../../src/pair/supervise.js';
-import type { PairVm } from '../../../src/pair/vm-factory.js';
 import type { FailoverRecord } from '../../../src/state/history.js';
 import { createTable, type ResourceTable, startApp } from '../../../src/table/index.js';
 import { MiB } from '../../../src/units.js';
+import { startPongServer } from './fake-servers.js';
+import { type FakeVm, fakeVm } from './fake-vm.js';
 
-const servers: Server[] = [];
+export { startLineServer, startPongServer } from './fake-servers.js';
+export { type FakeVm, fakeVm, fakeVmFailing, type QmpHandler, reportMemoryAndApps } from './fake-vm.js';
 
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
-});
-
-/** A loopback TCP server answering PING with PONG, as a healthy app behind a VM's host forward. */
-export async function startPongServer(): Promise<number> {
-  const server = createServer((socket) => {
-    socket.on('data', () => socket.end('PONG\n'));
-    socket.on('error', () => undefined);
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return typeof address === 'object' && address !== null ? address.port : 0;
-}
-
-export type QmpHandler = (command: string, args: Record<string, unknown> | undefined) => unknown;
-
-/** One scripted VM. `calls` lists every QMP command and agent request it got, in order. */
-export interface FakeVm {
-  vm: PairVm;
-  calls: string[];
-  qmp: EventEmitter;
-  /** Replaces the agent's app.stop (default: the app stops at once). */
-  onAppStop: (name: string) => Promise<unknown>;
-  /** Replaces the QMP handler for commands not answered by default. */
-  onQmp: QmpHandler;
-  /** Makes the QEMU process exit (resolves `exited`). */
-  exit(): void;
-  /** Sends a QMP event to whoever listens. */
-  emit(event: string, data?: Record<string, unknown>): void;
-  /** What the guest holds online per NUMA node, as mem.status reports it. */
-  nodeBytes: Map<number, number>;
-  /** Stands in for the pair's hang detector of this VM: emit 'hang' to declare a hang. */
-  detector: EventEmitter;
-}
-
-/**
- * A VM with `slots` (slot0 on node 1, slot1 on node 2), two spare root ports, and whatever its guest
- * holds per node after plugs. query-pci reports `occupied` root ports; device_del answers with
- * DEVICE_DELETED at once.
- */
-export function fakeVm(
-  name: string,
-  options: { hostPort?: number; occupied?: Record<string, string[]> } = {},
-): FakeVm {
-  const calls: string[] = [];
-  const qmp = Object.assign(new EventEmitter(), {
-    vm: name,
-    execute: async (command: string, args?: Record<string, unknown>) => {
-      calls.push(`qmp ${command}${describeArgs(args)}`);
-      return fake.onQmp(command, args);
-    },
-  });
-  const nodeBytes = new Map<number, number>();
-  let exit: () => void = () => undefined;
-  let isRunning = true;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    exit = () => {
-      isRunning = false;
-      resolve({ code: 0, signal: null });
-    };
-  });
-  const slots = [
-    { id: 'slot0', maxSizeBytes: 512 * MiB, requestedSizeBytes: 0, blockSizeBytes: 2 * MiB },
-    { id: 'slot1', maxSizeBytes: 512 * MiB, requestedSizeBytes: 0, blockSizeBytes: 2 * MiB },
-  ];
-  const agent = {
-    appStop: async (appName: string) => {
-      calls.push(`agent app.stop ${appName}`);
-      return fake.onAppStop(appName);
-    },
-    appStart: async (request: { name: string; disk?: unknown }) => {
-      calls.push(`agent app.start ${request.name}${request.disk === undefined ? '' : ' with disk'}`);
-      return { name: request.name, pid: 77 };
-    },
-    memStatus: async () => ({
-      numaNodes: [...nodeBytes].map(([id, bytes]) => ({ id, memTotalBytes: bytes, memFreeBytes: bytes })),
-    }),
-  };
-  const machine = {
-    spec: { name, slots, spareRootPorts: 2 },
-    qmp,
-    agent,
-    exited,
-    get isRunning() {
-      return isRunning;
-    },
-  };
-  const occupied = options.occupied ?? {};
-  const fake: FakeVm = {
-    vm: {
-      machine,
-      forwards: new Map([['kvd', options.hostPort ?? 0]]),
-    } as unknown as PairVm,
-    calls,
-    qmp,
-    onAppStop: async (appName) => ({ name: appName, code: 0, signal: null }),
-    onQmp: (command, args) => {
-      if (command === 'query-pci') return queryPciReply(occupied);
-      if (command === 'device_del') {
-        setTimeout(
-          () => fake.emit('DEVICE_DELETED', { device: args?.id, path: `/machine/peripheral/${args?.id}` }),
-          5,
-        );
-      }
-      return {};
-    },
-    exit: () => exit(),
-    nodeBytes,
-    detector: new EventEmitter(),
-    emit: (event, data = {}) =>
-      qmp.emit('event', { event, data, receivedAtMs: performance.now(), qemuTimestampUs: 0 }),
-  };
-  return fake;
-}
-
-function describeArgs(args: Record<string, unknown> | undefined): string {
-  if (args === undefined) return '';
-  const picked = ['id', 'node-name', 'bus']
-    .filter((k) => typeof args[k] === 'string')
-    .map((k) => `${k}=${args[k]}`);
-  return picked.length === 0 ? '' : ` ${picked.join(' ')}`;
-}
-
-/** query-pci as QEMU 7.2 answers it: root ports rp-spare0 and rp-spare1 on bus 0 with what is behind them. */
-function queryPciReply(occupied: Record<string, string[]>): unknown {
-  const port = (id: string) => ({
-    qdev_id: id,
-    pci_bridge: { bus: { number: 0 }, devices: (occupied[id] ?? []).map((d) => ({ qdev_id: d })) },
-  });
-  return [{ bus: 0, devices: [{ qdev_id: '' }, port('rp-spare0'), port('rp-spare1')] }];
+/** A logger that keeps every line it writes (level, message and fields), for tests that assert what was logged. */
+export function recordingLogger(): { log: Logger; lines: Array<Record<string, unknown> & { msg: string }> } {
+  const lines: Array<Record<string, unknown> & { msg: string }> = [];
+  const log = pino({ level: 'trace' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  return { log, lines };
 }
 
 /** A mechanism that plugs and unplugs at once (the guest's nodes follow), unless a test overrides `onUnplug`. */
@@ -235,8 +108,24 @@ export interface FakePair {
   faults: FailoverTrigger[];
 }
 
+/** The table of a pair with no app yet: two 96 MiB VMs, vm-a active, a 32 MiB monitor and 512 MiB in the pool. */
+export function emptyPairTable(): ResourceTable {
+  return createTable({
+    budgetBytes: 96 * MiB * 2 + 32 * MiB + 512 * MiB,
+    blockBytes: 2 * MiB,
+    roles: { active: 'vm-a', standby: 'vm-b' },
+    osAreas: [
+      { vm: 'vm-a', sizeBytes: 96 * MiB },
+      { vm: 'vm-b', sizeBytes: 96 * MiB },
+    ],
+    monitorBytes: 32 * MiB,
+    osMinBytes: 96 * MiB,
+  }).table;
+}
+
+/** With `placedApps` (default both), the apps whose areas the table gives vm-a at the start. */
 export async function fakePair(
-  options: { standbyOccupied?: Record<string, string[]> } = {},
+  options: { standbyOccupied?: Record<string, string[]>; placedApps?: readonly string[] } = {},
 ): Promise<FakePair> {
   const active = fakeVm('vm-a', { hostPort: await startPongServer() });
   const standby = fakeVm('vm-b', {
@@ -245,18 +134,9 @@ export async function fakePair(
   });
   const mechanism = fakeMechanism([active, standby]);
   const roles = { active: 'vm-a', standby: 'vm-b' };
-  let table = createTable({
-    budgetBytes: 96 * MiB * 2 + 32 * MiB + 512 * MiB,
-    blockBytes: 2 * MiB,
-    roles,
-    osAreas: [
-      { vm: 'vm-a', sizeBytes: 96 * MiB },
-      { vm: 'vm-b', sizeBytes: 96 * MiB },
-    ],
-    monitorBytes: 32 * MiB,
-    osMinBytes: 96 * MiB,
-  }).table;
-  for (const app of [kvd, cron])
+  let table = emptyPairTable();
+  const placed = options.placedApps ?? ['kvd', 'cron'];
+  for (const app of [kvd, cron].filter((a) => placed.includes(a.name)))
     table = startApp(table, {
       app: app.name,
       vm: 'vm-a',

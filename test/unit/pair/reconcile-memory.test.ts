@@ -1,28 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { deviceIdOf } from '../../../src/memory/mechanism.js';
 import type { Pair } from '../../../src/pair/pair.js';
 import { type ReconcileHost, reconcileMemory } from '../../../src/pair/reconcile-memory.js';
 import { appAreaName, type ResourceTable, recordObserved } from '../../../src/table/index.js';
 import { MiB } from '../../../src/units.js';
-import { type FakeVm, fakePair } from './fake-pair.js';
-
-/** Answers query-memory-devices from what the fake VM's nodes hold, and app.list with `running`. */
-function reportMemoryAndApps(fake: FakeVm, running: string[]): void {
-  const answer = fake.onQmp;
-  fake.onQmp = (command, args) => {
-    if (command !== 'query-memory-devices') return answer(command, args);
-    return fake.vm.machine.spec.slots.map((slot, index) => ({
-      type: 'virtio-mem',
-      data: { id: deviceIdOf(slot.id), node: index + 1, size: fake.nodeBytes.get(index + 1) ?? 0 },
-    }));
-  };
-  Object.assign(fake.vm.machine.agent, {
-    request: async (type: string) => {
-      fake.calls.push(`agent ${type}`);
-      return { apps: running.map((name, index) => ({ name, pid: 100 + index, running: true })) };
-    },
-  });
-}
+import { fakePair, reportMemoryAndApps } from './fake-pair.js';
 
 /** The fake pair with kvd's and cron's areas on vm-a recorded as fully plugged, as after their start. */
 function hostOf(pair: Pair): ReconcileHost {

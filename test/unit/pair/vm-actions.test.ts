@@ -7,7 +7,7 @@ import {
 } from '../../../src/errors.js';
 import type { DataDisk } from '../../../src/pair/disk.js';
 import { attachDiskAgain, diskPortOf, freeRootPort, stopApp } from '../../../src/pair/vm-actions.js';
-import { type FakeVm, fakeVm } from './fake-pair.js';
+import { fakeVm, fakeVmFailing } from './fake-pair.js';
 
 describe('freeRootPort and diskPortOf', () => {
   it('takes the highest empty spare port', async () => {
@@ -50,23 +50,12 @@ describe('attachDiskAgain', () => {
   const duplicate = (command: string) =>
     new QmpCommandError({ command, errorClass: 'GenericError', desc: 'Duplicate nodes', vm: 'vm-b' });
 
-  /** A VM whose blockdev-add and device_add fail with `failures` (when given); QEMU holds `nodes` and `occupied` ports. */
-  function vmWith(
+  /** vm-b, whose blockdev-add and device_add fail with `failures` (when given); QEMU holds `nodes` and `occupied` ports. */
+  const vmWith = (
     failures: Record<string, Error>,
     nodes: string[],
     occupied: Record<string, string[]> = {},
-  ): FakeVm {
-    const fake = fakeVm('vm-b', { occupied });
-    const answer = fake.onQmp;
-    fake.onQmp = (command, args) => {
-      const failure = failures[command];
-      if (failure !== undefined) throw failure;
-      if (command === 'query-named-block-nodes')
-        return nodes.map((name) => ({ 'node-name': name, drv: 'raw' }));
-      return answer(command, args);
-    };
-    return fake;
-  }
+  ) => fakeVmFailing('vm-b', failures, nodes, occupied);
 
   it('adds the node and the device when neither is there', async () => {
     const fake = vmWith({}, []);

@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stepOf } from '../../../src/pair/persist.js';
 import {
   checkIdentity,
   loadAttachDoc,
@@ -63,12 +62,12 @@ describe('process identity', () => {
     const other = mkdtempSync(join(dir, 'x-'));
     expect(await loadAttachDoc(other)).toEqual({ doc: undefined });
   });
-});
 
-describe('failover phase names', () => {
-  it('maps phase names to operation steps', () => {
-    expect(stepOf('fence')).toEqual({ phase: 'fence' });
-    expect(stepOf('plug:kvd')).toEqual({ phase: 'plug', app: 'kvd' });
-    expect(stepOf('reprotect')).toBeUndefined();
+  it('leaves no temp file behind when a save fails, and the record as it was', async () => {
+    const stateDir = mkdtempSync(join(dir, 'fail-'));
+    mkdirSync(join(stateDir, 'vms.json')); // The rename over it fails (EISDIR).
+    const doc = { version: 1 as const, savedAt: 'now', vms: [], endpointPorts: {} };
+    await expect(saveAttachDoc(stateDir, doc)).rejects.toThrow();
+    expect(readdirSync(stateDir)).toEqual(['vms.json']);
   });
 });
