@@ -95,7 +95,7 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
             ...(hint === undefined ? {} : { hint }),
           }),
         );
-      }, timeoutMs);
+      }, timeoutMs).unref(); // A wait alone never keeps a stopping daemon alive (its sockets do while it runs).
       const onHello = (hello: Hello) => {
         clearTimeout(timer);
         resolve(hello);
@@ -119,7 +119,7 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
             ...(last === undefined ? {} : { lastSeen: `heartbeat ${last}` }),
           }),
         );
-      }, timeoutMs);
+      }, timeoutMs).unref();
       const onBeat = (beat: Heartbeat) => {
         if (beat.seq < minSeq) return;
         clearTimeout(timer);

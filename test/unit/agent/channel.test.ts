@@ -112,4 +112,13 @@ describe('AgentChannel', () => {
     peer.disconnect();
     expect(await pending).toMatchObject({ agentCode: 'disconnected' });
   });
+
+  it('keeps no timer of a hello or heartbeat wait among what holds the process alive (a stopping daemon exits at once)', async () => {
+    const agent = await connect();
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    void agent.waitForHello(60_000).catch(() => undefined);
+    void agent.waitForHeartbeat(1_000_000, 60_000).catch(() => undefined);
+    expect(timers()).toBe(before);
+  });
 });
