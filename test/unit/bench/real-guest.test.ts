@@ -36,7 +36,7 @@ const config = {
   helloTimeoutMs: 60_000,
   stateDir: '/nonexistent/state',
   apps: [{ name: 'web', hotStandby: false, sizeBytes: 64 * MiB } as AppConfig, redis],
-} as PairConfig;
+} as unknown as PairConfig;
 const pair = {
   activeVm: { hello: { kernelRelease: '6.1.0-28-amd64' } },
   standbyVm: { machine: { pid: 77 } },
