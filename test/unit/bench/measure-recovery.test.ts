@@ -5,6 +5,7 @@ import { measureRecovery } from '../../../src/bench/measure-recovery.js';
 import type { Pair } from '../../../src/pair/pair.js';
 import type { FailoverRecord } from '../../../src/state/history.js';
 import type { TrafficStore } from '../../../src/traffic/store.js';
+import { finishedRecord } from '../daemon/view-pair.js';
 import { startLineServer } from '../pair/fake-servers.js';
 
 vi.mock('../../../src/bench/client-probe.js', () => ({ waitForFirstAnswer: vi.fn() }));
@@ -39,22 +40,14 @@ async function fakePair(apps: string[], answer = 'OK') {
   return { pair, requests, asPair: pair as unknown as Pair };
 }
 
+/** The record the fault's failover leaves: it started 200 ms after the injection. */
 function record(fields: Partial<FailoverRecord>): FailoverRecord {
-  return {
-    id: 'f-1',
-    kind: 'whole-vm',
-    trigger: 'guest-panic on vm-a',
-    fromVm: 'vm-a',
-    toVm: 'vm-b',
-    startedAt: new Date(INJECTED_AT_WALL_MS + 200).toISOString(),
-    totalMs: 900,
-    result: 'succeeded',
-    phases: [
-      { name: 'fence', ms: 50 },
-      { name: 'plug', ms: 300 },
-    ],
-    ...fields,
-  } as FailoverRecord;
+  const phases = [
+    { name: 'fence', ms: 50 },
+    { name: 'plug', ms: 300 },
+  ];
+  const startedAt = new Date(INJECTED_AT_WALL_MS + 200).toISOString();
+  return finishedRecord({ trigger: 'guest-panic on vm-a', startedAt, phases, ...fields });
 }
 
 beforeEach(() => {
