@@ -103,6 +103,20 @@ describe('measureRecovery', () => {
     expect(protectedWait).not.toHaveBeenCalled();
   });
 
+  it('does not wait for re-protection after a switchover', async () => {
+    const { pair, asPair } = await fakePair(['kvd']);
+    probe.mockResolvedValue(INJECTED_AT_MS + 10);
+    await measureRecovery(asPair, {
+      apps: ['kvd'],
+      kind: 'switchover',
+      tag: 't',
+      inject: async () => {
+        pair.history.push(record({ kind: 'switchover' }));
+      },
+    });
+    expect(protectedWait).not.toHaveBeenCalled();
+  });
+
   it('ignores records older than the injection and of another kind', async () => {
     const { pair, asPair } = await fakePair(['kvd']);
     pair.history.push(record({ id: 'old', trigger: 'old' }));

@@ -28,23 +28,27 @@ vi.mock('../../../src/daemon/views.js', () => ({
   historyView: (records: FailoverRecord[]) => records.map((r) => r.kind),
 }));
 
-/** An in-memory app behind the endpoint: every write is acknowledged; `lost` keys read back wrong. */
+/** An in-memory app behind the endpoint: every write is acknowledged; `lost` keys read back wrong; `closed` counts closed connections. */
 function memoryStore(lost: Set<number> = new Set()) {
   const values = new Set<number>();
+  const counts = { closed: 0 };
   const connect: TrafficConnector = async () => ({
     write: async (n) => {
       values.add(n);
       return true;
     },
     read: async (n) => values.has(n) && !lost.has(n),
-    close: () => undefined,
+    close: () => {
+      counts.closed += 1;
+    },
   });
-  return connect;
+  return { connect, counts };
 }
 
 /**
- * A pair whose agents play the demo's faults: each app crash is a restart in place, the third a move
- * to vm-b (the crash loop); a panic of vm-b is a whole-VM failover and the pair is protected again.
+ * A pair whose agents play the demo's faults: an app crash takes the app down and the policy restarts
+ * it in place 150 ms later (a crash while it is down does nothing); the third crash that hits it moves
+ * it to vm-b (the crash loop); a panic of vm-b is a whole-VM failover and the pair is protected again.
  */
 function scriptedPair(options: { hasActive?: boolean } = {}) {
   const requests: string[] = [];
@@ -53,11 +57,18 @@ function scriptedPair(options: { hasActive?: boolean } = {}) {
   const areas = [{ name: 'app:kvd', user: 'vm-a' }];
   const state = { value: 'protected' };
   let crashes = 0;
+  const app = { isUp: true };
   const agentOf = (vm: string) => ({
     request: async (method: string, params: { name: string }) => {
       requests.push(`${vm} ${method} ${params.name}`);
+      if (!app.isUp) return {};
       crashes += 1;
-      if (crashes < 3) restarts.set('kvd', (restarts.get('kvd') ?? 0) + 1);
+      app.isUp = false;
+      if (crashes < 3)
+        setTimeout(() => {
+          restarts.set('kvd', (restarts.get('kvd') ?? 0) + 1);
+          app.isUp = true;
+        }, 150);
       else {
         history.push({ kind: 'app' });
         areas[0] = { name: 'app:kvd', user: 'vm-b' };
@@ -102,7 +113,7 @@ function profile(fields: Partial<DemoProfile> = {}): DemoProfile {
     guest: 'builtin',
     title: 'kvd in test guests',
     app: 'kvd',
-    connect: memoryStore(),
+    connect: memoryStore().connect,
     client: 'an in-memory client',
     pairConfig: async () => config,
     ...fields,
@@ -184,7 +195,7 @@ describe('runDemo', () => {
 
   it('counts only the writes that read back right', async () => {
     scriptedPair();
-    vi.mocked(demoProfile).mockReturnValue(profile({ connect: memoryStore(new Set([0, 2])) }));
+    vi.mocked(demoProfile).mockReturnValue(profile({ connect: memoryStore(new Set([0, 2])).connect }));
     const result = await runDemo(options().opts);
     expect(result.writesReadable).toBe(result.writesAcknowledged - 2);
   });
@@ -224,9 +235,12 @@ describe('runDemo', () => {
 
   it('stops the traffic and the pair when the pair has no active VM to crash the app on', async () => {
     const { requests, stop } = scriptedPair({ hasActive: false });
+    const store = memoryStore();
+    vi.mocked(demoProfile).mockReturnValue(profile({ connect: store.connect }));
     const { opts, printed } = options();
     await expect(runDemo(opts)).rejects.toThrow('the pair has no active VM');
     expect(requests).toEqual([]);
+    expect(store.counts.closed).toBe(1);
     expect(stop).toHaveBeenCalledTimes(1);
     expect(removed).toBe(1);
     expect(printed.at(-1)).toBe('pair stopped');
