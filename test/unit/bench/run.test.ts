@@ -231,4 +231,18 @@ describe('runBench', () => {
     expect(saved.at(-1)?.finishedAt).toBeDefined();
     expect(removed).toBe(1);
   });
+
+  it('removes the scratch folder when the report cannot be written', async () => {
+    vi.mocked(writeReport).mockRejectedValue(new Error('EACCES: /nonexistent/out'));
+    await expect(runBench(options({ sections: ['recovery'] }))).rejects.toThrow('EACCES');
+    expect(removed).toBe(1);
+  });
+
+  it('removes the scratch folder when the final save fails', async () => {
+    vi.mocked(writeReport)
+      .mockResolvedValueOnce({ jsonPath: 'j', markdownPath: 'm', svgPath: 's' })
+      .mockRejectedValueOnce(new Error('ENOSPC'));
+    await expect(runBench(options({ sections: [] }))).rejects.toThrow('ENOSPC');
+    expect(removed).toBe(1);
+  });
 });
