@@ -152,6 +152,37 @@ describe('measureRecovery', () => {
     expect(protectedWait).not.toHaveBeenCalled();
   });
 
+  it("fails with the injection's error, leaving no probe's later timeout unhandled", async () => {
+    const { asPair } = await fakePair(['kvd']);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let probeTimedOut = (): void => undefined;
+      probe.mockImplementation(
+        () =>
+          new Promise((_, reject) => {
+            probeTimedOut = () => reject(new Error('probe timed out'));
+          }),
+      );
+      const run = measureRecovery(asPair, {
+        apps: ['kvd'],
+        kind: 'whole-vm',
+        tag: 't',
+        inject: async () => {
+          throw new Error('kill: ESRCH');
+        },
+      });
+      await expect(run).rejects.toThrow('kill: ESRCH');
+      probeTimedOut();
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('fails before injecting when an app does not acknowledge the SET', async () => {
     const { asPair } = await fakePair(['kvd'], 'ERR read-only');
     const inject = vi.fn(async () => undefined);
