@@ -61,7 +61,13 @@ export async function measureRecovery(
       }),
     ),
   );
-  await options.inject();
+  try {
+    await options.inject();
+  } catch (error) {
+    // The probes run on to their own deadline; their timeout is not this run's error, the injection's is.
+    answers.catch(() => undefined);
+    throw error;
+  }
   const answeredAtMs = Math.max(...(await answers));
   const record = await waitUntil(() => pair.history.slice(seen).find((r) => r.kind === options.kind), {
     timeoutMs: RECOVERY_TIMEOUT_MS,

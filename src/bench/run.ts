@@ -68,7 +68,7 @@ export async function runBench(options: BenchOptions): Promise<{ report: BenchRe
     ratios: {},
     errors: [],
   };
-  let paths = await save(report, options.outDir, stamp);
+  let paths: ReportPaths | undefined;
   const section = async (name: string, work: () => Promise<void>) => {
     try {
       await work();
@@ -82,6 +82,7 @@ export async function runBench(options: BenchOptions): Promise<{ report: BenchRe
   const isOn = (s: BenchSection) => options.sections.includes(s);
   const windowMs = options.isQuick ? 3000 : 10_000;
   try {
+    paths = await save(report, options.outDir, stamp);
     const idle = await measureProcessLoad(windowMs);
     if (isOn('recovery'))
       for (const scenario of SCENARIOS)
@@ -122,9 +123,13 @@ export async function runBench(options: BenchOptions): Promise<{ report: BenchRe
         report.scaling.byAppCount = await benchAppCountScaling(ctx, counts, options.scalingRuns);
       });
   } finally {
-    report.finishedAt = new Date().toISOString();
-    paths = await save(report, options.outDir, stamp);
-    await scratch.remove();
+    // The scratch folder (and its signal handlers) goes even when the report cannot be written.
+    try {
+      report.finishedAt = new Date().toISOString();
+      paths = await save(report, options.outDir, stamp);
+    } finally {
+      await scratch.remove();
+    }
   }
   return { report, paths };
 }
