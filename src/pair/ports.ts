@@ -18,10 +18,23 @@ export async function findFreePort(random: () => number = Math.random): Promise<
   if (maxPort > FORWARD_PORT_MIN) {
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
       const port = FORWARD_PORT_MIN + Math.floor(random() * (maxPort - FORWARD_PORT_MIN + 1));
-      if ((await tryListen(port)) !== undefined) return port;
+      // Free now, but maybe picked a moment ago for a QEMU that has not bound it yet (both VMs of
+      // a pair pick their forwards at once): a port is handed out once per process.
+      if (givenPorts.has(port)) continue;
+      if ((await tryListen(port)) !== undefined && !givenPorts.has(port)) return remember(port);
     }
   }
   return (await tryListen(0)) ?? 0;
+}
+
+/** Ports handed out by this process, oldest first (bounded: the range has about 12000). */
+const givenPorts = new Set<number>();
+const GIVEN_PORTS_KEPT = 4096;
+
+function remember(port: number): number {
+  givenPorts.add(port);
+  if (givenPorts.size > GIVEN_PORTS_KEPT) givenPorts.delete(givenPorts.values().next().value ?? port);
+  return port;
 }
 
 function ephemeralStart(): number {

@@ -1,5 +1,6 @@
 // Scratch folders of demo and bench runs that were killed before they could stop their guests:
 // found by an owner file whose process is gone, their QEMUs stopped and the folders removed.
+import { rmSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
@@ -58,6 +59,24 @@ export interface ScratchDir {
 
 const GUARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
+const STOP_PASSES = 20;
+
+/**
+ * Stops the QEMUs under `dir` again and again until a pass finds none: the run goes on while its
+ * first guests are stopped, and its pair may launch another (a standby to replace a lost VM).
+ */
+async function stopUntilNone(
+  dir: string,
+  options: { log: Logger; reason: string },
+  say: (line: string) => void,
+): Promise<void> {
+  for (let pass = 0; pass < STOP_PASSES; pass += 1) {
+    const lines = await stopQemusUnder(dir, options);
+    for (const line of lines) say(line);
+    if (lines.length === 0) return;
+  }
+}
+
 /**
  * A scratch folder for this run, after sweeping abandoned ones of the same prefix (their lines go
  * to `say`). Until `remove`, SIGINT, SIGTERM and SIGHUP stop every QEMU under the folder, remove
@@ -74,13 +93,13 @@ export async function freshScratchDir(
   const onSignal = (signal: NodeJS.Signals) => {
     release();
     say(`${signal}: stopping the guests of this ${prefix} run ...`);
-    void stopQemusUnder(dir, { log, reason: `the ${prefix} run got ${signal}` })
-      .then(async (lines) => {
-        for (const line of lines) say(line);
-        await rm(dir, { recursive: true, force: true });
-      })
+    void stopUntilNone(dir, { log, reason: `the ${prefix} run got ${signal}` }, say)
       .catch((error: unknown) => say(`stopping the guests under ${dir} failed: ${(error as Error).message}`))
-      .finally(() => process.kill(process.pid, signal));
+      .finally(() => {
+        // Synchronous from the last pass that found no QEMU to the end: nothing can launch between.
+        rmSync(dir, { recursive: true, force: true });
+        process.kill(process.pid, signal);
+      });
   };
   const release = () => {
     for (const signal of GUARDED_SIGNALS) process.off(signal, onSignal);

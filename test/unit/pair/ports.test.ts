@@ -38,4 +38,11 @@ describe('findFreePort', () => {
     expect(port).not.toBe(FORWARD_PORT_MIN);
     expect(await listenOn(port)).toBe(port);
   });
+
+  it('never hands out the same port twice, even when it is still free (two VMs picking at once)', async () => {
+    const sameDraw = () => 0.25;
+    const [first, second] = await Promise.all([findFreePort(sameDraw), findFreePort(sameDraw)]);
+    expect(first).not.toBe(second);
+    expect(await findFreePort(sameDraw)).not.toBe(first);
+  });
 });
