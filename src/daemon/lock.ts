@@ -1,24 +1,16 @@
 // One daemon per state directory: a lock file naming the holder's pid and start time.
-import { readFileSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError } from '../errors.js';
+import { processStartTime } from '../recovery/identity.js';
 
 export interface StateLock {
   path: string;
   release(): Promise<void>;
 }
 
-/** The start time (clock ticks after boot) of `pid` from /proc, or undefined if it is gone. */
-export function processStartTicks(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
+/** The start time (clock ticks after boot) of `pid` from /proc, or undefined if it is gone: the one reader in recovery/identity.ts. */
+export const processStartTicks: (pid: number) => string | undefined = processStartTime;
 
 /**
  * Takes `<stateDir>/baton.lock`. A lock whose holder is alive (same pid and start time, so a

@@ -4,18 +4,12 @@ import { FenceError } from '../../../src/errors.js';
 import { fenceMachine } from '../../../src/failover/fence.js';
 import { createSilentLogger } from '../../../src/log.js';
 import type { Machine } from '../../../src/vm/machine.js';
+import { fakeProcessExit } from '../../fakes/process-exit.js';
 
 /** A stand-in for a QEMU process: records QMP commands and signals, exits when told to. */
 function fakeMachine(behaviour: { exitsOn: 'quit' | 'kill' | 'never'; stopReplies: boolean }) {
   const calls: string[] = [];
-  let exit: () => void = () => undefined;
-  let isRunning = true;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    exit = () => {
-      isRunning = false;
-      resolve({ code: 0, signal: null });
-    };
-  });
+  const { exited, exit, isRunning } = fakeProcessExit();
   const qmp = Object.assign(new EventEmitter(), {
     execute: async (command: string) => {
       calls.push(command);
@@ -30,7 +24,7 @@ function fakeMachine(behaviour: { exitsOn: 'quit' | 'kill' | 'never'; stopReplie
     qmp,
     exited,
     get isRunning() {
-      return isRunning;
+      return isRunning();
     },
     kill: async () => {
       calls.push('SIGKILL');

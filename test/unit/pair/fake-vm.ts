@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { deviceIdOf } from '../../../src/memory/mechanism.js';
 import type { PairVm } from '../../../src/pair/vm-factory.js';
 import { MiB } from '../../../src/units.js';
+import { fakeProcessExit } from '../../fakes/process-exit.js';
 
 export type QmpHandler = (command: string, args: Record<string, unknown> | undefined) => unknown;
 
@@ -47,14 +48,7 @@ export function fakeVm(
     },
   });
   const nodeBytes = new Map<number, number>();
-  let exit: () => void = () => undefined;
-  let isRunning = true;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    exit = () => {
-      isRunning = false;
-      resolve({ code: 0, signal: null });
-    };
-  });
+  const { exited, exit, isRunning } = fakeProcessExit();
   const slots = [
     { id: 'slot0', maxSizeBytes: 512 * MiB, requestedSizeBytes: 0, blockSizeBytes: 2 * MiB },
     { id: 'slot1', maxSizeBytes: 512 * MiB, requestedSizeBytes: 0, blockSizeBytes: 2 * MiB },
@@ -85,7 +79,7 @@ export function fakeVm(
     agent,
     exited,
     get isRunning() {
-      return isRunning;
+      return isRunning();
     },
     /** Lets QEMU run on without the daemon (recorded). */
     detach: () => {
