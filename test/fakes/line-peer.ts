@@ -1,13 +1,7 @@
 // A TCP peer on 127.0.0.1 that answers each request line with whatever `answer` returns (nothing: stay silent); closed after each test.
 import { createServer, type Server, type Socket } from 'node:net';
-import { afterEach } from 'vitest';
+import { onTestFinished } from 'vitest';
 
-const started: LinePeer[] = [];
-
-// Every peer a test started is closed after it.
-afterEach(async () => {
-  for (const peer of started.splice(0)) await peer.close();
-});
 
 export interface LinePeer {
   port: number;
@@ -51,7 +45,7 @@ export async function startLinePeer(
       if (server.listening) await new Promise((resolve) => server.close(resolve));
     },
   };
-  started.push(peer);
+  onTestFinished(() => peer.close());
   return peer;
 }
 

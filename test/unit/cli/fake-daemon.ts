@@ -2,23 +2,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { onTestFinished } from 'vitest';
 import { buildApi, type Controller, listenOnSocket } from '../../../src/daemon/api.js';
 import { EventBus } from '../../../src/daemon/events.js';
 import { socketPathOf } from '../../../src/daemon/socket-path.js';
 import { createSilentLogger } from '../../../src/log.js';
 import { fakeController } from '../../helpers/fake-controller.js';
 
-const closers: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
-});
 
 /** Serves `overrides` over the fake controller; closed after the test. Returns the state directory. */
 export async function serveFakeDaemon(overrides: Partial<Controller> = {}): Promise<string> {
   const stateDir = mkdtempSync(join(tmpdir(), 'baton-cli-daemon-'));
   const api = buildApi(fakeController(new EventBus(), overrides), createSilentLogger());
-  closers.push(async () => {
+  onTestFinished(async () => {
     await api.close();
     rmSync(stateDir, { recursive: true, force: true });
   });

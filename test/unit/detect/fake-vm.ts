@@ -1,5 +1,5 @@
 // Hang detector test setup: a scripted guest, agent, QMP and QEMU process on vitest's fake clock.
-import { afterEach, beforeEach, vi } from 'vitest';
+import { onTestFinished, vi } from 'vitest';
 import { HangDetector } from '../../../src/detect/hang.js';
 import type { ClearedEvent, HangEvent, SuspectEvent } from '../../../src/detect/hang-types.js';
 import type { HangThresholds } from '../../../src/detect/thresholds.js';
@@ -45,18 +45,15 @@ export interface FakeVm {
   emitRunState(change: 'stopped' | 'resumed'): void;
 }
 
-beforeEach(() => {
-  vi.useFakeTimers({ now: 0 });
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-});
-
 /** A detector on a fake VM with the default thresholds (silence 1500 ms, sync 1000 ms, QMP 2000 ms). */
 export function createFakeVm(
   options: { thresholds?: Partial<HangThresholds>; watchRunState?: boolean } = {},
 ): FakeVm {
+  // The fake clock starts at 0 with the VM and goes back to the real one when the test ends.
+  vi.useFakeTimers({ now: 0 });
+  onTestFinished(() => {
+    vi.useRealTimers();
+  });
   const state: FakeVmState = {
     isGuestHealthy: true,
     isRunning: true,

@@ -1,5 +1,5 @@
 // Memory test setup: a fake QEMU with virtio-mem devices, a connected QMP client, and a clock that jumps.
-import { afterEach } from 'vitest';
+import { onTestFinished } from 'vitest';
 import { createSilentLogger } from '../../../src/log.js';
 import type { Clock, MemoryTarget } from '../../../src/memory/mechanism.js';
 import type { QmpClient } from '../../../src/qmp/client.js';
@@ -7,14 +7,6 @@ import { connectQmp } from '../../../src/qmp/connect.js';
 import { MiB } from '../../../src/units.js';
 import { type FakeDeviceOptions, FakeVirtioMemPeer } from '../../fakes/virtio-mem-peer.js';
 
-const opened: Array<{ peer: FakeVirtioMemPeer; qmp: QmpClient }> = [];
-
-afterEach(async () => {
-  for (const { peer, qmp } of opened.splice(0)) {
-    qmp.close();
-    await peer.close();
-  }
-});
 
 /** vm-b with slot0 and slot1 (512 MiB each, 2 MiB blocks), as its MachineSpec would list them. */
 export const SLOTS = [
@@ -29,7 +21,10 @@ export async function startVm(
 ): Promise<{ peer: FakeVirtioMemPeer; qmp: QmpClient; vm: MemoryTarget }> {
   const peer = await new FakeVirtioMemPeer(devices).listen();
   const qmp = await connectQmp(peer.socketPath, { vm: 'vm-b', log: createSilentLogger(), timeoutMs: 2000 });
-  opened.push({ peer, qmp });
+  onTestFinished(async () => {
+    qmp.close();
+    await peer.close();
+  });
   return { peer, qmp, vm: { name: 'vm-b', qmp, slots } };
 }
 

@@ -1,12 +1,7 @@
 // Loopback TCP servers standing in for apps behind a VM's host forward; closed after each test.
 import { createServer, type Server } from 'node:net';
-import { afterEach } from 'vitest';
+import { onTestFinished } from 'vitest';
 
-const servers: Server[] = [];
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
-});
 
 /** A loopback TCP server answering PING with PONG, as a healthy app behind a VM's host forward. */
 export function startPongServer(): Promise<number> {
@@ -34,7 +29,7 @@ export async function startLineServer(
     });
     socket.on('error', () => undefined);
   });
-  servers.push(server);
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   return typeof address === 'object' && address !== null ? address.port : 0;

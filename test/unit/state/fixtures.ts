@@ -2,24 +2,20 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { onTestFinished } from 'vitest';
 import type { FailoverRecord } from '../../../src/state/history.js';
 import { beginPhase, createOperation } from '../../../src/state/operations.js';
 import type { StateDoc } from '../../../src/state/types.js';
 import { stateC } from '../table/fixtures.js';
 
-const dirs: string[] = [];
-
 /** A fresh private directory under the OS temp dir, removed after the test. */
 export async function tempStateDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'baton-state-'));
-  dirs.push(dir);
+  onTestFinished(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
   return dir;
 }
-
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
 
 export function failoverRecord(id: string): FailoverRecord {
   return {
