@@ -2,7 +2,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { onTestFinished } from 'vitest';
 
-
 export interface LinePeer {
   port: number;
   /** Every request line received, in order. */

@@ -9,7 +9,6 @@ import { socketPathOf } from '../../../src/daemon/socket-path.js';
 import { createSilentLogger } from '../../../src/log.js';
 import { fakeController } from '../../helpers/fake-controller.js';
 
-
 /** Serves `overrides` over the fake controller; closed after the test. Returns the state directory. */
 export async function serveFakeDaemon(overrides: Partial<Controller> = {}): Promise<string> {
   const stateDir = mkdtempSync(join(tmpdir(), 'baton-cli-daemon-'));

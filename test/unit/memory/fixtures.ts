@@ -7,7 +7,6 @@ import { connectQmp } from '../../../src/qmp/connect.js';
 import { MiB } from '../../../src/units.js';
 import { type FakeDeviceOptions, FakeVirtioMemPeer } from '../../fakes/virtio-mem-peer.js';
 
-
 /** vm-b with slot0 and slot1 (512 MiB each, 2 MiB blocks), as its MachineSpec would list them. */
 export const SLOTS = [
   { id: 'slot0', maxSizeBytes: 512 * MiB, blockSizeBytes: 2 * MiB },

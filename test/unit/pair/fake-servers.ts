@@ -1,7 +1,6 @@
 // Loopback TCP servers standing in for apps behind a VM's host forward; closed after each test.
-import { createServer, type Server } from 'node:net';
+import { createServer } from 'node:net';
 import { onTestFinished } from 'vitest';
-
 
 /** A loopback TCP server answering PING with PONG, as a healthy app behind a VM's host forward. */
 export function startPongServer(): Promise<number> {
