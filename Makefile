@@ -34,7 +34,8 @@ AGENT_DEB := guest-agent/out/baton-agent_$(AGENT_VERSION)_amd64.deb
 DEBIAN_IMAGE := images/out/debian/base.qcow2
 DIST := dist/cli/main.js
 
-.PHONY: setup build images test test-unit test-integration lint demo bench qmp-transcripts clean check-node qemu-user
+.PHONY: setup build images test test-unit test-integration lint demo bench qmp-transcripts clean check-node qemu-user \
+	check-agent check-kvd check-native
 
 ## setup: Debian packages (apt-get), npm packages (npm ci) and QEMU's own user; skips what is already there.
 setup: check-node $(STAMPS)/apt node_modules/.package-lock.json qemu-user
@@ -109,14 +110,25 @@ lint: setup
 	npx --no-install tsc -p tsconfig.json --noEmit
 
 ## test: everything, ending with the vitest summary (unit, then integration on real guests).
-test: build images lint
-	$(MAKE) -s -C guest-agent test deb-check
-	$(MAKE) -s -C images/apps test
-	$(MAKE) -s -C native test
+# The images, the lint and the C tests build and run side by side (-j3): the image builds keep the
+# cores busy while the agent's tests mostly wait on their child processes. -Oline keeps each output
+# line whole.
+test: build
+	$(MAKE) -s -j3 -Oline images lint check-agent check-kvd check-native
 	npx --no-install vitest run --reporter=verbose
 
+# Each C suite after the artefact the image builds share, so no two makes build it in one folder.
+check-agent: $(AGENT_DEB)
+	$(MAKE) -s -C guest-agent test deb-check
+
+check-kvd: $(KVD)
+	$(MAKE) -s -C images/apps test
+
+check-native: $(NATIVE_ADDON)
+	$(MAKE) -s -C native test
+
 test-unit: build
-	npx --no-install vitest run --project unit
+	npx --no-install vitest run --project unit --project unit-mocked
 
 test-integration: build images
 	npx --no-install vitest run --project integration
