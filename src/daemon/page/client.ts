@@ -157,21 +157,29 @@ export function runStatusPage(doc: PageDocument, deps: PageDeps): void {
   };
 
   let lastOkMs: number | undefined;
+  const stale = (what: string) => {
+    byId('freshness').className = 'stale';
+    byId('freshness').textContent = `${what}; last update ${lastOkMs === undefined ? 'never' : clock(lastOkMs)}`;
+  };
   const poll = () => {
     deps
       .load()
-      .then((overview) => {
-        render(overview);
-        lastOkMs = deps.nowMs();
-        byId('freshness').className = 'sub';
-        byId('freshness').textContent =
-          `updated ${clock(lastOkMs)}, polling every ${deps.formatMs(deps.pollMs)}`;
-      })
-      .catch((error: unknown) => {
-        byId('freshness').className = 'stale';
-        byId('freshness').textContent =
-          `the daemon does not answer (${String(error)}); last update ${lastOkMs === undefined ? 'never' : clock(lastOkMs)}`;
-      })
+      .then(
+        (overview) => {
+          // A failure here is the page's own (an answer it cannot draw), not the daemon's.
+          try {
+            render(overview);
+          } catch (error) {
+            stale(`the page could not draw the daemon's answer (${String(error)})`);
+            return;
+          }
+          lastOkMs = deps.nowMs();
+          byId('freshness').className = 'sub';
+          byId('freshness').textContent =
+            `updated ${clock(lastOkMs)}, polling every ${deps.formatMs(deps.pollMs)}`;
+        },
+        (error: unknown) => stale(`the daemon does not answer (${String(error)})`),
+      )
       .finally(() => deps.schedule(poll, deps.pollMs));
   };
   poll();

@@ -89,6 +89,18 @@ describe('the status page script', () => {
     );
   });
 
+  it('says the page could not draw an answer, not that the daemon is silent, and polls again', async () => {
+    const broken = { ...demoOverview(), history: null } as unknown as ReturnType<typeof demoOverview>;
+    const { doc, scheduled } = page([demoOverview(), broken]);
+    await expect.poll(() => scheduled.length).toBe(1);
+    scheduled[0]?.();
+    await expect.poll(() => scheduled.length).toBe(2);
+    expect(doc.get('freshness').className).toBe('stale');
+    expect(doc.get('freshness').textContent).toMatch(
+      /^the page could not draw the daemon's answer \(TypeError: .+\); last update 05:11:12 UTC$/,
+    );
+  });
+
   it('shows the newest failovers only, counting the rest, with an app move’s app and error', async () => {
     const overview = demoOverview();
     const move = {
