@@ -72,7 +72,9 @@ node_modules/.package-lock.json: package.json package-lock.json
 ## build: the native addon, the TypeScript output and the guest agent.
 build: setup $(NATIVE_ADDON) $(DIST) $(AGENT)
 
-$(NATIVE_ADDON): $(NATIVE_SOURCES) node_modules/.package-lock.json
+# npm ci builds the addon itself (binding.gyp at the package root runs node-gyp rebuild), so
+# a fresh npm ci is no reason to build it again.
+$(NATIVE_ADDON): $(NATIVE_SOURCES) | node_modules/.package-lock.json
 	@echo "build: native addon"
 	@mkdir -p $(STAMPS)
 	@npx --no-install node-gyp rebuild $(NODEDIR_FLAG) > $(STAMPS)/node-gyp.log 2>&1 || { cat $(STAMPS)/node-gyp.log; exit 1; }
