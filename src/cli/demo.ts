@@ -190,9 +190,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       tables,
     };
   } finally {
-    await traffic?.stop();
-    await pair?.stop();
-    await scratch.remove();
+    try {
+      await traffic?.stop();
+      await pair?.stop();
+    } finally {
+      // Stops whatever QEMU the pair left, then removes the folder and its signal handlers.
+      await scratch.remove();
+    }
     if (pair !== undefined) say('pair stopped');
   }
   if (result === undefined) throw new Error('The demo ended without a result');

@@ -53,7 +53,7 @@ export async function sweepAbandonedScratchDirs(
 /** A scratch folder of this run, with what removes it. */
 export interface ScratchDir {
   dir: string;
-  /** Removes the folder and the signal handlers (after the run stopped its guests). */
+  /** Stops any QEMU the run left under the folder, then removes the folder and the signal handlers. */
   remove: () => Promise<void>;
 }
 
@@ -109,6 +109,8 @@ export async function freshScratchDir(
     dir,
     remove: async () => {
       release();
+      // A pair whose stop failed (or never ran) may have left its QEMUs running under the folder.
+      await stopUntilNone(dir, { log, reason: `the ${prefix} run ended` }, say);
       await rm(dir, { recursive: true, force: true });
     },
   };

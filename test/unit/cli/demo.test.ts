@@ -233,6 +233,15 @@ describe('runDemo', () => {
     expect(printed).not.toContain('pair stopped');
   });
 
+  it('removes the scratch folder (stopping what the pair left) when stopping the pair fails', async () => {
+    const { stop } = scriptedPair();
+    stop.mockRejectedValue(new Error('vm-a: QMP quit timed out'));
+    const { opts, progress } = options();
+    await expect(runDemo(opts)).rejects.toThrow('vm-a: QMP quit timed out');
+    expect(removed).toBe(1);
+    expect(progress).not.toContain('pair stopped');
+  });
+
   it('stops the traffic and the pair when the pair has no active VM to crash the app on', async () => {
     const { requests, stop } = scriptedPair({ hasActive: false });
     const store = memoryStore();

@@ -117,4 +117,25 @@ describe('freshScratchDir', () => {
       else process.env.BATON_RUN_DIR = previous;
     }
   });
+
+  it('stops a QEMU the run left under its folder (a pair whose stop failed) before removing it', async () => {
+    const previous = process.env.BATON_RUN_DIR;
+    process.env.BATON_RUN_DIR = parent;
+    try {
+      const said: string[] = [];
+      const made = await freshScratchDir('unit', log, (line) => said.push(line));
+      const left = fakeQemu(made.dir);
+      await waitForCmdline(left.pid ?? 0);
+      const exited = new Promise((resolve) => left.once('exit', resolve));
+      await made.remove();
+      await exited;
+      expect(said).toEqual([
+        expect.stringMatching(new RegExp(`^stopped QEMU pid ${left.pid} \\(under ${made.dir}\\)`)),
+      ]);
+      expect(existsSync(made.dir)).toBe(false);
+    } finally {
+      if (previous === undefined) delete process.env.BATON_RUN_DIR;
+      else process.env.BATON_RUN_DIR = previous;
+    }
+  });
 });
