@@ -159,7 +159,8 @@ export function runStatusPage(doc: PageDocument, deps: PageDeps): void {
   let lastOkMs: number | undefined;
   const stale = (what: string) => {
     byId('freshness').className = 'stale';
-    byId('freshness').textContent = `${what}; last update ${lastOkMs === undefined ? 'never' : clock(lastOkMs)}`;
+    byId('freshness').textContent =
+      `${what}; last update ${lastOkMs === undefined ? 'never' : clock(lastOkMs)}`;
   };
   const poll = () => {
     deps
