@@ -64,10 +64,13 @@ export async function coldRestarts(
     const vm = await boot(run);
     try {
       const bootedAtMs = performance.now();
+      const port = vm.forwards.get(app.name);
+      if (port === undefined)
+        throw new BenchError('cold restart', `${vm.machine.spec.name} forwards no host port to ${app.name}`);
       await placeApp(vm, app, { mechanism, disk, diskPortIndex: 0, healthTimeoutMs: config.healthTimeoutMs });
       const answeredAtMs = await waitForFirstAnswer({
         ...options.question,
-        port: vm.forwards.get(app.name) ?? 0,
+        port,
         isRecovered: () => true,
         timeoutMs: 60_000,
       });

@@ -20,10 +20,11 @@ vi.mock('../../../src/pair/place-app.js', () => ({ placeApp: vi.fn(async () => u
 
 const events: string[] = [];
 
-function coldVm(run: number): PairVm {
+function coldVm(run: number, forwarded: string[] = ['kvd', 'redis']): PairVm {
   return {
-    forwards: new Map([['kvd', 40_000 + run]]),
+    forwards: new Map(forwarded.map((app) => [app, 40_000 + run])),
     machine: {
+      spec: { name: 'vm-cold' },
       shutdown: async () => {
         events.push(`shutdown ${run}`);
       },
@@ -124,6 +125,23 @@ describe('coldRestarts', () => {
     await expect(run).rejects.toThrow('redis never healthy');
     expect(events).toEqual(['shutdown 1']);
     expect(ctx.lines).toEqual([]);
+  });
+
+  it('stops the VM and fails, naming both, when the VM forwards no port to the app (instead of probing port 0)', async () => {
+    scriptTimes([100], [50]);
+    const ctx = fakeBenchContext();
+    const run = coldRestarts(ctx, config, app, 1, {
+      question: { request: 'PING', expected: 'PONG' },
+      label: String,
+      boot: async (n) => coldVm(n, ['kvd']),
+    });
+    await expect(run).rejects.toMatchObject({
+      code: 'BENCH_FAILED',
+      message: 'Benchmark cold restart failed: vm-cold forwards no host port to redis',
+    });
+    expect(vi.mocked(placeApp)).not.toHaveBeenCalled();
+    expect(vi.mocked(waitForFirstAnswer)).not.toHaveBeenCalled();
+    expect(events).toEqual(['shutdown 1']);
   });
 
   it('refuses an app without a data disk before booting anything', async () => {
