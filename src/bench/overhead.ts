@@ -29,7 +29,7 @@ export async function measureProcessLoad(windowMs: number): Promise<ProcessLoad>
   };
 }
 
-/** The process's load over `windowMs` while `pair` runs, and each QEMU's CPU use over the same window. */
+/** The process's load over `windowMs` while `pair` runs, and each QEMU's CPU use over the same window (a QEMU whose /proc ticks cannot be read at both ends is left out). */
 export async function measurePairLoad(
   pair: Pair,
   windowMs: number,
@@ -42,7 +42,11 @@ export async function measurePairLoad(
   const ticksAfter = await Promise.all(vms.map((vm) => readProcessCpuTicks(vm.machine.pid)));
   const qemuCpuPercent: Record<string, number> = {};
   vms.forEach((vm, index) => {
-    const used = (ticksAfter[index] ?? 0) - (ticksBefore[index] ?? 0);
+    const before = ticksBefore[index];
+    const after = ticksAfter[index];
+    // A QEMU not readable at both ends has no figure for the window (not 0, not its whole life).
+    if (before === undefined || after === undefined) return;
+    const used = after - before;
     qemuCpuPercent[vm.machine.spec.name] = roundTenth(
       ((used * 1000) / CLOCK_TICKS_PER_SECOND / elapsedMs) * 100,
     );

@@ -63,14 +63,21 @@ describe('measurePairLoad', () => {
     });
   });
 
-  it('counts a QEMU whose ticks cannot be read as having used none', async () => {
+  it('leaves out a QEMU whose ticks cannot be read before or after the window, rather than guess', async () => {
     cpuUsed(0, 0);
     clockReads(0, 0, 1000, 1000);
-    vi.mocked(readProcessCpuTicks).mockResolvedValue(undefined);
+    const ticks = new Map([
+      [11, [undefined, undefined]],
+      [12, [undefined, 500]],
+      [13, [40, undefined]],
+      [14, [40, 45]],
+    ]);
+    vi.mocked(readProcessCpuTicks).mockImplementation(async (pid) => ticks.get(pid)?.shift());
+    const vm = (pid: number, name: string) => [name, { machine: { pid, spec: { name } } }] as const;
     const pair = {
-      vms: new Map([['vm-a', { machine: { pid: 11, spec: { name: 'vm-a' } } }]]),
+      vms: new Map([vm(11, 'vm-a'), vm(12, 'vm-b'), vm(13, 'vm-c'), vm(14, 'vm-d')]),
     } as unknown as Pair;
-    expect((await measurePairLoad(pair, 1000)).qemuCpuPercent).toEqual({ 'vm-a': 0 });
+    expect((await measurePairLoad(pair, 1000)).qemuCpuPercent).toEqual({ 'vm-d': 5 });
   });
 });
 
