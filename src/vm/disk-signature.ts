@@ -1,4 +1,5 @@
 // Whether a raw file looks like a disk: a partition table (MBR/GPT) or a filesystem baton knows, read from its first 68 KiB.
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 /** Byte signatures at fixed offsets: what makes a raw file a bootable disk rather than any file. */
@@ -16,9 +17,13 @@ const HEAD_BYTES = 65536 + 72;
 export async function sniffRawDisk(
   path: string,
 ): Promise<{ isDisk: true; holds: string } | { isDisk: false; reason: string }> {
-  const handle = await open(path, 'r');
+  // O_NONBLOCK: a FIFO in the disk's place opens at once instead of waiting for a writer.
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    const { size } = await handle.stat();
+    const stats = await handle.stat();
+    if (!stats.isFile() && !stats.isBlockDevice())
+      return { isDisk: false, reason: 'it is neither a regular file nor a block device' };
+    const { size } = stats;
     if (size === 0 || size % SECTOR_BYTES !== 0)
       return { isDisk: false, reason: `its size, ${size} bytes, is not a whole number of 512-byte sectors` };
     const head = Buffer.alloc(HEAD_BYTES);

@@ -99,6 +99,10 @@ export async function resolveBootImage(
 
 /** qemu-img's view of the base: qcow2 or raw, no backing or data file of its own; a raw one must look like a disk. */
 async function inspectBase(path: string, run: RunCommand): Promise<BaseDisk> {
+  // Before qemu-img: opening a FIFO (or reading a character device) would block or never end.
+  const kind = await stat(path);
+  if (!kind.isFile() && !kind.isBlockDevice())
+    throw new ImageError(path, 'not a disk image: neither a regular file nor a block device');
   const info = await readImageInfo(path, run);
   if (info.format !== 'qcow2' && info.format !== 'raw')
     throw new ImageError(

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +48,14 @@ describe('sniffing a raw disk', () => {
     [1000, 'its size, 1000 bytes, is not a whole number of 512-byte sectors'],
   ])('refuses a file of %i bytes by its size', async (size, reason) => {
     await expect(sniffRawDisk(raw(size))).resolves.toEqual({ isDisk: false, reason });
+  });
+
+  it('refuses a FIFO at once (no writer needed) and a character device', async () => {
+    const fifo = join(dir, 'fifo.raw');
+    execFileSync('mkfifo', [fifo]);
+    const reason = 'it is neither a regular file nor a block device';
+    await expect(sniffRawDisk(fifo)).resolves.toEqual({ isDisk: false, reason });
+    await expect(sniffRawDisk('/dev/null')).resolves.toEqual({ isDisk: false, reason });
   });
 
   it('rejects with ENOENT for a file that is not there', async () => {

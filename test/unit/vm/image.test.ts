@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +77,15 @@ describe('resolveBootImage', () => {
     expect((error as Error).message).toBe(
       `The disk image ${join(dir, 'base.qcow2')} (vms.image.disk) is missing: build it (\`make images\`) or fix the path`,
     );
+  });
+
+  it("refuses a FIFO in the disk image's place before asking qemu-img (which would block on it)", async () => {
+    execFileSync('mkfifo', [join(dir, 'base.qcow2')]);
+    const qemuImg = fakeQemuImg(QCOW2);
+    const error = await resolveBootImage(disk(), qemuImg).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImageError);
+    expect((error as Error).message).toContain('not a disk image: neither a regular file nor a block device');
+    expect(qemuImg.calls).toEqual([]);
   });
 
   it('refuses a qcow2 with no kernel to boot', async () => {
