@@ -100,8 +100,8 @@ export async function resolveBootImage(
 /** qemu-img's view of the base: qcow2 or raw, no backing or data file of its own; a raw one must look like a disk. */
 async function inspectBase(path: string, run: RunCommand): Promise<BaseDisk> {
   // Before qemu-img: opening a FIFO (or reading a character device) would block or never end.
-  const kind = await stat(path);
-  if (!kind.isFile() && !kind.isBlockDevice())
+  const stats = await stat(path);
+  if (!stats.isFile() && !stats.isBlockDevice())
     throw new ImageError(path, 'not a disk image: neither a regular file nor a block device');
   const info = await readImageInfo(path, run);
   if (info.format !== 'qcow2' && info.format !== 'raw')
@@ -123,7 +123,6 @@ async function inspectBase(path: string, run: RunCommand): Promise<BaseDisk> {
     const sniffed = await sniffRawDisk(path);
     if (!sniffed.isDisk) throw new ImageError(path, `not a qcow2 or raw disk image: ${sniffed.reason}`);
   }
-  const stats = await stat(path);
   return { path, format: info.format, sizeBytes: stats.size, mtimeMs: Math.trunc(stats.mtimeMs) };
 }
 
